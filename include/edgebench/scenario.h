@@ -1,0 +1,129 @@
+// Scenario: the YAML description of one benchmark run, parsed, defaulted and validated.
+//
+// Contract: LoadScenario()/ParseScenario() either return a fully valid Scenario (every
+// value in range, every default applied, every override applied) or an Error that names
+// file:line:column and carries the offending source line with a caret as context.
+// Nothing in this module starts processes or touches the network.
+#ifndef EDGEBENCH_SCENARIO_H_
+#define EDGEBENCH_SCENARIO_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "edgebench/error.h"
+
+namespace edgebench {
+
+enum class PayloadKind { kDigits, kRandom, kJson };
+
+struct BrokerSpec {
+  bool embedded = true;          // edgebench starts its own mosquitto on loopback
+  std::string host = "127.0.0.1";  // ignored when embedded
+  int port = 1883;               // ignored when embedded (a free port is chosen)
+  int protocol = 4;              // MQTT protocol level: 4 = 3.1.1, 5 = 5.0 (YAML: "3.1.1" or 5)
+  int keepalive_s = 60;
+  bool clean_session = true;
+  double connect_timeout_s = 5.0;  // all device connections must be up within this
+
+  friend bool operator==(const BrokerSpec&, const BrokerSpec&) = default;
+};
+
+struct DevicesSpec {
+  int count = 1;  // >= 1
+
+  friend bool operator==(const DevicesSpec&, const DevicesSpec&) = default;
+};
+
+struct TopicsSpec {
+  // Either an explicit list (each entry may contain {device} and {index}) or a pattern
+  // expanded `count` times per device with {index} = 1..count. After parsing, `list`
+  // always holds the per-device topic templates (pattern expanded into `count` entries
+  // with {index} already substituted; {device} stays for the per-device expansion).
+  std::vector<std::string> list = {"edgebench/{device}"};
+
+  friend bool operator==(const TopicsSpec&, const TopicsSpec&) = default;
+};
+
+struct PayloadSpec {
+  int size = 64;  // bytes, whole MQTT payload including the 32-byte latency header
+  PayloadKind kind = PayloadKind::kDigits;
+
+  friend bool operator==(const PayloadSpec&, const PayloadSpec&) = default;
+};
+
+struct PublishSpec {
+  double rate = 1.0;  // messages per second per device (> 0); a device cycles its topics
+  int qos = 0;        // 0, 1 or 2
+  bool retain = false;
+  PayloadSpec payload;
+
+  friend bool operator==(const PublishSpec&, const PublishSpec&) = default;
+};
+
+struct SampleSpec {
+  int interval_ms = 100;  // 10 .. 10000
+
+  friend bool operator==(const SampleSpec&, const SampleSpec&) = default;
+};
+
+struct Scenario {
+  std::string source_file;  // path it was loaded from ("<string>" for ParseScenario)
+  std::string name;         // [A-Za-z0-9._-]+, used as a directory name
+  std::string description;
+  BrokerSpec broker;
+  DevicesSpec devices;
+  TopicsSpec topics;
+  PublishSpec publish;
+  double duration_s = 10.0;  // measurement window (> 0)
+  double warmup_s = 0.0;     // before the window, excluded from latency/throughput (>= 0)
+  double drain_s = 2.0;      // after the last publish, wait for in-flight messages (>= 0)
+  bool latency = true;       // false: no payload header, so no latency/loss per device
+  SampleSpec sample;
+  uint64_t seed = 1;
+
+  // Field by field, source_file included (the nested specs compare the same way).
+  friend bool operator==(const Scenario&, const Scenario&) = default;
+};
+
+// The size of the binary header each payload starts with when latency is on.
+inline constexpr int kPayloadHeaderBytes = 32;
+
+// "key.path=value" as given to --set. The value is parsed as YAML (so "5", "true",
+// "[a, b]" work). An override of a key that does not exist is an error like an unknown key.
+struct Override {
+  std::string path;
+  std::string value;
+};
+
+// Parses "a.b=c" into an Override. Error: "--set expects key.path=value, got 'x'".
+Result<Override> ParseOverride(std::string_view text);
+
+// Reads and validates a scenario file. Errors: missing file
+// ("scenarios/x.yaml: cannot read file: No such file or directory"), YAML syntax,
+// unknown keys (with "did you mean"), wrong types, out-of-range values.
+Result<Scenario> LoadScenario(const std::string& path,
+                              const std::vector<Override>& overrides = {});
+
+// The same from text; `file_name` is used in error locations.
+Result<Scenario> ParseScenario(std::string_view yaml_text, const std::string& file_name,
+                               const std::vector<Override>& overrides = {});
+
+// The resolved scenario as YAML (every key, defaults applied; secrets redacted).
+// Feeding this back to ParseScenario yields an equal Scenario.
+std::string ScenarioToYaml(const Scenario& scenario);
+
+// The MQTT protocol level as users write it: "3.1.1" or "5".
+std::string ProtocolName(int protocol);
+std::string PayloadKindName(PayloadKind kind);
+
+// Per-device topic names for device `device` (0-based): {device} replaced.
+std::vector<std::string> DeviceTopics(const Scenario& scenario, int device);
+// Subscription filters that cover every device topic: each level containing a
+// placeholder becomes '+'; duplicates removed, order kept.
+std::vector<std::string> SubscriptionFilters(const Scenario& scenario);
+
+}  // namespace edgebench
+
+#endif  // EDGEBENCH_SCENARIO_H_

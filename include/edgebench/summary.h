@@ -1,0 +1,41 @@
+// Summary: turns one run's raw reports into summary.json, timeline.csv, samples.csv and
+// the table printed on the terminal.
+//
+// Contract: pure functions of their inputs (no I/O, no clocks), so they are unit-tested
+// on made-up reports. The meaning of every key is documented in docs/results.md.
+#ifndef EDGEBENCH_SUMMARY_H_
+#define EDGEBENCH_SUMMARY_H_
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "edgebench/collector.h"
+#include "edgebench/proc_sampler.h"
+#include "edgebench/scenario.h"
+#include "edgebench/worker.h"
+
+namespace edgebench {
+
+struct RunData {
+  std::string status = "ok";  // "ok", "failed" or "interrupted"
+  std::string error;          // why it failed, when it did
+  double window_s = 0;        // the measurement window actually covered
+  WorkerReport worker;
+  CollectorReport collector;
+  std::vector<ProcSample> samples;
+  std::vector<std::string> notes;  // facts a reader must know ("latency off: ...")
+};
+
+nlohmann::json BuildSummary(const Scenario& scenario, const RunData& run);
+// One row per second: second,phase,sent,received,p50_us,p99_us.
+std::string BuildTimelineCsv(const Scenario& scenario, const RunData& run);
+// One row per sample per process.
+std::string BuildSamplesCsv(const std::vector<ProcSample>& samples);
+// The short table shown on the terminal at the end of a run.
+std::string FormatSummaryTable(const nlohmann::json& summary);
+
+}  // namespace edgebench
+
+#endif  // EDGEBENCH_SUMMARY_H_

@@ -1,0 +1,850 @@
+// Scenario files: YAML parsing, defaults, validation, --set overrides and the resolved dump.
+#include "edgebench/scenario.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "edgebench/error.h"
+
+namespace edgebench {
+namespace {
+
+// ---------------------------------------------------------------------------
+// Schema: which keys each map accepts, and which are reserved for later work.
+
+constexpr std::string_view kTopKnown[] = {
+    "name",    "description", "broker",   "devices", "topics", "publish",
+    "duration_s", "warmup_s", "drain_s", "latency", "sample", "seed"};
+constexpr std::string_view kTopReserved[] = {"capture", "network", "link",      "matrix",
+                                             "expect",  "workers", "cost",      "subscribe",
+                                             "agent",   "shard"};
+constexpr std::string_view kBrokerKnown[] = {"embedded",    "host",          "port",
+                                             "protocol",    "keepalive_s",   "clean_session",
+                                             "connect_timeout_s"};
+constexpr std::string_view kBrokerReserved[] = {"tls",           "username",      "password",
+                                                "password_env",  "password_file",
+                                                "session_expiry_s", "user_properties"};
+constexpr std::string_view kDevicesKnown[] = {"count"};
+constexpr std::string_view kDevicesReserved[] = {"gateways", "connect_rate"};
+constexpr std::string_view kTopicsKnown[] = {"pattern", "count"};
+constexpr std::string_view kPublishKnown[] = {"rate", "qos", "retain", "payload"};
+constexpr std::string_view kPublishReserved[] = {"arrival", "max_inflight", "count"};
+constexpr std::string_view kPayloadKnown[] = {"size", "kind"};
+constexpr std::string_view kSampleKnown[] = {"interval_ms"};
+
+struct SectionSchema {
+  std::string_view path;  // "" for the top level
+  std::span<const std::string_view> known;
+  std::span<const std::string_view> reserved;
+};
+
+constexpr SectionSchema kSections[] = {
+    {"", kTopKnown, kTopReserved},
+    {"broker", kBrokerKnown, kBrokerReserved},
+    {"devices", kDevicesKnown, kDevicesReserved},
+    {"topics", kTopicsKnown, {}},  // the map form of topics
+    {"publish", kPublishKnown, kPublishReserved},
+    {"publish.payload", kPayloadKnown, {}},
+    {"sample", kSampleKnown, {}},
+};
+
+const SectionSchema* FindSection(std::string_view path) {
+  for (const SectionSchema& s : kSections) {
+    if (s.path == path) return &s;
+  }
+  return nullptr;
+}
+
+std::string JoinPath(std::string_view section, std::string_view key) {
+  if (section.empty()) return std::string(key);
+  return std::string(section) + "." + std::string(key);
+}
+
+// "In publish" for messages; nothing at the top level.
+std::string InSection(std::string_view section) {
+  return section.empty() ? std::string() : " in " + std::string(section);
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Edit distance where swapping two adjacent letters counts as one edit ("qso" -> "qos").
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+// The known key a typo most likely meant, or "". Short keys get only one edit, since two
+// edits turn any three-letter word into another ("foo" -> "qos"). A key that starts a
+// known one ("interval" for "interval_ms") also counts, after every closer match.
+std::string SuggestKey(std::string_view key, std::span<const std::string_view> known) {
+  std::string lower = Lower(key);
+  size_t max_distance = lower.size() <= 4 ? 1 : 2;
+  std::string best;
+  size_t best_distance = max_distance + 2;
+  for (std::string_view candidate : known) {
+    size_t distance = EditDistance(lower, candidate);
+    if (distance > max_distance) {
+      bool prefix = lower.size() >= 3 && candidate.starts_with(lower);
+      distance = prefix ? max_distance + 1 : best_distance;
+    }
+    if (distance < best_distance) {
+      best_distance = distance;
+      best = candidate;
+    }
+  }
+  return best;
+}
+
+// Why `key` is not acceptable in `section`, or nullopt when it is a known key.
+std::optional<std::string> CheckKey(const SectionSchema& section, std::string_view key) {
+  auto contains = [key](std::span<const std::string_view> keys) {
+    return std::find(keys.begin(), keys.end(), key) != keys.end();
+  };
+  if (contains(section.known)) return std::nullopt;
+  if (contains(section.reserved)) {
+    return "key '" + JoinPath(section.path, key) + "' is not supported yet";
+  }
+  std::string message = "unknown key '" + std::string(key) + "'" + InSection(section.path);
+  std::string suggestion = SuggestKey(key, section.known);
+  if (!suggestion.empty()) message += " (did you mean '" + suggestion + "'?)";
+  return message;
+}
+
+// ---------------------------------------------------------------------------
+// Reader: the first error, where it is, and which --set put the offending value there.
+
+std::vector<std::string> SplitLines(std::string_view text) {
+  std::vector<std::string> lines;
+  while (!text.empty()) {
+    size_t end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    if (line.ends_with('\r')) line.remove_suffix(1);
+    lines.emplace_back(line);
+    if (end == std::string_view::npos) break;
+    text.remove_prefix(end + 1);
+  }
+  return lines;
+}
+
+bool Covers(std::string_view prefix, std::string_view path) {
+  return path == prefix || (path.starts_with(prefix) && path.size() > prefix.size() &&
+                            path[prefix.size()] == '.');
+}
+
+Error OverrideError(const Override& o, std::string message) {
+  return Error{std::move(message), SourceLocation{"--set " + o.path + "=" + o.value}, {}};
+}
+
+// One key/value pair of a YAML map, with the dotted path of the key.
+struct Entry {
+  std::string path;
+  YAML::Node key;
+  YAML::Node value;
+
+  // An empty value ("qos:") has its mark on the next token, so point at the key instead.
+  YAML::Mark mark() const { return value.IsNull() ? key.Mark() : value.Mark(); }
+};
+
+// Collects the first validation error; every later check is a no-op, so the readers
+// below can run straight through without testing a status after each call.
+class Reader {
+ public:
+  Reader(std::string file, std::string_view text, const std::vector<Override>& overrides)
+      : file_(std::move(file)), lines_(SplitLines(text)), overrides_(overrides) {}
+
+  bool failed() const { return error_.has_value(); }
+  const Error& error() const { return *error_; }
+
+  void Fail(std::string_view path, YAML::Mark mark, std::string message) {
+    if (!error_) error_ = MakeError(path, mark, std::move(message));
+  }
+  void Fail(const Entry& entry, std::string message) {
+    Fail(entry.path, entry.mark(), std::move(message));
+  }
+  bool Overridden(std::string_view path) const { return FindOverride(path, false) != nullptr; }
+
+ private:
+  Error MakeError(std::string_view path, YAML::Mark mark, std::string message) const {
+    if (const Override* o = FindOverride(path, mark.is_null())) {
+      return OverrideError(*o, std::move(message));
+    }
+    if (mark.is_null()) return Error{std::move(message), SourceLocation{file_}, {}};
+    SourceLocation where{file_, mark.line + 1, mark.column + 1};
+    return Error{std::move(message), where, Caret(mark)};
+  }
+
+  // The last --set that wrote `path` or a map above it. Nodes that a --set created on the
+  // way (intermediate maps) have no mark, so for those a --set below `path` counts too.
+  const Override* FindOverride(std::string_view path, bool created) const {
+    for (auto it = overrides_.rbegin(); it != overrides_.rend(); ++it) {
+      if (Covers(it->path, path)) return &*it;
+    }
+    if (!created) return nullptr;
+    for (auto it = overrides_.rbegin(); it != overrides_.rend(); ++it) {
+      if (Covers(path, it->path)) return &*it;
+    }
+    return nullptr;
+  }
+
+  std::string Caret(YAML::Mark mark) const {
+    if (mark.line < 0 || static_cast<size_t>(mark.line) >= lines_.size()) return "";
+    return lines_[static_cast<size_t>(mark.line)] + "\n" +
+           std::string(static_cast<size_t>(mark.column), ' ') + "^";
+  }
+
+  std::string file_;
+  std::vector<std::string> lines_;
+  const std::vector<Override>& overrides_;
+  std::optional<Error> error_;
+};
+
+// "'high'", "a list", "a map" or "nothing": how a wrong value is shown after "got".
+std::string Describe(const YAML::Node& node) {
+  if (node.IsScalar()) return "'" + node.Scalar() + "'";
+  if (node.IsSequence()) return "a list";
+  if (node.IsMap()) return "a map";
+  return "nothing";
+}
+
+// ---------------------------------------------------------------------------
+// Sections: the checked entries of one map.
+
+struct Section {
+  std::string path;
+  std::vector<Entry> entries;
+
+  const Entry* Find(std::string_view key) const {
+    std::string path_of_key = JoinPath(path, key);
+    for (const Entry& e : entries) {
+      if (e.path == path_of_key) return &e;
+    }
+    return nullptr;
+  }
+};
+
+void AddEntry(Reader& r, const SectionSchema& schema, const YAML::Node& key,
+              const YAML::Node& value, Section* section) {
+  if (!key.IsScalar()) {
+    r.Fail(schema.path, key.Mark(),
+           "keys" + InSection(schema.path) + " must be names, got " + Describe(key));
+    return;
+  }
+  std::string name = key.Scalar();
+  Entry entry{JoinPath(schema.path, name), key, value};
+  if (std::optional<std::string> problem = CheckKey(schema, name)) {
+    r.Fail(entry.path, key.Mark(), *problem);
+    return;
+  }
+  if (const Entry* first = section->Find(name)) {
+    std::string message = "duplicate key '" + name + "'" + InSection(schema.path);
+    if (!first->key.Mark().is_null()) {
+      message += " (first at line " + std::to_string(first->key.Mark().line + 1) + ")";
+    }
+    r.Fail(entry.path, key.Mark(), message);
+    return;
+  }
+  section->entries.push_back(std::move(entry));
+}
+
+// Checks every key of `node` against the schema of `path`. A missing or empty
+// section ("broker:" with nothing below) means all defaults.
+Section OpenSection(Reader& r, const YAML::Node& node, YAML::Mark mark, std::string_view path) {
+  const SectionSchema& schema = *FindSection(path);
+  Section section{std::string(path), {}};
+  if (!node.IsDefined() || node.IsNull()) return section;
+  if (!node.IsMap()) {
+    r.Fail(path, mark, std::string(path) + " must be a map");
+    return section;
+  }
+  for (auto it = node.begin(); it != node.end() && !r.failed(); ++it) {
+    AddEntry(r, schema, it->first, it->second, &section);
+  }
+  return section;
+}
+
+Section OpenSection(Reader& r, const Entry* entry, std::string_view path) {
+  if (entry == nullptr) return Section{std::string(path), {}};
+  return OpenSection(r, entry->value, entry->mark(), path);
+}
+
+// ---------------------------------------------------------------------------
+// Scalar values. A value is judged by its text, not by YAML's guess at its type, so
+// `qos: "1"` is as good as `qos: 1`, while `qos: 1.0` is not an integer.
+
+bool LooksLikeInteger(std::string_view text) {
+  if (text.starts_with('+') || text.starts_with('-')) text.remove_prefix(1);
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return c >= '0' && c <= '9';
+  });
+}
+
+bool LooksLikeNumber(std::string_view text) {
+  bool has_digit = std::any_of(text.begin(), text.end(), [](char c) {
+    return c >= '0' && c <= '9';
+  });
+  return has_digit && text.find_first_not_of("0123456789.eE+-") == std::string_view::npos;
+}
+
+// std::from_chars over the whole text, which also takes a leading '+'.
+template <class T>
+std::errc ParseDecimal(std::string_view text, T* out) {
+  if (text.starts_with('+')) text.remove_prefix(1);
+  const char* end = text.data() + text.size();
+  auto [stop, ec] = std::from_chars(text.data(), end, *out);
+  if (ec == std::errc() && stop != end) return std::errc::invalid_argument;
+  return ec;
+}
+
+// Shortest text that reads back as the same double, without an exponent.
+std::string FormatNumber(double value) {
+  char buf[512];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value, std::chars_format::fixed);
+  if (ec != std::errc()) return std::to_string(value);
+  return std::string(buf, end);
+}
+
+std::string ScalarText(const Entry& e) { return e.value.IsScalar() ? e.value.Scalar() : ""; }
+
+// The integer at `e`, or nullopt after reporting a type or range error.
+std::optional<int64_t> IntegerValue(Reader& r, const Entry& e, int64_t min, int64_t max) {
+  std::string text = ScalarText(e);
+  if (!e.value.IsScalar() || !LooksLikeInteger(text)) {
+    r.Fail(e, e.path + " must be an integer, got " + Describe(e.value));
+    return std::nullopt;
+  }
+  int64_t value = 0;
+  if (ParseDecimal(text, &value) == std::errc::result_out_of_range) {
+    value = text.starts_with('-') ? std::numeric_limits<int64_t>::min()
+                                  : std::numeric_limits<int64_t>::max();
+  }
+  if (value < min) {
+    r.Fail(e, e.path + " must be at least " + std::to_string(min) + ", got " + text);
+    return std::nullopt;
+  }
+  if (value > max) {
+    r.Fail(e, e.path + " must be at most " + std::to_string(max) + ", got " + text);
+    return std::nullopt;
+  }
+  return value;
+}
+
+void ReadInt(Reader& r, const Section& s, std::string_view key, int min, int max, int* out) {
+  const Entry* e = s.Find(key);
+  if (e == nullptr || r.failed()) return;
+  if (std::optional<int64_t> value = IntegerValue(r, *e, min, max)) {
+    *out = static_cast<int>(*value);
+  }
+}
+
+struct NumberRange {
+  double min;
+  bool min_exclusive;  // "greater than min" rather than "at least min"
+  double max;
+};
+
+void ReadNumber(Reader& r, const Section& s, std::string_view key, NumberRange range,
+                double* out) {
+  const Entry* e = s.Find(key);
+  if (e == nullptr || r.failed()) return;
+  std::string text = ScalarText(*e);
+  double value = 0;
+  if (!e->value.IsScalar() || !LooksLikeNumber(text) ||
+      ParseDecimal(text, &value) != std::errc()) {
+    r.Fail(*e, e->path + " must be a number, got " + Describe(e->value));
+  } else if (range.min_exclusive && value <= range.min) {
+    r.Fail(*e, e->path + " must be greater than " + FormatNumber(range.min) + ", got " + text);
+  } else if (!range.min_exclusive && value < range.min) {
+    r.Fail(*e, e->path + " must be at least " + FormatNumber(range.min) + ", got " + text);
+  } else if (value > range.max) {
+    r.Fail(*e, e->path + " must be at most " + FormatNumber(range.max) + ", got " + text);
+  } else {
+    *out = value;
+  }
+}
+
+// Only the YAML 1.2 spellings: "yes", "no", "on" and "off" are too easy to misread.
+void ReadBool(Reader& r, const Section& s, std::string_view key, bool* out) {
+  const Entry* e = s.Find(key);
+  if (e == nullptr || r.failed()) return;
+  std::string text = ScalarText(*e);
+  if (text == "true" || text == "True" || text == "TRUE") {
+    *out = true;
+  } else if (text == "false" || text == "False" || text == "FALSE") {
+    *out = false;
+  } else {
+    r.Fail(*e, e->path + " must be true or false, got " + Describe(e->value));
+  }
+}
+
+void ReadString(Reader& r, const Section& s, std::string_view key, std::string* out) {
+  const Entry* e = s.Find(key);
+  if (e == nullptr || r.failed()) return;
+  if (!e->value.IsScalar()) {
+    r.Fail(*e, e->path + " must be a string");
+    return;
+  }
+  *out = e->value.Scalar();
+}
+
+void ReadSeed(Reader& r, const Section& s, uint64_t* out) {
+  const Entry* e = s.Find("seed");
+  if (e == nullptr || r.failed()) return;
+  std::string text = ScalarText(*e);
+  if (!e->value.IsScalar() || !LooksLikeInteger(text)) {
+    r.Fail(*e, "seed must be an integer, got " + Describe(e->value));
+    return;
+  }
+  bool negative = text.starts_with('-');
+  uint64_t value = 0;
+  std::errc ec = ParseDecimal(std::string_view(text).substr(negative ? 1 : 0), &value);
+  if (ec == std::errc::result_out_of_range && !negative) {
+    r.Fail(*e, "seed must be at most " +
+                   std::to_string(std::numeric_limits<uint64_t>::max()) + ", got " + text);
+  } else if (negative && (value != 0 || ec != std::errc())) {
+    r.Fail(*e, "seed must be at least 0, got " + text);
+  } else {
+    *out = value;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The sections of a scenario.
+
+void ReadName(Reader& r, const Section& top, std::string* out) {
+  if (top.Find("name") == nullptr) {
+    r.Fail("name", YAML::Mark(), "missing required key 'name'");
+    return;
+  }
+  ReadString(r, top, "name", out);
+  if (r.failed()) return;
+  const Entry& e = *top.Find("name");
+  auto allowed = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '.' || c == '_' || c == '-';
+  };
+  if (out->empty()) {
+    r.Fail(e, "name must not be empty");
+  } else if (!std::all_of(out->begin(), out->end(), allowed)) {
+    r.Fail(e, "name must contain only letters, digits, '.', '_' and '-', got '" + *out + "'");
+  } else if (*out == "." || *out == "..") {
+    // The name becomes a directory under the results root.
+    r.Fail(e, "name must not be '.' or '..'");
+  }
+}
+
+void ReadProtocol(Reader& r, const Section& s, int* out) {
+  const Entry* e = s.Find("protocol");
+  if (e == nullptr || r.failed()) return;
+  std::string text = ScalarText(*e);
+  if (text == "3.1.1") {
+    *out = 4;
+  } else if (text == "5" || text == "5.0") {
+    *out = 5;
+  } else {
+    r.Fail(*e, "broker.protocol must be 3.1.1 or 5, got " + Describe(e->value));
+  }
+}
+
+void ReadBroker(Reader& r, const Entry* entry, BrokerSpec* out) {
+  Section s = OpenSection(r, entry, "broker");
+  ReadBool(r, s, "embedded", &out->embedded);
+  ReadString(r, s, "host", &out->host);
+  if (!r.failed() && out->host.empty()) r.Fail(*s.Find("host"), "broker.host must not be empty");
+  ReadInt(r, s, "port", 1, 65535, &out->port);
+  ReadProtocol(r, s, &out->protocol);
+  ReadInt(r, s, "keepalive_s", 5, 65535, &out->keepalive_s);
+  ReadBool(r, s, "clean_session", &out->clean_session);
+  ReadNumber(r, s, "connect_timeout_s", {0, true, 300}, &out->connect_timeout_s);
+}
+
+std::string ReplaceAll(std::string text, std::string_view from, std::string_view to) {
+  for (size_t pos = text.find(from); pos != std::string::npos;
+       pos = text.find(from, pos + to.size())) {
+    text.replace(pos, from.size(), to);
+  }
+  return text;
+}
+
+// What is wrong with a topic template, if anything. Placeholders expand to digits, so a
+// template that passes gives valid MQTT topic names for every device.
+std::optional<std::string> TopicProblem(const std::string& label, const std::string& topic) {
+  std::string got = ", got '" + topic + "'";
+  if (topic.empty()) return label + " must not be empty";
+  if (topic.size() > 65535) return label + " must be at most 65535 bytes long";
+  if (topic.find('\0') != std::string::npos) return label + " must not contain a NUL character";
+  if (topic.find_first_of("+#") != std::string::npos) {
+    return label + " must not contain '+' or '#'" + got;
+  }
+  // Brokers keep '$' topics for themselves; mosquitto refuses client publishes to them.
+  if (topic[0] == '$') return label + " must not start with '$'" + got;
+  for (size_t open = topic.find('{'); open != std::string::npos;
+       open = topic.find('{', open + 1)) {
+    size_t close = topic.find('}', open);
+    if (close == std::string::npos) return label + " must close every '{' with '}'" + got;
+    std::string placeholder = topic.substr(open, close - open + 1);
+    if (placeholder != "{device}" && placeholder != "{index}") {
+      return label + " must use only the placeholders {device} and {index}, got '" +
+             placeholder + "'";
+    }
+    open = close;
+  }
+  return std::nullopt;
+}
+
+void ReadTopicList(Reader& r, const Entry& entry, std::vector<std::string>* out) {
+  std::vector<std::string> list;
+  int index = 1;
+  for (const YAML::Node& item : entry.value) {
+    std::string label = "topics entry " + std::to_string(index);
+    if (!item.IsScalar()) {
+      r.Fail("topics", item.Mark(), label + " must be a string, got " + Describe(item));
+      return;
+    }
+    if (std::optional<std::string> problem = TopicProblem(label, item.Scalar())) {
+      r.Fail("topics", item.Mark(), *problem);
+      return;
+    }
+    list.push_back(ReplaceAll(item.Scalar(), "{index}", std::to_string(index)));
+    ++index;
+  }
+  *out = std::move(list);
+}
+
+void ReadTopicPattern(Reader& r, const Entry& entry, std::vector<std::string>* out) {
+  Section s = OpenSection(r, &entry, "topics");
+  const Entry* pattern = s.Find("pattern");
+  if (pattern == nullptr) r.Fail("topics", entry.mark(), "missing required key 'pattern' in topics");
+  int count = 1;
+  ReadInt(r, s, "count", 1, 1000, &count);
+  std::string text;
+  ReadString(r, s, "pattern", &text);
+  if (r.failed()) return;
+  if (std::optional<std::string> problem = TopicProblem("topics.pattern", text)) {
+    r.Fail(*pattern, *problem);
+    return;
+  }
+  out->clear();
+  for (int index = 1; index <= count; ++index) {
+    out->push_back(ReplaceAll(text, "{index}", std::to_string(index)));
+  }
+}
+
+void ReadTopics(Reader& r, const Entry* entry, TopicsSpec* out) {
+  if (entry == nullptr || r.failed()) return;
+  if (entry->value.IsSequence() && entry->value.size() == 0) {
+    r.Fail(*entry, "topics must list at least one topic");
+  } else if (entry->value.IsSequence()) {
+    ReadTopicList(r, *entry, &out->list);
+  } else if (entry->value.IsMap()) {
+    ReadTopicPattern(r, *entry, &out->list);
+  } else {
+    r.Fail(*entry, "topics must be a list of topic names or a map with 'pattern' and 'count'");
+  }
+}
+
+void ReadPayloadKind(Reader& r, const Section& s, PayloadKind* out) {
+  const Entry* e = s.Find("kind");
+  if (e == nullptr || r.failed()) return;
+  for (PayloadKind kind : {PayloadKind::kDigits, PayloadKind::kRandom, PayloadKind::kJson}) {
+    if (ScalarText(*e) == PayloadKindName(kind)) {
+      *out = kind;
+      return;
+    }
+  }
+  r.Fail(*e, "publish.payload.kind must be digits, random or json, got " + Describe(e->value));
+}
+
+void ReadPayload(Reader& r, const Entry* entry, bool latency, PayloadSpec* out) {
+  Section s = OpenSection(r, entry, "publish.payload");
+  ReadInt(r, s, "size", 0, 16777216, &out->size);
+  ReadPayloadKind(r, s, &out->kind);
+  const Entry* size = s.Find("size");
+  if (r.failed() || !latency || out->size >= kPayloadHeaderBytes || size == nullptr) return;
+  // Shown at the size; blamed on --set latency=true if only that came from the command line.
+  bool blame_latency = !r.Overridden(size->path) && r.Overridden("latency");
+  r.Fail(blame_latency ? "latency" : size->path, size->mark(),
+         "publish.payload.size must be at least " + std::to_string(kPayloadHeaderBytes) +
+             " bytes (the latency header) when latency is on, got " + ScalarText(*size) +
+             "; set latency: false to send smaller payloads");
+}
+
+void ReadPublish(Reader& r, const Entry* entry, bool latency, PublishSpec* out) {
+  Section s = OpenSection(r, entry, "publish");
+  const Entry* rate = s.Find("rate");
+  if (rate != nullptr && ScalarText(*rate) == "max") {
+    r.Fail(*rate, "publish.rate 'max' is not supported yet");
+  }
+  ReadNumber(r, s, "rate", {0, true, 1000000}, &out->rate);
+  const Entry* qos = s.Find("qos");
+  if (qos != nullptr && !r.failed()) {
+    std::optional<int64_t> value = IntegerValue(r, *qos, std::numeric_limits<int64_t>::min(),
+                                                std::numeric_limits<int64_t>::max());
+    if (value && (*value < 0 || *value > 2)) {
+      r.Fail(*qos, "publish.qos must be 0, 1 or 2, got " + ScalarText(*qos));
+    } else if (value) {
+      out->qos = static_cast<int>(*value);
+    }
+  }
+  ReadBool(r, s, "retain", &out->retain);
+  ReadPayload(r, s.Find("payload"), latency, &out->payload);
+}
+
+Result<Scenario> Validate(Reader& r, const YAML::Node& root, const std::string& file_name) {
+  Scenario s;
+  s.source_file = file_name;
+  Section top = OpenSection(r, root, root.Mark(), "");
+  ReadName(r, top, &s.name);
+  ReadString(r, top, "description", &s.description);
+  ReadBroker(r, top.Find("broker"), &s.broker);
+  Section devices = OpenSection(r, top.Find("devices"), "devices");
+  ReadInt(r, devices, "count", 1, 100000, &s.devices.count);
+  ReadTopics(r, top.Find("topics"), &s.topics);
+  ReadBool(r, top, "latency", &s.latency);
+  ReadPublish(r, top.Find("publish"), s.latency, &s.publish);
+  ReadNumber(r, top, "duration_s", {0, true, 604800}, &s.duration_s);
+  ReadNumber(r, top, "warmup_s", {0, false, 3600}, &s.warmup_s);
+  ReadNumber(r, top, "drain_s", {0, false, 3600}, &s.drain_s);
+  Section sample = OpenSection(r, top.Find("sample"), "sample");
+  ReadInt(r, sample, "interval_ms", 10, 10000, &s.sample.interval_ms);
+  ReadSeed(r, top, &s.seed);
+  if (r.failed()) return r.error();
+  return s;
+}
+
+// ---------------------------------------------------------------------------
+// Overrides, file reading and output.
+
+std::vector<std::string> SplitPath(std::string_view path) {
+  std::vector<std::string> keys;
+  size_t start = 0;
+  for (size_t dot = path.find('.'); dot != std::string_view::npos; dot = path.find('.', start)) {
+    keys.emplace_back(path.substr(start, dot - start));
+    start = dot + 1;
+  }
+  keys.emplace_back(path.substr(start));
+  return keys;
+}
+
+// Writes `value` at keys[i..] below `node`, turning anything in the way into a map:
+// the command line wins over the file.
+void SetPath(YAML::Node node, const std::vector<std::string>& keys, size_t i,
+             const YAML::Node& value) {
+  if (i + 1 == keys.size()) {
+    node[keys[i]] = value;
+    return;
+  }
+  if (!node[keys[i]].IsMap()) node[keys[i]] = YAML::Node(YAML::NodeType::Map);
+  SetPath(node[keys[i]], keys, i + 1, value);
+}
+
+Status ApplyOverride(YAML::Node root, const Override& o) {
+  YAML::Node value;
+  try {
+    value = YAML::Load(o.value);
+  } catch (const YAML::Exception& e) {
+    return OverrideError(o, "YAML syntax error: " + e.msg);
+  }
+  // Check the whole path before touching the tree.
+  std::vector<std::string> keys = SplitPath(o.path);
+  std::string section;
+  for (const std::string& key : keys) {
+    const SectionSchema* schema = FindSection(section);
+    if (schema == nullptr) {
+      return OverrideError(o, section + " is not a map, so it has no key '" + key + "'");
+    }
+    if (std::optional<std::string> problem = CheckKey(*schema, key)) {
+      return OverrideError(o, *problem);
+    }
+    section = JoinPath(section, key);
+  }
+  SetPath(root, keys, 0, value);
+  return Ok{};
+}
+
+Result<std::string> ReadFile(const std::string& path) {
+  struct Closer {
+    void operator()(std::FILE* f) const { std::fclose(f); }
+  };
+  auto read_error = [&path](int err) {
+    return Error{"cannot read file: " + std::generic_category().message(err),
+                 SourceLocation{path}, {}};
+  };
+  std::unique_ptr<std::FILE, Closer> file(std::fopen(path.c_str(), "rb"));
+  if (!file) return read_error(errno);
+  std::string text;
+  char buf[65536];
+  size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof(buf), file.get())) > 0) text.append(buf, n);
+  if (std::ferror(file.get())) return read_error(errno);
+  return text;
+}
+
+// The one place a scenario passes through before it is shown or written anywhere.
+// There are no secrets yet; password keys will be replaced by "<redacted>" here.
+Scenario RedactSecrets(const Scenario& scenario) { return scenario; }
+
+void EmitBroker(YAML::Emitter& out, const BrokerSpec& b) {
+  out << YAML::Key << "broker" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "embedded" << YAML::Value << b.embedded;
+  out << YAML::Key << "host" << YAML::Value << YAML::DoubleQuoted << b.host;
+  out << YAML::Key << "port" << YAML::Value << b.port;
+  out << YAML::Key << "protocol" << YAML::Value << YAML::DoubleQuoted
+      << ProtocolName(b.protocol);
+  out << YAML::Key << "keepalive_s" << YAML::Value << b.keepalive_s;
+  out << YAML::Key << "clean_session" << YAML::Value << b.clean_session;
+  out << YAML::Key << "connect_timeout_s" << YAML::Value << FormatNumber(b.connect_timeout_s);
+  out << YAML::EndMap;
+}
+
+void EmitPublish(YAML::Emitter& out, const PublishSpec& p) {
+  out << YAML::Key << "publish" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "rate" << YAML::Value << FormatNumber(p.rate);
+  out << YAML::Key << "qos" << YAML::Value << p.qos;
+  out << YAML::Key << "retain" << YAML::Value << p.retain;
+  out << YAML::Key << "payload" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "size" << YAML::Value << p.payload.size;
+  out << YAML::Key << "kind" << YAML::Value << PayloadKindName(p.payload.kind);
+  out << YAML::EndMap << YAML::EndMap;
+}
+
+}  // namespace
+
+Result<Override> ParseOverride(std::string_view text) {
+  size_t eq = text.find('=');
+  if (eq != std::string_view::npos) {
+    Override o{std::string(text.substr(0, eq)), std::string(text.substr(eq + 1))};
+    std::vector<std::string> keys = SplitPath(o.path);
+    if (std::none_of(keys.begin(), keys.end(), [](const auto& k) { return k.empty(); })) {
+      return o;
+    }
+  }
+  return Error{"--set expects key.path=value, got '" + std::string(text) + "'", {}, {}};
+}
+
+Result<Scenario> LoadScenario(const std::string& path, const std::vector<Override>& overrides) {
+  Result<std::string> text = ReadFile(path);
+  if (!text) return text.error();
+  return ParseScenario(*text, path, overrides);
+}
+
+Result<Scenario> ParseScenario(std::string_view yaml_text, const std::string& file_name,
+                               const std::vector<Override>& overrides) {
+  Reader r(file_name, yaml_text, overrides);
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml_text));
+  } catch (const YAML::Exception& e) {
+    r.Fail("", e.mark, "YAML syntax error: " + e.msg);
+    return r.error();
+  }
+  if (!root.IsMap()) {
+    // An empty file has no mark at all; point at its start.
+    r.Fail("", root.Mark().is_null() ? YAML::Mark() : root.Mark(),
+           "a scenario must be a YAML map of keys");
+    return r.error();
+  }
+  for (const Override& o : overrides) {
+    Status applied = ApplyOverride(root, o);
+    if (!applied) return applied.error();
+  }
+  return Validate(r, root, file_name);
+}
+
+std::string ScenarioToYaml(const Scenario& scenario) {
+  const Scenario s = RedactSecrets(scenario);
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  out << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted << s.name;
+  out << YAML::Key << "description" << YAML::Value << YAML::DoubleQuoted << s.description;
+  EmitBroker(out, s.broker);
+  out << YAML::Key << "devices" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "count" << YAML::Value << s.devices.count << YAML::EndMap;
+  out << YAML::Key << "topics" << YAML::Value << YAML::BeginSeq;
+  for (const std::string& topic : s.topics.list) out << YAML::DoubleQuoted << topic;
+  out << YAML::EndSeq;
+  EmitPublish(out, s.publish);
+  out << YAML::Key << "duration_s" << YAML::Value << FormatNumber(s.duration_s);
+  out << YAML::Key << "warmup_s" << YAML::Value << FormatNumber(s.warmup_s);
+  out << YAML::Key << "drain_s" << YAML::Value << FormatNumber(s.drain_s);
+  out << YAML::Key << "latency" << YAML::Value << s.latency;
+  out << YAML::Key << "sample" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "interval_ms" << YAML::Value << s.sample.interval_ms << YAML::EndMap;
+  out << YAML::Key << "seed" << YAML::Value << s.seed;
+  out << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+std::string ProtocolName(int protocol) { return protocol == 5 ? "5" : "3.1.1"; }
+
+std::string PayloadKindName(PayloadKind kind) {
+  switch (kind) {
+    case PayloadKind::kDigits:
+      return "digits";
+    case PayloadKind::kRandom:
+      return "random";
+    case PayloadKind::kJson:
+      return "json";
+  }
+  return "digits";
+}
+
+std::vector<std::string> DeviceTopics(const Scenario& scenario, int device) {
+  std::vector<std::string> topics;
+  topics.reserve(scenario.topics.list.size());
+  for (const std::string& topic : scenario.topics.list) {
+    topics.push_back(ReplaceAll(topic, "{device}", std::to_string(device)));
+  }
+  return topics;
+}
+
+std::vector<std::string> SubscriptionFilters(const Scenario& scenario) {
+  std::vector<std::string> filters;
+  for (const std::string& topic : scenario.topics.list) {
+    std::string filter;
+    size_t start = 0;
+    while (true) {
+      size_t slash = topic.find('/', start);
+      std::string level = topic.substr(start, slash - start);
+      filter += level.find("{device}") != std::string::npos ? "+" : level;
+      if (slash == std::string::npos) break;
+      filter += '/';
+      start = slash + 1;
+    }
+    if (std::find(filters.begin(), filters.end(), filter) == filters.end()) {
+      filters.push_back(filter);
+    }
+  }
+  return filters;
+}
+
+}  // namespace edgebench

@@ -1,0 +1,159 @@
+// summary.json, timeline.csv, samples.csv and the terminal table.
+#include "edgebench/summary.h"
+
+#include <algorithm>
+#include <string>
+
+#include <fmt/format.h>
+
+namespace edgebench {
+
+using nlohmann::json;
+
+namespace {
+
+json LatencyJson(const LatencyHistogram& h) {
+  LatencySummary s = h.Summarize();
+  return {{"count", s.count}, {"min", s.min},   {"mean", s.mean}, {"p50", s.p50},
+          {"p90", s.p90},     {"p99", s.p99},   {"p999", s.p999}, {"max", s.max}};
+}
+
+json ProcessesJson(const std::vector<ProcSample>& samples) {
+  json out = {{"worker", nullptr}, {"broker", nullptr}, {"orchestrator", nullptr}};
+  for (const ProcessSummary& p : SummarizeSamples(samples)) {
+    out[p.role] = {{"pid", p.pid},
+                   {"samples", p.samples},
+                   {"cpu_s", p.cpu_s},
+                   {"cpu_pct_mean", p.cpu_pct_mean},
+                   {"rss_peak_kb", p.rss_peak_kb}};
+  }
+  return out;
+}
+
+const char* PhaseOf(const Scenario& s, size_t second) {
+  double t = static_cast<double>(second);
+  if (t < s.warmup_s) return "warmup";
+  if (t < s.warmup_s + s.duration_s) return "measure";
+  return "drain";
+}
+
+}  // namespace
+
+json BuildSummary(const Scenario& s, const RunData& run) {
+  const WorkerCounters& w = run.worker.counters;
+  const CollectorReport& c = run.collector;
+  json messages = {{"scheduled", w.scheduled},
+                   {"sent", w.sent},
+                   {"acked", w.acked},
+                   {"received", c.received},
+                   {"lost", w.sent > c.received ? w.sent - c.received : 0},
+                   {"duplicated", s.latency ? json(c.duplicated) : json(nullptr)},
+                   {"reordered", s.latency ? json(c.reordered) : json(nullptr)},
+                   {"unsent", w.scheduled > w.sent ? w.scheduled - w.sent : 0},
+                   {"publish_errors", w.publish_errors},
+                   {"unacked", run.worker.inflight_at_end},
+                   {"foreign", c.foreign}};
+  double window = run.window_s > 0 ? run.window_s : s.duration_s;
+  uint64_t window_received = c.window_received;
+  if (!s.latency) {
+    // Without a header there is no intended time: count by receive second instead.
+    window_received = 0;
+    for (size_t i = 0; i < c.per_second.size(); ++i) {
+      if (std::string(PhaseOf(s, i)) == "measure") window_received += c.per_second[i].received;
+    }
+  }
+  json summary = {
+      {"status", run.status},
+      {"error", run.error.empty() ? json(nullptr) : json(run.error)},
+      {"scenario", s.name},
+      {"qos", s.publish.qos},
+      {"devices", s.devices.count},
+      {"window", {{"warmup_s", s.warmup_s}, {"duration_s", s.duration_s},
+                  {"drain_s", s.drain_s}, {"measured_s", window}}},
+      {"messages", messages},
+      {"throughput", {{"sent_per_s", static_cast<double>(w.window_sent) / window},
+                      {"received_per_s", static_cast<double>(window_received) / window}}},
+      {"latency_us", s.latency ? LatencyJson(c.latency_us) : json(nullptr)},
+      {"latency_from_actual_send_us", s.latency ? LatencyJson(c.latency_actual_us) : json(nullptr)},
+      {"generator_lag_us", LatencyJson(run.worker.lag_us)},
+      {"connections", {{"devices", s.devices.count},
+                       {"worker_disconnects", w.disconnects},
+                       {"collector_disconnects", c.disconnects}}},
+      {"processes", ProcessesJson(run.samples)},
+      {"notes", run.notes}};
+  return summary;
+}
+
+std::string BuildTimelineCsv(const Scenario& s, const RunData& run) {
+  std::string out = "second,phase,sent,received,p50_us,p99_us\n";
+  const auto& sent = run.worker.sent_per_second;
+  const auto& recv = run.collector.per_second;
+  size_t rows = std::max(sent.size(), recv.size());
+  for (size_t i = 0; i < rows; ++i) {
+    SecondStats r = i < recv.size() ? recv[i] : SecondStats{};
+    out += fmt::format("{},{},{},{},{},{}\n", i, PhaseOf(s, i), i < sent.size() ? sent[i] : 0,
+                       r.received, r.p50_us, r.p99_us);
+  }
+  return out;
+}
+
+std::string BuildSamplesCsv(const std::vector<ProcSample>& samples) {
+  std::string out =
+      "t_ms,role,pid,cpu_s,cpu_pct,rss_kb,rss_peak_kb,threads,voluntary_ctxt_switches,"
+      "nonvoluntary_ctxt_switches\n";
+  for (const ProcSample& p : samples) {
+    out += fmt::format("{},{},{},{:.3f},{:.1f},{},{},{},{},{}\n", p.t_ms, p.role, p.pid, p.cpu_s,
+                       p.cpu_pct, p.rss_kb, p.rss_peak_kb, p.threads, p.voluntary_ctxt_switches,
+                       p.nonvoluntary_ctxt_switches);
+  }
+  return out;
+}
+
+namespace {
+
+std::string Ms(const json& us) {
+  if (us.is_null()) return "-";
+  return fmt::format("{:.3f}", us.get<double>() / 1000.0);
+}
+
+std::string ProcessLine(const json& p) {
+  if (p.is_null()) return "not sampled";
+  return fmt::format("{:.1f}% CPU, {:.2f} CPU s, peak RSS {:.1f} MB", p["cpu_pct_mean"].get<double>(),
+                     p["cpu_s"].get<double>(), p["rss_peak_kb"].get<double>() / 1024.0);
+}
+
+}  // namespace
+
+std::string FormatSummaryTable(const json& sm) {
+  const json& m = sm["messages"];
+  std::string out = fmt::format("\n{} — status {}, QoS {}, {} devices, window {:g} s\n",
+                                sm["scenario"].get<std::string>(), sm["status"].get<std::string>(),
+                                sm["qos"].get<int>(), sm["devices"].get<int>(),
+                                sm["window"]["measured_s"].get<double>());
+  auto opt = [](const json& v) { return v.is_null() ? std::string("-") : v.dump(); };
+  out += fmt::format("  messages    scheduled {}  sent {}  acked {}  received {}  lost {}  "
+                     "duplicated {}  reordered {}\n",
+                     m["scheduled"].dump(), m["sent"].dump(), m["acked"].dump(),
+                     m["received"].dump(), m["lost"].dump(), opt(m["duplicated"]),
+                     opt(m["reordered"]));
+  out += fmt::format("  throughput  sent {:.1f} msg/s  received {:.1f} msg/s\n",
+                     sm["throughput"]["sent_per_s"].get<double>(),
+                     sm["throughput"]["received_per_s"].get<double>());
+  const json& l = sm["latency_us"];
+  if (!l.is_null()) {
+    out += fmt::format("  latency ms  p50 {}  p90 {}  p99 {}  p99.9 {}  max {}  (n={})\n",
+                       Ms(l["p50"]), Ms(l["p90"]), Ms(l["p99"]), Ms(l["p999"]), Ms(l["max"]),
+                       l["count"].dump());
+  } else {
+    out += "  latency     not measured (latency: false)\n";
+  }
+  const json& g = sm["generator_lag_us"];
+  out += fmt::format("  gen lag ms  p50 {}  p99 {}  max {}\n", Ms(g["p50"]), Ms(g["p99"]),
+                     Ms(g["max"]));
+  for (const char* role : {"worker", "broker", "orchestrator"}) {
+    out += fmt::format("  {:<14}{}\n", role, ProcessLine(sm["processes"][role]));
+  }
+  return out;
+}
+
+}  // namespace edgebench
