@@ -143,6 +143,20 @@ CliOutcome RunCli(int argc, char** argv) {
 
   CLI::App* version = app.add_subcommand("version", "Print edgebench's version and build.");
 
+  // CLI11 would say "A subcommand is required" for a misspelt one; say what is wrong.
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--log-level") {
+      ++i;
+      continue;
+    }
+    if (a.rfind("-", 0) == 0) continue;
+    if (a != "run" && a != "validate" && a != "version") {
+      return {kExitUsage, {"unknown subcommand '" + a + "' (expected run, validate or version)"},
+              true};
+    }
+    break;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

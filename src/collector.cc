@@ -151,25 +151,25 @@ Status Collector::Start() {
   if (!c.ok()) return Error{"collector: " + c.error().message};
   handler_->client = std::move(c.value());
   Status st = handler_->client->ConnectAsync();
-  if (!st) return Error{"collector: " + st.error().message};
+  if (!st) return st;
 
   auto deadline = std::chrono::steady_clock::now() +
                   std::chrono::milliseconds(static_cast<int64_t>(config_.connect_timeout_s * 1000));
   std::string why = "no answer (connect timeout)";
   while (handler_->subscribed < static_cast<int>(config_.filters.size())) {
     if (handler_->refused_rc >= 0) {
-      return Error{"collector: the broker at " + handler_->client->Address() +
-                   " refused the connection: " +
+      return Error{"the broker at " + handler_->client->Address() +
+                   " refused the collector's connection: " +
                    MqttClient::ConnackString(config_.protocol, handler_->refused_rc)};
     }
     if (std::chrono::steady_clock::now() >= deadline) {
-      return Error{"collector: cannot subscribe at the broker at " + handler_->client->Address() +
+      return Error{"cannot subscribe at the broker at " + handler_->client->Address() +
                    " within " + fmt::format("{:g}", config_.connect_timeout_s) + " s: " + why};
     }
     int rc = handler_->client->Loop(50);
     if (rc != 0) {
       why = MqttClient::ErrorString(rc);
-      return Error{"collector: cannot connect to the broker at " + handler_->client->Address() +
+      return Error{"cannot connect to the broker at " + handler_->client->Address() +
                    ": " + why};
     }
   }

@@ -95,7 +95,7 @@ Status MqttClient::ConnectAsync() {
   int rc = mosquitto_connect_async(mosq_.get(), options_.host.c_str(), options_.port,
                                    options_.keepalive_s);
   if (rc != MOSQ_ERR_SUCCESS) {
-    return Error{"cannot connect to " + Address() + ": " + DescribeRc(rc)};
+    return Error{"cannot connect to the broker at " + Address() + ": " + DescribeRc(rc)};
   }
   return Ok{};
 }
@@ -103,7 +103,7 @@ Status MqttClient::ConnectAsync() {
 Status MqttClient::ReconnectAsync() {
   int rc = mosquitto_reconnect_async(mosq_.get());
   if (rc != MOSQ_ERR_SUCCESS) {
-    return Error{"cannot reconnect to " + Address() + ": " + DescribeRc(rc)};
+    return Error{"cannot reconnect to the broker at " + Address() + ": " + DescribeRc(rc)};
   }
   return Ok{};
 }

@@ -3,7 +3,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <thread>
 #include <cstdio>
 #include <optional>
 #include <random>
@@ -72,6 +74,7 @@ class Run {
   RunClock clock_;
   RunData data_;
   bool have_final_ = false;
+  uint64_t interrupted_ns_ = 0;  // when a stop was requested, or 0
   int exit_code_ = kExitOk;
   // Live status bookkeeping.
   uint64_t last_status_ns_ = 0;
@@ -204,6 +207,7 @@ void Run::Measure() {
   while (!have_final_) {
     if (StopRequested() && !stop_sent) {
       Fail(kExitInterrupted, "interrupted");
+      interrupted_ns_ = MonotonicNowNs();
       spdlog::warn("interrupted: stopping the worker and keeping partial results");
       stop_sent = true;
       (void)worker_->Stop();
@@ -258,7 +262,14 @@ RunOutcome Run::Finish() {
   if (!dir_) return out;
   if (collector_) data_.collector = collector_->TakeReport();
   if (sampler_) data_.samples = sampler_->samples();
-  if (clock_.t0_ns) data_.window_s = s_.duration_s;
+  if (clock_.t0_ns) {
+    // The window actually measured: shorter when the run was interrupted.
+    uint64_t end = interrupted_ns_ ? std::min(interrupted_ns_, clock_.window_end_ns)
+                                   : clock_.window_end_ns;
+    data_.window_s = end > clock_.window_start_ns
+                         ? static_cast<double>(end - clock_.window_start_ns) / 1e9
+                         : 0.0;
+  }
   if (!s_.latency) data_.notes.push_back("latency: false: no payload header, so no latency, "
                                          "duplicate or reorder figures");
   if (data_.worker.counters.publish_errors > 0) {
@@ -287,7 +298,7 @@ RunOutcome Run::Finish() {
     out.exit_code = kExitRunFailed;
     out.error = final_path.error().message;
   }
-  out.table = FormatSummaryTable(summary);
+  if (clock_.t0_ns) out.table = FormatSummaryTable(summary);
   return out;
 }
 

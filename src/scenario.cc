@@ -27,18 +27,16 @@ namespace {
 // ---------------------------------------------------------------------------
 // Schema: which keys each map accepts, and which are reserved for later work.
 
-constexpr std::string_view kTopKnown[] = {
-    "name",    "description", "broker",   "devices", "topics", "publish",
-    "duration_s", "warmup_s", "drain_s", "latency", "sample", "seed"};
-constexpr std::string_view kTopReserved[] = {"capture", "network", "link",      "matrix",
-                                             "expect",  "workers", "cost",      "subscribe",
-                                             "agent",   "shard"};
-constexpr std::string_view kBrokerKnown[] = {"embedded",    "host",          "port",
-                                             "protocol",    "keepalive_s",   "clean_session",
-                                             "connect_timeout_s"};
-constexpr std::string_view kBrokerReserved[] = {"tls",           "username",      "password",
-                                                "password_env",  "password_file",
-                                                "session_expiry_s", "user_properties"};
+constexpr std::string_view kTopKnown[] = {"name",    "description", "broker",     "devices",
+                                          "topics",  "publish",     "duration_s", "warmup_s",
+                                          "drain_s", "latency",     "sample",     "seed"};
+constexpr std::string_view kTopReserved[] = {"capture", "network", "link",      "matrix", "expect",
+                                             "workers", "cost",    "subscribe", "agent",  "shard"};
+constexpr std::string_view kBrokerKnown[] = {
+    "embedded", "host", "port", "protocol", "keepalive_s", "clean_session", "connect_timeout_s"};
+constexpr std::string_view kBrokerReserved[] = {
+    "tls",           "username",         "password",       "password_env",
+    "password_file", "session_expiry_s", "user_properties"};
 constexpr std::string_view kDevicesKnown[] = {"count"};
 constexpr std::string_view kDevicesReserved[] = {"gateways", "connect_rate"};
 constexpr std::string_view kTopicsKnown[] = {"pattern", "count"};
@@ -157,8 +155,8 @@ std::vector<std::string> SplitLines(std::string_view text) {
 }
 
 bool Covers(std::string_view prefix, std::string_view path) {
-  return path == prefix || (path.starts_with(prefix) && path.size() > prefix.size() &&
-                            path[prefix.size()] == '.');
+  return path == prefix ||
+         (path.starts_with(prefix) && path.size() > prefix.size() && path[prefix.size()] == '.');
 }
 
 Error OverrideError(const Override& o, std::string message) {
@@ -259,7 +257,7 @@ void AddEntry(Reader& r, const SectionSchema& schema, const YAML::Node& key,
            "keys" + InSection(schema.path) + " must be names, got " + Describe(key));
     return;
   }
-  std::string name = key.Scalar();
+  const std::string& name = key.Scalar();
   Entry entry{JoinPath(schema.path, name), key, value};
   if (std::optional<std::string> problem = CheckKey(schema, name)) {
     r.Fail(entry.path, key.Mark(), *problem);
@@ -303,22 +301,23 @@ Section OpenSection(Reader& r, const Entry* entry, std::string_view path) {
 
 bool LooksLikeInteger(std::string_view text) {
   if (text.starts_with('+') || text.starts_with('-')) text.remove_prefix(1);
-  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
-    return c >= '0' && c <= '9';
-  });
+  return !text.empty() &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 bool LooksLikeNumber(std::string_view text) {
-  bool has_digit = std::any_of(text.begin(), text.end(), [](char c) {
-    return c >= '0' && c <= '9';
-  });
+  bool has_digit =
+      std::any_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
   return has_digit && text.find_first_not_of("0123456789.eE+-") == std::string_view::npos;
 }
 
 // std::from_chars over the whole text, which also takes a leading '+'.
 template <class T>
 std::errc ParseDecimal(std::string_view text, T* out) {
-  if (text.starts_with('+')) text.remove_prefix(1);
+  if (text.starts_with('+')) {
+    text.remove_prefix(1);
+    if (text.starts_with('-')) return std::errc::invalid_argument;  // "+-5"
+  }
   const char* end = text.data() + text.size();
   auto [stop, ec] = std::from_chars(text.data(), end, *out);
   if (ec == std::errc() && stop != end) return std::errc::invalid_argument;
@@ -372,14 +371,12 @@ struct NumberRange {
   double max;
 };
 
-void ReadNumber(Reader& r, const Section& s, std::string_view key, NumberRange range,
-                double* out) {
+void ReadNumber(Reader& r, const Section& s, std::string_view key, NumberRange range, double* out) {
   const Entry* e = s.Find(key);
   if (e == nullptr || r.failed()) return;
   std::string text = ScalarText(*e);
   double value = 0;
-  if (!e->value.IsScalar() || !LooksLikeNumber(text) ||
-      ParseDecimal(text, &value) != std::errc()) {
+  if (!e->value.IsScalar() || !LooksLikeNumber(text) || ParseDecimal(text, &value) != std::errc()) {
     r.Fail(*e, e->path + " must be a number, got " + Describe(e->value));
   } else if (range.min_exclusive && value <= range.min) {
     r.Fail(*e, e->path + " must be greater than " + FormatNumber(range.min) + ", got " + text);
@@ -428,8 +425,8 @@ void ReadSeed(Reader& r, const Section& s, uint64_t* out) {
   uint64_t value = 0;
   std::errc ec = ParseDecimal(std::string_view(text).substr(negative ? 1 : 0), &value);
   if (ec == std::errc::result_out_of_range && !negative) {
-    r.Fail(*e, "seed must be at most " +
-                   std::to_string(std::numeric_limits<uint64_t>::max()) + ", got " + text);
+    r.Fail(*e, "seed must be at most " + std::to_string(std::numeric_limits<uint64_t>::max()) +
+                   ", got " + text);
   } else if (negative && (value != 0 || ec != std::errc())) {
     r.Fail(*e, "seed must be at least 0, got " + text);
   } else {
@@ -449,8 +446,8 @@ void ReadName(Reader& r, const Section& top, std::string* out) {
   if (r.failed()) return;
   const Entry& e = *top.Find("name");
   auto allowed = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
   };
   if (out->empty()) {
     r.Fail(e, "name must not be empty");
@@ -507,14 +504,13 @@ std::optional<std::string> TopicProblem(const std::string& label, const std::str
   }
   // Brokers keep '$' topics for themselves; mosquitto refuses client publishes to them.
   if (topic[0] == '$') return label + " must not start with '$'" + got;
-  for (size_t open = topic.find('{'); open != std::string::npos;
-       open = topic.find('{', open + 1)) {
+  for (size_t open = topic.find('{'); open != std::string::npos; open = topic.find('{', open + 1)) {
     size_t close = topic.find('}', open);
     if (close == std::string::npos) return label + " must close every '{' with '}'" + got;
     std::string placeholder = topic.substr(open, close - open + 1);
     if (placeholder != "{device}" && placeholder != "{index}") {
-      return label + " must use only the placeholders {device} and {index}, got '" +
-             placeholder + "'";
+      return label + " must use only the placeholders {device} and {index}, got '" + placeholder +
+             "'";
     }
     open = close;
   }
@@ -543,7 +539,8 @@ void ReadTopicList(Reader& r, const Entry& entry, std::vector<std::string>* out)
 void ReadTopicPattern(Reader& r, const Entry& entry, std::vector<std::string>* out) {
   Section s = OpenSection(r, &entry, "topics");
   const Entry* pattern = s.Find("pattern");
-  if (pattern == nullptr) r.Fail("topics", entry.mark(), "missing required key 'pattern' in topics");
+  if (pattern == nullptr)
+    r.Fail("topics", entry.mark(), "missing required key 'pattern' in topics");
   int count = 1;
   ReadInt(r, s, "count", 1, 1000, &count);
   std::string text;
@@ -667,7 +664,7 @@ void SetPath(YAML::Node node, const std::vector<std::string>& keys, size_t i,
   SetPath(node[keys[i]], keys, i + 1, value);
 }
 
-Status ApplyOverride(YAML::Node root, const Override& o) {
+Status ApplyOverride(const YAML::Node& root, const Override& o) {
   YAML::Node value;
   try {
     value = YAML::Load(o.value);
@@ -696,8 +693,8 @@ Result<std::string> ReadFile(const std::string& path) {
     void operator()(std::FILE* f) const { std::fclose(f); }
   };
   auto read_error = [&path](int err) {
-    return Error{"cannot read file: " + std::generic_category().message(err),
-                 SourceLocation{path}, {}};
+    return Error{
+        "cannot read file: " + std::generic_category().message(err), SourceLocation{path}, {}};
   };
   std::unique_ptr<std::FILE, Closer> file(std::fopen(path.c_str(), "rb"));
   if (!file) return read_error(errno);
@@ -718,8 +715,7 @@ void EmitBroker(YAML::Emitter& out, const BrokerSpec& b) {
   out << YAML::Key << "embedded" << YAML::Value << b.embedded;
   out << YAML::Key << "host" << YAML::Value << YAML::DoubleQuoted << b.host;
   out << YAML::Key << "port" << YAML::Value << b.port;
-  out << YAML::Key << "protocol" << YAML::Value << YAML::DoubleQuoted
-      << ProtocolName(b.protocol);
+  out << YAML::Key << "protocol" << YAML::Value << YAML::DoubleQuoted << ProtocolName(b.protocol);
   out << YAML::Key << "keepalive_s" << YAML::Value << b.keepalive_s;
   out << YAML::Key << "clean_session" << YAML::Value << b.clean_session;
   out << YAML::Key << "connect_timeout_s" << YAML::Value << FormatNumber(b.connect_timeout_s);

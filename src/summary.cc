@@ -53,7 +53,8 @@ json BuildSummary(const Scenario& s, const RunData& run) {
                    {"publish_errors", w.publish_errors},
                    {"unacked", run.worker.inflight_at_end},
                    {"foreign", c.foreign}};
-  double window = run.window_s > 0 ? run.window_s : s.duration_s;
+  double window = run.window_s;
+  auto per_s = [window](uint64_t n) { return window > 0 ? static_cast<double>(n) / window : 0.0; };
   uint64_t window_received = c.window_received;
   if (!s.latency) {
     // Without a header there is no intended time: count by receive second instead.
@@ -71,8 +72,8 @@ json BuildSummary(const Scenario& s, const RunData& run) {
       {"window", {{"warmup_s", s.warmup_s}, {"duration_s", s.duration_s},
                   {"drain_s", s.drain_s}, {"measured_s", window}}},
       {"messages", messages},
-      {"throughput", {{"sent_per_s", static_cast<double>(w.window_sent) / window},
-                      {"received_per_s", static_cast<double>(window_received) / window}}},
+      {"throughput", {{"sent_per_s", per_s(w.window_sent)},
+                      {"received_per_s", per_s(window_received)}}},
       {"latency_us", s.latency ? LatencyJson(c.latency_us) : json(nullptr)},
       {"latency_from_actual_send_us", s.latency ? LatencyJson(c.latency_actual_us) : json(nullptr)},
       {"generator_lag_us", LatencyJson(run.worker.lag_us)},

@@ -208,9 +208,15 @@ TEST_CASE("wrong types", "[scenario]") {
         "t.yaml:3:3: publish.qos must be an integer, got nothing");
   CHECK(ErrorOf("name: x\npublish: {rate: fast}") ==
         "t.yaml:2:17: publish.rate must be a number, got 'fast'");
+  CHECK(ErrorOf("name: x\npublish: {rate: +-5}") ==
+        "t.yaml:2:17: publish.rate must be a number, got '+-5'");
+  CHECK(ErrorOf("name: x\npublish: {rate: .inf}") ==
+        "t.yaml:2:17: publish.rate must be a number, got '.inf'");
+  CHECK(Parse("name: x\npublish: {rate: +2.5e1, qos: \"1\"}").publish.rate == 25.0);
   CHECK(ErrorOf("name: x\nbroker: {embedded: yes please}") ==
         "t.yaml:2:20: broker.embedded must be true or false, got 'yes please'");
-  CHECK(ErrorOf("name: x\nlatency: yes") == "t.yaml:2:10: latency must be true or false, got 'yes'");
+  CHECK(ErrorOf("name: x\nlatency: yes") ==
+        "t.yaml:2:10: latency must be true or false, got 'yes'");
   CHECK(ErrorOf("name: [a]") == "t.yaml:1:7: name must be a string");
   CHECK(ErrorOf("name: x\npublish: 5") == "t.yaml:2:10: publish must be a map");
   CHECK(ErrorOf("name: x\ntopics: sensor1") ==
@@ -300,15 +306,16 @@ TEST_CASE("topic templates are checked", "[scenario]") {
 }
 
 TEST_CASE("topics in list form", "[scenario]") {
-  Scenario s = Parse("name: x\ntopics: ['home/{device}/s{index}', 'all/s{index}', all/s2, plain]\n");
-  CHECK(s.topics.list ==
-        std::vector<std::string>{"home/{device}/s1", "all/s2", "all/s2", "plain"});
+  Scenario s =
+      Parse("name: x\ntopics: ['home/{device}/s{index}', 'all/s{index}', all/s2, plain]\n");
+  CHECK(s.topics.list == std::vector<std::string>{"home/{device}/s1", "all/s2", "all/s2", "plain"});
   CHECK(DeviceTopics(s, 7) == std::vector<std::string>{"home/7/s1", "all/s2", "all/s2", "plain"});
   CHECK(SubscriptionFilters(s) == std::vector<std::string>{"home/+/s1", "all/s2", "plain"});
 }
 
 TEST_CASE("topics in pattern form", "[scenario]") {
-  Scenario s = Parse("name: x\ntopics:\n  pattern: factory/dev-{device}/sensor{index}\n  count: 3\n");
+  Scenario s =
+      Parse("name: x\ntopics:\n  pattern: factory/dev-{device}/sensor{index}\n  count: 3\n");
   CHECK(s.topics.list == std::vector<std::string>{"factory/dev-{device}/sensor1",
                                                   "factory/dev-{device}/sensor2",
                                                   "factory/dev-{device}/sensor3"});
@@ -357,7 +364,8 @@ TEST_CASE("overrides replace values and create maps", "[scenario]") {
 
 TEST_CASE("errors in or caused by overrides name the --set", "[scenario]") {
   const char* yaml = "name: x\npublish:\n  qos: 0\n";
-  CHECK(ErrorOf(yaml, {"publish.qos=3"}) == "--set publish.qos=3: publish.qos must be 0, 1 or 2, got 3");
+  CHECK(ErrorOf(yaml, {"publish.qos=3"}) ==
+        "--set publish.qos=3: publish.qos must be 0, 1 or 2, got 3");
   CHECK(ErrorOf(yaml, {"publish.qso=1"}) ==
         "--set publish.qso=1: unknown key 'qso' in publish (did you mean 'qos'?)");
   CHECK(ErrorOf(yaml, {"publish.qos.x=1"}) ==
@@ -456,8 +464,9 @@ TEST_CASE("the shipped scenarios say what the docs say", "[scenario]") {
   CHECK(seed->publish.payload.size == 10);
   CHECK_FALSE(seed->latency);
   CHECK(seed->duration_s == 30.0);
-  Result<Scenario> with_latency = LoadScenario(
-      dir + "seed-replica.yaml", {Override{"latency", "true"}, Override{"publish.payload.size", "42"}});
+  Result<Scenario> with_latency =
+      LoadScenario(dir + "seed-replica.yaml",
+                   {Override{"latency", "true"}, Override{"publish.payload.size", "42"}});
   CHECK(with_latency.ok());
 }
 

@@ -68,7 +68,7 @@ class Collector {
   Collector(const Collector&) = delete;
   Collector& operator=(const Collector&) = delete;
 
-  // Error: "collector: cannot connect to the broker at 127.0.0.1:1883: Connection refused".
+  // Error: "cannot connect to the broker at 127.0.0.1:1883: Connection refused".
   Status Start();
   void SetClock(const RunClock& clock);
   CollectorSnapshot Snapshot() const;

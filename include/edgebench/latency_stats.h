@@ -33,8 +33,8 @@ class LatencyHistogram {
   // Tracks values 0..highest_trackable (default: one hour in microseconds) with
   // `significant_digits` (1..5) decimal digits of precision. Out-of-range arguments are
   // clamped (highest_trackable to at least 2, significant_digits into 1..5).
-  explicit LatencyHistogram(int64_t highest_trackable = 3'600'000'000,
-                            int significant_digits = 3);
+  LatencyHistogram() : LatencyHistogram(3'600'000'000, 3) {}
+  LatencyHistogram(int64_t highest_trackable, int significant_digits);
 
   // Negative values are recorded as 0; values above highest_trackable are recorded as
   // highest_trackable and counted in saturated().

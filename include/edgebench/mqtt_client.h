@@ -68,7 +68,7 @@ class MqttClient {
   MqttClient& operator=(const MqttClient&) = delete;
 
   // Starts a non-blocking connect; completion is reported through OnConnect.
-  // Error: "cannot connect to 127.0.0.1:1: Connection refused".
+  // Error: "cannot connect to the broker at 127.0.0.1:1: Connection refused".
   Status ConnectAsync();
   // Same, after a lost connection.
   Status ReconnectAsync();
