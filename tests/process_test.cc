@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -120,15 +121,44 @@ TEST_CASE("ChildProcess Poll and Wait report how the child ended", "[process]") 
 }
 
 TEST_CASE("ChildProcess Terminate sends SIGTERM first", "[process]") {
-  ChildProcess child = ForkSleeper();
-  pid_t pid = child.pid();
+  Result<PipeEnds> ready = MakePipe();
+  REQUIRE(ready.ok());
+  int ready_fd = ready->write.get();
+  Result<ChildProcess> child = ForkFunction([ready_fd] {
+    WriteInt(ready_fd, 1);
+    ::sleep(30);
+    return 0;
+  });
+  REQUIRE(child.ok());
+  ready->write.Reset();
+  REQUIRE(ReadInt(ready->read.get(), 5000) == 1);  // past its setup
+  pid_t pid = child->pid();
   auto start = steady_clock::now();
-  int status = child.Terminate(2000);
+  int status = child->Terminate(2000);
   CHECK(steady_clock::now() - start < milliseconds(1000));  // did not need the grace period
   CHECK(DescribeWaitStatus(status) == "killed by signal 15 (Terminated)");
-  CHECK(child.status() == status);
+  CHECK(child->status() == status);
   CHECK(ProcessGone(pid));
-  CHECK(child.Terminate(2000) == status);  // again: nothing left to do
+  CHECK(child->Terminate(2000) == status);  // again: nothing left to do
+}
+
+// BUG (src/process.cc, ForkFunction/PrepareChild): between fork() and PrepareChild()'s
+// signal(SIGTERM, SIG_DFL) the child runs the parent's SIGTERM handler (main() installs
+// one), so a SIGTERM sent right after the start is swallowed and Terminate() needs the
+// whole grace period and SIGKILL. Signals should be blocked around fork() and unblocked
+// in the child after the dispositions are reset.
+TEST_CASE("ChildProcess Terminate right after the start", "[process][!mayfail]") {
+  struct sigaction handler {};
+  handler.sa_handler = [](int) {};  // like main()'s handler that sets StopRequested()
+  struct sigaction previous {};
+  REQUIRE(::sigaction(SIGTERM, &handler, &previous) == 0);
+  std::vector<std::string> outcomes;
+  for (int i = 0; i < 3; ++i) {
+    ChildProcess child = ForkSleeper();
+    outcomes.push_back(DescribeWaitStatus(child.Terminate(300)));
+  }
+  ::sigaction(SIGTERM, &previous, nullptr);
+  CHECK(outcomes == std::vector<std::string>(3, "killed by signal 15 (Terminated)"));
 }
 
 TEST_CASE("ChildProcess Terminate kills a child that ignores SIGTERM", "[process]") {

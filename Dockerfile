@@ -1,0 +1,8 @@
+# edgebench in a Debian 12 container: `docker build -t edgebench .` then
+# `docker run --rm -v "$PWD/results:/src/results" edgebench run scenarios/edge.yaml`.
+FROM debian:12
+WORKDIR /src
+COPY . /src
+RUN scripts/setup.sh && rm -rf /var/lib/apt/lists/*
+ENTRYPOINT ["/src/build/edgebench"]
+CMD ["--help"]
