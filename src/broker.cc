@@ -34,9 +34,17 @@ std::string TailOfFile(const std::string& path, int n) {
   if (!text.ok()) return "";
   std::string s = *text;
   while (!s.empty() && s.back() == '\n') s.pop_back();
-  size_t pos = s.size();
-  for (int i = 0; i < n && pos != std::string::npos && pos > 0; ++i) pos = s.rfind('\n', pos - 1);
-  return pos == std::string::npos ? s : s.substr(pos + 1);
+  size_t start = s.size();
+  for (int i = 0; i < n && start > 0; ++i) {
+    size_t nl = s.rfind('\n', start - 1);
+    start = nl == std::string::npos ? 0 : nl;
+  }
+  if (start < s.size() && s[start] == '\n') ++start;
+  std::string tail = s.substr(start);
+  for (char& c : tail) {
+    if (c == '\n') c = ' ';  // one line in the error message
+  }
+  return tail.empty() ? "(no output)" : tail;
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -19,15 +20,34 @@
 namespace edgebench {
 namespace {
 
-// In the child right after fork: die with the parent, leave the terminal's process group.
-void PrepareChild(pid_t parent) {
+// Signals stay blocked across fork(), so the child cannot run one of the parent's handlers
+// before PrepareChild() has reset them (a SIGTERM there would be lost in a flag).
+class BlockSignals {
+ public:
+  BlockSignals() {
+    sigset_t all;
+    sigfillset(&all);
+    ::pthread_sigmask(SIG_SETMASK, &all, &saved_);
+  }
+  ~BlockSignals() { ::pthread_sigmask(SIG_SETMASK, &saved_, nullptr); }
+  BlockSignals(const BlockSignals&) = delete;
+  BlockSignals& operator=(const BlockSignals&) = delete;
+  const sigset_t& saved() const { return saved_; }
+
+ private:
+  sigset_t saved_;
+};
+
+// In the child right after fork: default signal handling, die with the parent, leave the
+// terminal's process group.
+void PrepareChild(pid_t parent, const sigset_t& mask) {
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig != SIGKILL && sig != SIGSTOP) ::signal(sig, SIG_DFL);
+  }
+  ::pthread_sigmask(SIG_SETMASK, &mask, nullptr);
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) ::_exit(127);  // the parent died before prctl took effect
   ::setpgid(0, 0);
-  // Default dispositions; the parent may have handlers installed.
-  ::signal(SIGINT, SIG_DFL);
-  ::signal(SIGTERM, SIG_DFL);
-  ::signal(SIGPIPE, SIG_DFL);
 }
 
 }  // namespace
@@ -126,6 +146,7 @@ Result<ChildProcess> SpawnProgram(const std::vector<std::string>& argv,
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   pid_t parent = ::getpid();
+  BlockSignals blocked;
   pid_t pid = ::fork();
   if (pid < 0) {
     ::close(out);
@@ -134,7 +155,7 @@ Result<ChildProcess> SpawnProgram(const std::vector<std::string>& argv,
     return Error{std::string("cannot fork: ") + strerror(errno)};
   }
   if (pid == 0) {
-    PrepareChild(parent);
+    PrepareChild(parent, blocked.saved());
     int devnull = ::open("/dev/null", O_RDONLY);
     ::dup2(devnull, 0);
     ::dup2(out, 1);
@@ -162,10 +183,11 @@ Result<ChildProcess> SpawnProgram(const std::vector<std::string>& argv,
 
 Result<ChildProcess> ForkFunction(const std::function<int()>& child_main) {
   pid_t parent = ::getpid();
+  BlockSignals blocked;
   pid_t pid = ::fork();
   if (pid < 0) return Error{std::string("cannot fork: ") + strerror(errno)};
   if (pid == 0) {
-    PrepareChild(parent);
+    PrepareChild(parent, blocked.saved());
     int rc = child_main();
     ::_exit(rc);
   }
