@@ -7,6 +7,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -45,6 +46,14 @@ std::string TailOfFile(const std::string& path, int n) {
     if (c == '\n') c = ' ';  // one line in the error message
   }
   return tail.empty() ? "(no output)" : tail;
+}
+
+std::string CurrentUserName() {
+  passwd pw{};
+  passwd* found = nullptr;
+  char buf[4096];
+  if (::getpwuid_r(::geteuid(), &pw, buf, sizeof buf, &found) == 0 && found) return pw.pw_name;
+  return std::to_string(::geteuid());
 }
 
 }  // namespace
@@ -130,7 +139,8 @@ Result<EmbeddedBroker> EmbeddedBroker::Start(const EmbeddedBrokerOptions& option
     if (!port.ok()) return port.error();
     std::string conf_path = options.run_dir + "/mosquitto.conf";
     std::string log_path = options.run_dir + "/broker.log";
-    Status st = WriteFile(conf_path, ReplaceAll(*tmpl, "@PORT@", std::to_string(*port)));
+    std::string conf = ReplaceAll(*tmpl, "@PORT@", std::to_string(*port));
+    Status st = WriteFile(conf_path, ReplaceAll(conf, "@USER@", CurrentUserName()));
     if (!st) return st.error();
     Result<ChildProcess> child = SpawnProgram({*program, "-c", conf_path}, log_path);
     if (!child.ok()) return child.error();

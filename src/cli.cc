@@ -14,6 +14,7 @@
 
 #include "edgebench/logging.h"
 #include "edgebench/mqtt_client.h"
+#include "edgebench/packet_capture.h"
 #include "edgebench/results_writer.h"
 #include "edgebench/run.h"
 #include "edgebench/scenario.h"
@@ -40,6 +41,8 @@ void InstallStopHandlers() {
 
 bool IsDir(const std::string& p) { return ::access((p + "/mosquitto.conf.in").c_str(), R_OK) == 0; }
 
+ExternalChecks Checks() { return {CheckCaptureFilter, CheckCaptureInterface}; }
+
 Result<std::vector<Override>> ParseOverrides(const std::vector<std::string>& sets) {
   std::vector<Override> out;
   for (const std::string& s : sets) {
@@ -55,7 +58,7 @@ CliOutcome Validate(const std::vector<std::string>& files, const std::vector<std
   Result<std::vector<Override>> overrides = ParseOverrides(sets);
   if (!overrides.ok()) return {kExitUsage, {overrides.error().ToString()}, true};
   for (const std::string& f : files) {
-    Result<Scenario> s = LoadScenario(f, *overrides);
+    Result<Scenario> s = LoadScenario(f, *overrides, Checks());
     if (s.ok()) {
       std::printf("%s: ok\n", f.c_str());
     } else {
@@ -69,7 +72,7 @@ CliOutcome Validate(const std::vector<std::string>& files, const std::vector<std
 CliOutcome Run(const std::string& file, const std::vector<std::string>& sets, RunOptions options) {
   Result<std::vector<Override>> overrides = ParseOverrides(sets);
   if (!overrides.ok()) return {kExitUsage, {overrides.error().ToString()}, true};
-  Result<Scenario> s = LoadScenario(file, *overrides);
+  Result<Scenario> s = LoadScenario(file, *overrides, Checks());
   if (!s.ok()) return {kExitUsage, {s.error().ToStringWithContext()}, false};
   if (!IsDir(options.config_dir)) {
     return {kExitUsage,

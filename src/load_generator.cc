@@ -168,15 +168,22 @@ Status LoadGenerator::Connect() {
     d->client = std::move(c.value());
     devices_.push_back(std::move(d));
   }
-  for (auto& d : devices_) {
-    Status st = d->client->ConnectAsync();
-    if (!st) return st;
-    loop_->Sync(*d);
-  }
   uint64_t deadline = MonotonicNowNs() +
                       static_cast<uint64_t>(s.broker.connect_timeout_s * 1e9);
-  size_t connected = 0;
   std::string last_error;
+  // A refused or reset connection is tried again every 100 ms until the deadline: a broker
+  // that is still starting, or a full accept queue, is not a reason to give up.
+  auto attempt = [&](Device& d, bool first) {
+    Status st = first ? d.client->ConnectAsync() : d.client->ReconnectAsync();
+    if (!st) {
+      const std::string& m = st.error().message;
+      last_error = m.substr(m.rfind(": ") + 2);
+    }
+    loop_->Sync(d);
+  };
+  for (auto& d : devices_) attempt(*d, true);
+  size_t connected = 0;
+  uint64_t next_retry = MonotonicNowNs() + 100'000'000;
   for (;;) {
     connected = 0;
     for (auto& d : devices_) {
@@ -186,19 +193,20 @@ Status LoadGenerator::Connect() {
     if (connected == devices_.size()) break;
     uint64_t now = MonotonicNowNs();
     if (now >= deadline) break;
-    int n = loop_->Wait(now, std::min(deadline, now + 100'000'000));
+    if (now >= next_retry) {
+      next_retry = now + 100'000'000;
+      for (auto& d : devices_) {
+        if (!d->connected && d->client->socket() < 0) attempt(*d, false);
+      }
+    }
+    int n = loop_->Wait(now, std::min(deadline, next_retry));
     for (int i = 0; i < n; ++i) {
       const epoll_event& ev = loop_->event(i);
       Device& d = *devices_[ev.data.u32];
       int rc = 0;
       if (ev.events & (EPOLLIN | EPOLLERR | EPOLLHUP)) rc = d.client->LoopRead();
       if (rc == 0 && (ev.events & EPOLLOUT)) rc = d.client->LoopWrite();
-      if (rc != 0) {
-        last_error = MqttClient::ErrorString(rc);
-        // A refused or reset connection: try again until the deadline.
-        loop_->Sync(d);
-        d.client->ReconnectAsync();
-      }
+      if (rc != 0) last_error = MqttClient::ErrorString(rc);
       loop_->Sync(d);
     }
   }
@@ -377,6 +385,9 @@ int WorkerMain(const WorkerConfig& config, int control_fd, int report_fd) {
   SetupWorkerLogging(config.log_path, config.log_level);
   MosquittoLibrary library;
   LoadGenerator generator(config);
+  // Connect only when told: the orchestrator first starts its capture and collector.
+  nlohmann::json connect = nlohmann::json::parse(ReadLine(control_fd), nullptr, false);
+  if (connect.is_discarded() || connect.value("type", "") != "connect") return 0;
   uint64_t started = MonotonicNowNs();
   Status st = generator.Connect();
   if (!st) {

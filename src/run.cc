@@ -21,6 +21,7 @@
 #include "edgebench/collector.h"
 #include "edgebench/logging.h"
 #include "edgebench/mqtt_client.h"
+#include "edgebench/packet_capture.h"
 #include "edgebench/proc_sampler.h"
 #include "edgebench/results_writer.h"
 #include "edgebench/summary.h"
@@ -52,6 +53,7 @@ class Run {
  private:
   Status Prepare();
   Status StartBroker();
+  Status OpenCapture();
   Status StartWorkerAndCollector();
   void Measure();
   void WaitForDrain();
@@ -71,6 +73,7 @@ class Run {
   std::optional<Worker> worker_;
   std::optional<Collector> collector_;
   std::optional<ProcSampler> sampler_;
+  std::unique_ptr<PacketCapture> capture_;
   RunClock clock_;
   RunData data_;
   bool have_final_ = false;
@@ -137,6 +140,31 @@ Status Run::StartBroker() {
   return Ok{};
 }
 
+// Opens the capture after the worker is forked (so the worker does not inherit the
+// capture buffer) but before anything connects, so every connection is seen from its SYN.
+Status Run::OpenCapture() {
+  if (!s_.capture.enabled) {
+    data_.capture_status = "disabled";
+    data_.capture_reason = "capture.enabled is false";
+    return Ok{};
+  }
+  CaptureOptions co{s_.capture, host_, port_, dir_->File("capture.pcap")};
+  CaptureFailure failure = CaptureFailure::kNone;
+  Result<std::unique_ptr<PacketCapture>> c = PacketCapture::Open(co, &failure);
+  if (c.ok()) {
+    capture_ = std::move(c.value());
+    data_.capture_status = "ok";
+    return Ok{};
+  }
+  if (failure == CaptureFailure::kPermission && !s_.capture.required) {
+    spdlog::warn("running without packet capture: {}", c.error().message);
+    data_.capture_status = "unavailable";
+    data_.capture_reason = c.error().message;
+    return Ok{};
+  }
+  return c.error();
+}
+
 Status Run::StartWorkerAndCollector() {
   WorkerConfig wc{s_, host_, port_, run_id_, dir_->File("edgebench.log"), o_.log_level};
   FlushLogs();  // fork copies unflushed buffers
@@ -146,11 +174,15 @@ Status Run::StartWorkerAndCollector() {
   spdlog::info("worker forked pid={} devices={}", worker_->pid(), s_.devices.count);
 
   // Threads may start from here on: the forks are done.
+  if (Status cap = OpenCapture(); !cap) return cap;
   CollectorConfig cc{host_, port_, s_.broker.protocol, s_.broker.keepalive_s, s_.publish.qos,
                      SubscriptionFilters(s_), s_.devices.count, run_id_, s_.latency,
                      s_.broker.connect_timeout_s};
   collector_.emplace(std::move(cc));
+  if (capture_) capture_->Start();
   Status st = collector_->Start();
+  if (!st) return st;
+  st = worker_->Connect();
   if (!st) return st;
   int timeout_ms = static_cast<int>(s_.broker.connect_timeout_s * 1000) + 5000;
   Result<int> ready = worker_->WaitReady(timeout_ms);
@@ -193,6 +225,7 @@ void Run::Measure() {
   clock_.window_end_ns = clock_.window_start_ns + Ns(s_.duration_s);
   clock_.drain_end_ns = clock_.window_end_ns + Ns(s_.drain_s);
   collector_->SetClock(clock_);
+  if (capture_) capture_->SetOrigin(clock_.t0_ns);
   if (Status st = worker_->Go(clock_); !st) {
     Fail(kExitRunFailed, st.error().message);
     return;
@@ -247,6 +280,7 @@ void Run::WaitForDrain() {
 
 void Run::Shutdown() {
   if (collector_) collector_->Stop();
+  if (capture_) capture_->Stop();  // after the drain: the last acks are on the wire too
   if (sampler_) sampler_->Stop();
   if (worker_) {
     int status = worker_->Finish(2000);
@@ -262,6 +296,12 @@ RunOutcome Run::Finish() {
   if (!dir_) return out;
   if (collector_) data_.collector = collector_->TakeReport();
   if (sampler_) data_.samples = sampler_->samples();
+  if (capture_) {
+    data_.capture = capture_->TakeReport();
+    if (data_.capture.kernel_dropped + data_.capture.interface_dropped > 0) {
+      data_.notes.push_back("the capture dropped packets: network counts are low");
+    }
+  }
   if (clock_.t0_ns) {
     // The window actually measured: shorter when the run was interrupted.
     uint64_t end = interrupted_ns_ ? std::min(interrupted_ns_, clock_.window_end_ns)

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -28,8 +29,9 @@ namespace {
 
 constexpr std::string_view kTopKnown[] = {"name",    "description", "broker",     "devices",
                                           "topics",  "publish",     "duration_s", "warmup_s",
-                                          "drain_s", "latency",     "sample",     "seed"};
-constexpr std::string_view kTopReserved[] = {"capture", "network", "link",      "matrix", "expect",
+                                          "drain_s", "latency",     "sample",     "seed",
+                                          "capture"};
+constexpr std::string_view kTopReserved[] = {"network", "link",      "matrix", "expect",
                                              "workers", "cost",    "subscribe", "agent",  "shard"};
 constexpr std::string_view kBrokerKnown[] = {
     "embedded", "host", "port", "protocol", "keepalive_s", "clean_session", "connect_timeout_s"};
@@ -43,6 +45,8 @@ constexpr std::string_view kPublishKnown[] = {"rate", "qos", "retain", "payload"
 constexpr std::string_view kPublishReserved[] = {"arrival", "max_inflight", "count"};
 constexpr std::string_view kPayloadKnown[] = {"size", "kind"};
 constexpr std::string_view kSampleKnown[] = {"interval_ms"};
+constexpr std::string_view kCaptureKnown[] = {"enabled", "required", "interface", "filter",
+                                              "snaplen", "buffer_mb"};
 
 struct SectionSchema {
   std::string_view path;  // "" for the top level
@@ -58,6 +62,7 @@ constexpr SectionSchema kSections[] = {
     {"publish", kPublishKnown, kPublishReserved},
     {"publish.payload", kPayloadKnown, {}},
     {"sample", kSampleKnown, {}},
+    {"capture", kCaptureKnown, {}},
 };
 
 const SectionSchema* FindSection(std::string_view path) {
@@ -615,7 +620,46 @@ void ReadPublish(Reader& r, const Entry* entry, bool latency, PublishSpec* out) 
   ReadPayload(r, s.Find("payload"), latency, &out->payload);
 }
 
-Result<Scenario> Validate(Reader& r, const YAML::Node& root, const std::string& file_name) {
+// snaplen: "auto" (-1), 0 for whole packets, or a byte count.
+void ReadSnaplen(Reader& r, const Section& s, int* out) {
+  const Entry* e = s.Find("snaplen");
+  if (e == nullptr || r.failed()) return;
+  if (ScalarText(*e) == "auto") {
+    *out = -1;
+    return;
+  }
+  std::optional<int64_t> v = IntegerValue(r, *e, 0, 262144);
+  if (!v) return;
+  if (*v > 0 && *v < 64) {
+    r.Fail(*e, "capture.snaplen must be auto, 0 (whole packets) or at least 64, got " +
+                   ScalarText(*e));
+    return;
+  }
+  *out = static_cast<int>(*v);
+}
+
+// A string checked by another module (libpcap): its message gets this key's location.
+void ReadChecked(Reader& r, const Section& s, std::string_view key,
+                 const std::function<std::string(const std::string&)>& check, std::string* out) {
+  ReadString(r, s, key, out);
+  const Entry* e = s.Find(key);
+  if (e == nullptr || r.failed() || !check) return;
+  std::string problem = check(*out);
+  if (!problem.empty()) r.Fail(*e, problem);
+}
+
+void ReadCapture(Reader& r, const Entry* entry, const ExternalChecks& checks, CaptureSpec* out) {
+  Section s = OpenSection(r, entry, "capture");
+  ReadBool(r, s, "enabled", &out->enabled);
+  ReadBool(r, s, "required", &out->required);
+  ReadChecked(r, s, "interface", checks.capture_interface, &out->interface);
+  ReadChecked(r, s, "filter", checks.capture_filter, &out->filter);
+  ReadSnaplen(r, s, &out->snaplen);
+  ReadInt(r, s, "buffer_mb", 1, 1024, &out->buffer_mb);
+}
+
+Result<Scenario> Validate(Reader& r, const YAML::Node& root, const std::string& file_name,
+                          const ExternalChecks& checks) {
   Scenario s;
   s.source_file = file_name;
   Section top = OpenSection(r, root, root.Mark(), "");
@@ -632,6 +676,7 @@ Result<Scenario> Validate(Reader& r, const YAML::Node& root, const std::string& 
   ReadNumber(r, top, "drain_s", {0, false, 3600}, &s.drain_s);
   Section sample = OpenSection(r, top.Find("sample"), "sample");
   ReadInt(r, sample, "interval_ms", 10, 10000, &s.sample.interval_ms);
+  ReadCapture(r, top.Find("capture"), checks, &s.capture);
   ReadSeed(r, top, &s.seed);
   if (r.failed()) return r.error();
   return s;
@@ -732,6 +777,22 @@ void EmitPublish(YAML::Emitter& out, const PublishSpec& p) {
   out << YAML::EndMap << YAML::EndMap;
 }
 
+void EmitCapture(YAML::Emitter& out, const CaptureSpec& c) {
+  out << YAML::Key << "capture" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "enabled" << YAML::Value << c.enabled;
+  out << YAML::Key << "required" << YAML::Value << c.required;
+  out << YAML::Key << "interface" << YAML::Value << YAML::DoubleQuoted << c.interface;
+  out << YAML::Key << "filter" << YAML::Value << YAML::DoubleQuoted << c.filter;
+  out << YAML::Key << "snaplen" << YAML::Value;
+  if (c.snaplen < 0) {
+    out << "auto";
+  } else {
+    out << c.snaplen;
+  }
+  out << YAML::Key << "buffer_mb" << YAML::Value << c.buffer_mb;
+  out << YAML::EndMap;
+}
+
 }  // namespace
 
 Result<Override> ParseOverride(std::string_view text) {
@@ -746,14 +807,16 @@ Result<Override> ParseOverride(std::string_view text) {
   return Error{"--set expects key.path=value, got '" + std::string(text) + "'", {}, {}};
 }
 
-Result<Scenario> LoadScenario(const std::string& path, const std::vector<Override>& overrides) {
+Result<Scenario> LoadScenario(const std::string& path, const std::vector<Override>& overrides,
+                              const ExternalChecks& checks) {
   Result<std::string> text = ReadFile(path);
   if (!text) return text.error();
-  return ParseScenario(*text, path, overrides);
+  return ParseScenario(*text, path, overrides, checks);
 }
 
 Result<Scenario> ParseScenario(std::string_view yaml_text, const std::string& file_name,
-                               const std::vector<Override>& overrides) {
+                               const std::vector<Override>& overrides,
+                               const ExternalChecks& checks) {
   Reader r(file_name, yaml_text, overrides);
   YAML::Node root;
   try {
@@ -772,7 +835,7 @@ Result<Scenario> ParseScenario(std::string_view yaml_text, const std::string& fi
     Status applied = ApplyOverride(root, o);
     if (!applied) return applied.error();
   }
-  return Validate(r, root, file_name);
+  return Validate(r, root, file_name, checks);
 }
 
 std::string ScenarioToYaml(const Scenario& scenario) {
@@ -794,6 +857,7 @@ std::string ScenarioToYaml(const Scenario& scenario) {
   out << YAML::Key << "latency" << YAML::Value << s.latency;
   out << YAML::Key << "sample" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "interval_ms" << YAML::Value << s.sample.interval_ms << YAML::EndMap;
+  EmitCapture(out, s.capture);
   out << YAML::Key << "seed" << YAML::Value << s.seed;
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";

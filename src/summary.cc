@@ -30,6 +30,46 @@ json ProcessesJson(const std::vector<ProcSample>& samples) {
   return out;
 }
 
+json MqttCounts(const DirectionStats& d) {
+  json out = json::object();
+  for (size_t t = 1; t < d.mqtt.size(); ++t) {
+    if (d.mqtt[t] > 0) out[kMqttPacketNames[t]] = d.mqtt[t];
+  }
+  return out;
+}
+
+json NetworkJson(const RunData& run) {
+  if (run.capture_status != "ok") {
+    return {{"capture", run.capture_status},
+            {"reason", run.capture_reason.empty() ? json(nullptr) : json(run.capture_reason)}};
+  }
+  const CaptureReport& c = run.capture;
+  const DirectionStats& to = c.totals.to_broker;
+  const DirectionStats& from = c.totals.from_broker;
+  uint64_t sent = run.worker.counters.sent;
+  return {{"capture", "ok"},
+          {"reason", nullptr},
+          {"interface", c.interface},
+          {"filter", c.filter},
+          {"packets_to_broker", to.packets},
+          {"packets_from_broker", from.packets},
+          {"bytes_to_broker", to.ip_bytes},
+          {"bytes_from_broker", from.ip_bytes},
+          {"tcp_payload_bytes_to_broker", to.tcp_payload_bytes},
+          {"tcp_payload_bytes_from_broker", from.tcp_payload_bytes},
+          {"retransmissions", to.retransmissions + from.retransmissions},
+          {"dropped", c.kernel_dropped + c.interface_dropped},
+          {"wire_bytes_per_message",
+           sent ? json(static_cast<double>(to.ip_bytes + from.ip_bytes) / static_cast<double>(sent))
+                : json(nullptr)},
+          {"mqtt_packets", {{"to_broker", MqttCounts(to)}, {"from_broker", MqttCounts(from)}}},
+          {"mqtt_malformed", to.mqtt_malformed + from.mqtt_malformed},
+          {"unparsed_streams", c.totals.unparsed_streams},
+          {"packets_seen", c.packets_seen},
+          {"pcap_file", "capture.pcap"},
+          {"pcap_bytes", c.pcap_bytes}};
+}
+
 const char* PhaseOf(const Scenario& s, size_t second) {
   double t = static_cast<double>(second);
   if (t < s.warmup_s) return "warmup";
@@ -81,19 +121,25 @@ json BuildSummary(const Scenario& s, const RunData& run) {
                        {"worker_disconnects", w.disconnects},
                        {"collector_disconnects", c.disconnects}}},
       {"processes", ProcessesJson(run.samples)},
+      {"network", NetworkJson(run)},
       {"notes", run.notes}};
   return summary;
 }
 
 std::string BuildTimelineCsv(const Scenario& s, const RunData& run) {
-  std::string out = "second,phase,sent,received,p50_us,p99_us\n";
+  std::string out = "second,phase,sent,received,p50_us,p99_us,bytes_to_broker,bytes_from_broker\n";
   const auto& sent = run.worker.sent_per_second;
   const auto& recv = run.collector.per_second;
+  const auto& wire = run.capture.per_second;
+  bool captured = run.capture_status == "ok";
   size_t rows = std::max(sent.size(), recv.size());
   for (size_t i = 0; i < rows; ++i) {
     SecondStats r = i < recv.size() ? recv[i] : SecondStats{};
-    out += fmt::format("{},{},{},{},{},{}\n", i, PhaseOf(s, i), i < sent.size() ? sent[i] : 0,
-                       r.received, r.p50_us, r.p99_us);
+    WireSecond w = i < wire.size() ? wire[i] : WireSecond{};
+    out += fmt::format("{},{},{},{},{},{},{},{}\n", i, PhaseOf(s, i), i < sent.size() ? sent[i] : 0,
+                       r.received, r.p50_us, r.p99_us,
+                       captured ? std::to_string(w.bytes_to_broker) : "",
+                       captured ? std::to_string(w.bytes_from_broker) : "");
   }
   return out;
 }
@@ -151,6 +197,18 @@ std::string FormatSummaryTable(const json& sm) {
   const json& g = sm["generator_lag_us"];
   out += fmt::format("  gen lag ms  p50 {}  p99 {}  max {}\n", Ms(g["p50"]), Ms(g["p99"]),
                      Ms(g["max"]));
+  const json& n = sm["network"];
+  if (n["capture"] == "ok") {
+    out += fmt::format("  network     {} packets / {} bytes to the broker, {} / {} from it, "
+                       "{:.1f} wire bytes per message, {} retransmissions, {} dropped\n",
+                       n["packets_to_broker"].dump(), n["bytes_to_broker"].dump(),
+                       n["packets_from_broker"].dump(), n["bytes_from_broker"].dump(),
+                       n["wire_bytes_per_message"].is_null() ? 0.0 : n["wire_bytes_per_message"].get<double>(),
+                       n["retransmissions"].dump(), n["dropped"].dump());
+  } else {
+    out += fmt::format("  network     capture {}{}\n", n["capture"].get<std::string>(),
+                       n["reason"].is_null() ? "" : ": " + n["reason"].get<std::string>());
+  }
   for (const char* role : {"worker", "broker", "orchestrator"}) {
     out += fmt::format("  {:<14}{}\n", role, ProcessLine(sm["processes"][role]));
   }

@@ -165,6 +165,10 @@ Status Worker::Go(const RunClock& c) {
   return WriteAll(to_worker_.get(), j.dump() + "\n", "worker pipe");
 }
 
+Status Worker::Connect() {
+  return WriteAll(to_worker_.get(), "{\"type\":\"connect\"}\n", "worker pipe");
+}
+
 Status Worker::Stop() { return WriteAll(to_worker_.get(), "{\"type\":\"stop\"}\n", "worker pipe"); }
 
 int Worker::Finish(int grace_ms) {

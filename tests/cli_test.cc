@@ -144,7 +144,7 @@ TEST_CASE("run: 20 devices against the embedded broker lose nothing", "[cli][int
   CHECK(manifest["host"]["cpu_count"].get<int>() >= 1);
 
   std::string timeline = Slurp((dir / "timeline.csv").string());
-  CHECK(timeline.rfind("second,phase,sent,received,p50_us,p99_us\n", 0) == 0);
+  CHECK(timeline.rfind("second,phase,sent,received,p50_us,p99_us,bytes_to_broker,bytes_from_broker\n", 0) == 0);
   CHECK(timeline.find("\n0,warmup,200,") != std::string::npos);
   CHECK(Slurp((dir / "latency.hgrm").string()).find("Total count    =") != std::string::npos);
 }

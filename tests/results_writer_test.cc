@@ -95,9 +95,10 @@ TEST_CASE("RunDirectory Write into a removed directory", "[results]") {
 }
 
 TEST_CASE("UtcStamp and UtcIso8601 formats", "[results]") {
-  CHECK_THAT(UtcStamp(), Catch::Matchers::Matches("20[0-9]{2}[01][0-9][0-3][0-9]T[0-2][0-9][0-5][0-9][0-6][0-9]Z"));
-  CHECK_THAT(UtcIso8601(),
-             Catch::Matchers::Matches("20[0-9]{2}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9]\\.[0-9]{3}Z"));
+  using Catch::Matchers::Matches;
+  CHECK_THAT(UtcStamp(), Matches("20[0-9]{2}[01][0-9][0-3][0-9]T[0-2][0-9][0-5][0-9][0-6][0-9]Z"));
+  CHECK_THAT(UtcIso8601(), Matches("20[0-9]{2}-[01][0-9]-[0-3][0-9]"
+                                   "T[0-2][0-9]:[0-5][0-9]:[0-6][0-9]\\.[0-9]{3}Z"));
 }
 
 }  // namespace edgebench

@@ -180,7 +180,7 @@ TEST_CASE("missing required keys", "[scenario]") {
 }
 
 TEST_CASE("reserved keys are not supported yet", "[scenario]") {
-  CHECK(ErrorOf("name: x\ncapture: {}") == "t.yaml:2:1: key 'capture' is not supported yet");
+  CHECK(ErrorOf("name: x\nnetwork: {}") == "t.yaml:2:1: key 'network' is not supported yet");
   CHECK(ErrorOf("name: x\nshard: 2") == "t.yaml:2:1: key 'shard' is not supported yet");
   CHECK(ErrorOf("name: x\nbroker:\n  tls: true\n") ==
         "t.yaml:3:3: key 'broker.tls' is not supported yet");

@@ -2,6 +2,7 @@
 // and the terminal table.
 #include "edgebench/summary.h"
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -68,6 +69,7 @@ RunData SampleRun() {
 
 }  // namespace
 
+// Every key docs/results.md documents for summary.json.
 TEST_CASE("BuildSummary has every documented key", "[summary]") {
   json sm = BuildSummary(ScenarioFromYaml(kScenario), SampleRun());
   for (const char* key : {"status", "error", "scenario", "qos", "devices", "window", "messages",
@@ -101,6 +103,10 @@ TEST_CASE("BuildSummary has every documented key", "[summary]") {
     INFO(key);
     CHECK(sm["processes"].contains(key));
   }
+  for (const char* key : {"pid", "samples", "cpu_s", "cpu_pct_mean", "rss_peak_kb"}) {
+    INFO(key);
+    CHECK(sm["processes"]["worker"].contains(key));
+  }
 }
 
 TEST_CASE("BuildSummary values", "[summary]") {
@@ -124,6 +130,9 @@ TEST_CASE("BuildSummary values", "[summary]") {
   CHECK(m["publish_errors"] == 2);
   CHECK(m["unacked"] == 1);
   CHECK(m["foreign"] == 3);
+  // Every scheduled message is accounted for (docs/results.md).
+  CHECK(m["scheduled"].get<uint64_t>() == m["sent"].get<uint64_t>() + m["unsent"].get<uint64_t>());
+  CHECK(m["sent"].get<uint64_t>() == m["received"].get<uint64_t>() + m["lost"].get<uint64_t>());
   // Window counts over window seconds.
   CHECK(sm["throughput"]["sent_per_s"] == 25.0);
   CHECK(sm["throughput"]["received_per_s"] == 20.0);
@@ -137,6 +146,7 @@ TEST_CASE("BuildSummary values", "[summary]") {
   CHECK(sm["processes"]["worker"]["samples"] == 2);
   CHECK(sm["processes"]["worker"]["cpu_s"] == 0.5);
   CHECK(sm["processes"]["worker"]["rss_peak_kb"] == 2048);
+  CHECK(sm["processes"]["worker"]["cpu_pct_mean"] == 50.0);
   CHECK(sm["processes"]["broker"].is_null());
   CHECK(sm["notes"] == json{"a note"});
 }
@@ -177,24 +187,24 @@ TEST_CASE("BuildSummary edge cases", "[summary]") {
 }
 
 TEST_CASE("BuildTimelineCsv", "[summary]") {
+  const std::string header =
+      "second,phase,sent,received,p50_us,p99_us,bytes_to_broker,bytes_from_broker\n";
   Scenario s = ScenarioFromYaml(kScenario);
   s.duration_s = 1;  // warm-up, measure, drain: one second each
-  RunData run = SampleRun();
-  CHECK(BuildTimelineCsv(s, run) ==
-        "second,phase,sent,received,p50_us,p99_us\n"
-        "0,warmup,10,9,100,200\n"
-        "1,measure,20,20,150,300\n"
-        "2,drain,5,6,120,250\n");
+  RunData run = SampleRun();  // no packet capture: the byte columns stay empty
+  CHECK(BuildTimelineCsv(s, run) == header +
+                                        "0,warmup,10,9,100,200,,\n"
+                                        "1,measure,20,20,150,300,,\n"
+                                        "2,drain,5,6,120,250,,\n");
   run.collector.per_second.pop_back();  // a second with sends but nothing received
   run.worker.sent_per_second.push_back(1);
-  CHECK(BuildTimelineCsv(s, run) ==
-        "second,phase,sent,received,p50_us,p99_us\n"
-        "0,warmup,10,9,100,200\n"
-        "1,measure,20,20,150,300\n"
-        "2,drain,5,0,0,0\n"
-        "3,drain,1,0,0,0\n");
+  CHECK(BuildTimelineCsv(s, run) == header +
+                                        "0,warmup,10,9,100,200,,\n"
+                                        "1,measure,20,20,150,300,,\n"
+                                        "2,drain,5,0,0,0,,\n"
+                                        "3,drain,1,0,0,0,,\n");
   const RunData empty;
-  CHECK(BuildTimelineCsv(s, empty) == "second,phase,sent,received,p50_us,p99_us\n");
+  CHECK(BuildTimelineCsv(s, empty) == header);
 }
 
 TEST_CASE("BuildSamplesCsv", "[summary]") {

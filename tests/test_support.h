@@ -32,7 +32,9 @@ class TempDir {
   TempDir() {
     const char* tmp = std::getenv("TMPDIR");  // NOLINT(concurrency-mt-unsafe): no threads yet
     std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/edgebench-test-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) FAIL("mkdtemp " << pattern << ": " << strerror(errno));
+    if (::mkdtemp(pattern.data()) == nullptr) {
+      FAIL("mkdtemp " << pattern << ": " << strerror(errno));
+    }
     path_ = pattern;
   }
   ~TempDir() {

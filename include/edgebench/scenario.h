@@ -8,6 +8,7 @@
 #define EDGEBENCH_SCENARIO_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,6 +63,16 @@ struct PublishSpec {
   friend bool operator==(const PublishSpec&, const PublishSpec&) = default;
 };
 
+struct CaptureSpec {
+  bool enabled = true;
+  bool required = false;       // true: a run that cannot capture stops before the load (exit 3)
+  std::string interface = "auto";  // "auto": the interface of the route to the broker
+  std::string filter;          // "" = "tcp and host <broker> and port <broker port>"
+  int snaplen = -1;            // bytes stored per packet in capture.pcap: -1 = headers + 16, 0 = whole packets
+  int buffer_mb = 64;          // kernel capture buffer
+  friend bool operator==(const CaptureSpec&, const CaptureSpec&) = default;
+};
+
 struct SampleSpec {
   int interval_ms = 100;  // 10 .. 10000
 
@@ -81,6 +92,7 @@ struct Scenario {
   double drain_s = 2.0;      // after the last publish, wait for in-flight messages (>= 0)
   bool latency = true;       // false: no payload header, so no latency/loss per device
   SampleSpec sample;
+  CaptureSpec capture;
   uint64_t seed = 1;
 
   // Field by field, source_file included (the nested specs compare the same way).
@@ -100,15 +112,24 @@ struct Override {
 // Parses "a.b=c" into an Override. Error: "--set expects key.path=value, got 'x'".
 Result<Override> ParseOverride(std::string_view text);
 
+// Checks that need other modules (the scenario module links no libpcap). Each returns an
+// error message for a bad value ("" when good); the parser adds the location.
+struct ExternalChecks {
+  std::function<std::string(const std::string&)> capture_filter;
+  std::function<std::string(const std::string&)> capture_interface;
+};
+
 // Reads and validates a scenario file. Errors: missing file
 // ("scenarios/x.yaml: cannot read file: No such file or directory"), YAML syntax,
 // unknown keys (with "did you mean"), wrong types, out-of-range values.
 Result<Scenario> LoadScenario(const std::string& path,
-                              const std::vector<Override>& overrides = {});
+                              const std::vector<Override>& overrides = {},
+                              const ExternalChecks& checks = {});
 
 // The same from text; `file_name` is used in error locations.
 Result<Scenario> ParseScenario(std::string_view yaml_text, const std::string& file_name,
-                               const std::vector<Override>& overrides = {});
+                               const std::vector<Override>& overrides = {},
+                               const ExternalChecks& checks = {});
 
 // The resolved scenario as YAML (every key, defaults applied; secrets redacted).
 // Feeding this back to ParseScenario yields an equal Scenario.

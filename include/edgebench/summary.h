@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "edgebench/collector.h"
+#include "edgebench/packet_capture.h"
 #include "edgebench/proc_sampler.h"
 #include "edgebench/scenario.h"
 #include "edgebench/worker.h"
@@ -25,11 +26,14 @@ struct RunData {
   WorkerReport worker;
   CollectorReport collector;
   std::vector<ProcSample> samples;
+  std::string capture_status = "disabled";  // "ok", "disabled" or "unavailable"
+  std::string capture_reason;               // why not "ok"
+  CaptureReport capture;                    // valid when capture_status == "ok"
   std::vector<std::string> notes;  // facts a reader must know ("latency off: ...")
 };
 
 nlohmann::json BuildSummary(const Scenario& scenario, const RunData& run);
-// One row per second: second,phase,sent,received,p50_us,p99_us.
+// One row per second: second,phase,sent,received,p50_us,p99_us,bytes_to_broker,bytes_from_broker.
 std::string BuildTimelineCsv(const Scenario& scenario, const RunData& run);
 // One row per sample per process.
 std::string BuildSamplesCsv(const std::vector<ProcSample>& samples);

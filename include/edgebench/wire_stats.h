@@ -5,6 +5,9 @@
 // and its length on the wire; packets that are not TCP to or from the broker's port are
 // counted as `ignored`. A TCP stream is parsed for MQTT only from its SYN on (so the parser
 // knows where the first MQTT packet starts); streams first seen mid-way count bytes only.
+// A sequence gap (the capture dropped or reordered a segment) or an MQTT fixed header cut by
+// the snaplen ends a stream's parse without an error, so MQTT counts are lower bounds.
+// Cost per packet: one hash lookup; memory grows only with new streams (never freed).
 // Not thread-safe: one owner (the capture thread), read after it stops.
 #ifndef EDGEBENCH_WIRE_STATS_H_
 #define EDGEBENCH_WIRE_STATS_H_
@@ -12,8 +15,8 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <map>
-#include <string>
+#include <span>
+#include <unordered_map>
 #include <vector>
 
 namespace edgebench {
@@ -64,17 +67,51 @@ class WireStats {
 
   // Bytes of link, IP and TCP headers of a captured packet, or 0 when it is not TCP/IP.
   // Used to cut stored packets to "headers plus N bytes".
+  // Also 0 when `caplen` does not reach the end of the fixed 20-byte TCP header, and for IP
+  // fragments and IPv6 extension headers (which Add() ignores). The result may exceed
+  // `caplen` when TCP options are cut.
   static size_t HeaderBytes(LinkType link, const unsigned char* data, size_t caplen);
 
  private:
-  struct Stream;
-  void FeedMqtt(Stream& s, DirectionStats& d, const unsigned char* p, size_t n);
+  // One direction of one TCP connection. IPv4 addresses use the first 4 bytes of the arrays.
+  struct StreamKey {
+    std::array<unsigned char, 16> src_ip{};
+    std::array<unsigned char, 16> dst_ip{};
+    uint16_t src_port = 0;
+    uint16_t dst_port = 0;
+    uint8_t ip_version = 0;
+    bool operator==(const StreamKey&) const = default;
+  };
+  struct StreamKeyHash {
+    size_t operator()(const StreamKey& k) const;
+  };
+
+  enum class MqttState : uint8_t { kFixedHeader, kRemainingLength, kBody };
+
+  struct Stream {
+    uint32_t isn = 0;
+    uint32_t next_seq = 0;     // next byte the MQTT parser expects (meaningful while parsing)
+    uint32_t highest_end = 0;  // seq + len of the furthest data seen (meaningful if have_end)
+    bool have_isn = false;
+    bool have_end = false;
+    bool parsing = false;  // from the SYN on, until a gap, a cut fixed header or bad data
+    MqttState state = MqttState::kFixedHeader;
+    uint8_t type = 0;          // of the MQTT packet being read
+    uint8_t varint_bytes = 0;  // remaining-length bytes read so far
+    uint32_t remaining = 0;    // body bytes left (kBody), or the length so far (kRemainingLength)
+  };
+
+  static void AddSegment(Stream& s, DirectionStats& d, uint32_t seq, uint32_t len,
+                         std::span<const unsigned char> captured);
+  static void FeedMqtt(Stream& s, DirectionStats& d, const unsigned char* p, size_t n);
+  static void SkipMqtt(Stream& s, size_t n);
+  void AddToSecond(uint64_t t_ns, bool to_broker, uint64_t ip_bytes);
 
   int broker_port_;
   uint64_t origin_ns_ = 0;
   WireTotals totals_;
   std::vector<WireSecond> per_second_;
-  std::map<std::string, Stream> streams_;  // key: src ip:port > dst ip:port
+  std::unordered_map<StreamKey, Stream, StreamKeyHash> streams_;  // never erased
 };
 
 }  // namespace edgebench

@@ -1,7 +1,7 @@
 // Worker: the forked publisher process, and the pipe protocol between it and the orchestrator.
 //
 // Contract: Worker::Fork() must be called before the orchestrator starts any thread. The
-// child connects every device, reports `ready` (or `error`), waits for `go`, publishes on
+// child waits for `connect`, connects every device, reports `ready` (or `error`), waits for `go`, publishes on
 // the open-loop schedule, sends `progress` once a second, drains, sends one `final` report
 // and exits. Messages are newline-delimited JSON over two pipes. The parent never blocks
 // on the child without a timeout, and the Worker's destructor kills and reaps the child.
@@ -79,6 +79,8 @@ class Worker {
   static Result<Worker> Fork(const WorkerConfig& config);
 
   int pid() const { return process_.pid(); }
+  // Tells the worker to connect its devices.
+  Status Connect();
   // Waits for `ready`. Errors: the worker's own message ("cannot connect ..."), or
   // "worker exited with status 1 before it was ready", or a timeout.
   Result<int> WaitReady(int timeout_ms);
