@@ -191,8 +191,9 @@ Status Run::StartWorkerAndCollector() {
   return Ok{};
 }
 
+// Called when the worker's once-a-second progress arrives, so the sent rate covers the
+// worker's own second rather than a second that straddles two reports.
 void Run::ShowStatus(uint64_t now, const WorkerCounters& progress) {
-  if (now < last_status_ns_ + kNsPerS) return;
   double dt = last_status_ns_ ? static_cast<double>(now - last_status_ns_) / 1e9 : 1.0;
   CollectorSnapshot snap = collector_->Snapshot();
   double total = s_.warmup_s + s_.duration_s;
@@ -252,7 +253,10 @@ void Run::Measure() {
       return;
     }
     if (ev.value()) {
-      if (ev.value()->type == WorkerEvent::Type::kProgress) progress = ev.value()->progress;
+      if (ev.value()->type == WorkerEvent::Type::kProgress) {
+        progress = ev.value()->progress;
+        ShowStatus(MonotonicNowNs(), progress);
+      }
       if (ev.value()->type == WorkerEvent::Type::kFinal) {
         data_.worker = std::move(*ev.value()->report);
         have_final_ = true;
@@ -263,7 +267,6 @@ void Run::Measure() {
       Fail(kExitRunFailed, "worker did not finish within 10 s after the drain");
       return;
     }
-    ShowStatus(now, progress);
   }
   if (o_.live_status) std::printf("\n");
 }
