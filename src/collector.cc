@@ -71,6 +71,7 @@ class Collector::Handler : public MqttHandler {
     int64_t latency_us = static_cast<int64_t>(now - h.intended_ns) / 1000;
     if (clock_set && h.intended_ns >= clock.window_start_ns && h.intended_ns < clock.window_end_ns) {
       ++report_.window_received;
+      report_.last_window_receive_ns = now;
       report_.latency_us.Record(latency_us);
       report_.latency_actual_us.Record(static_cast<int64_t>(now - h.sent_ns) / 1000);
     }
@@ -140,8 +141,8 @@ Collector::Collector(CollectorConfig config)
 Collector::~Collector() { Stop(); }
 
 Status Collector::Start() {
-  MqttClientOptions o;
-  o.client_id = "eb-" + std::to_string(config_.run_id) + "-collector";
+  MqttClientOptions o = config_.client;
+  if (o.client_id.empty()) o.client_id = "eb-" + std::to_string(config_.run_id) + "-collector";
   o.host = config_.host;
   o.port = config_.port;
   o.protocol = config_.protocol;

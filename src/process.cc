@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <exception>
 #include <cstdlib>
 #include <string>
 #include <thread>
@@ -188,7 +190,16 @@ Result<ChildProcess> ForkFunction(const std::function<int()>& child_main) {
   if (pid < 0) return Error{std::string("cannot fork: ") + strerror(errno)};
   if (pid == 0) {
     PrepareChild(parent, blocked.saved());
-    int rc = child_main();
+    // Nothing may unwind out of the child into the parent's code (its destructors would
+    // stop the parent's processes): an escaping exception ends the child here.
+    int rc = 70;
+    try {
+      rc = child_main();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "edgebench: error: internal error in the worker: %s\n", e.what());
+    } catch (...) {
+      std::fprintf(stderr, "edgebench: error: internal error in the worker\n");
+    }
     ::_exit(rc);
   }
   return ChildProcess(pid);

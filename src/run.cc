@@ -19,6 +19,7 @@
 #include "edgebench/broker.h"
 #include "edgebench/clock.h"
 #include "edgebench/collector.h"
+#include "edgebench/credentials.h"
 #include "edgebench/logging.h"
 #include "edgebench/mqtt_client.h"
 #include "edgebench/packet_capture.h"
@@ -41,6 +42,43 @@ constexpr uint64_t kNsPerS = 1'000'000'000;
 constexpr uint64_t kStartLeadNs = 200'000'000;
 
 uint64_t Ns(double seconds) { return static_cast<uint64_t>(seconds * 1e9); }
+
+WorkerCounters SumCounters(const std::vector<WorkerCounters>& all) {
+  WorkerCounters t;
+  for (const WorkerCounters& c : all) {
+    t.scheduled += c.scheduled;
+    t.sent += c.sent;
+    t.acked += c.acked;
+    t.publish_errors += c.publish_errors;
+    t.disconnects += c.disconnects;
+    t.reconnects += c.reconnects;
+    t.skipped_disconnected += c.skipped_disconnected;
+    t.window_sent += c.window_sent;
+    t.last_send_ns = std::max(t.last_send_ns, c.last_send_ns);
+  }
+  return t;
+}
+
+// One report for all workers: their devices are consecutive ranges in worker order.
+WorkerReport MergeReports(std::vector<std::optional<WorkerReport>>& parts) {
+  WorkerReport out;
+  std::vector<WorkerCounters> counters;
+  for (std::optional<WorkerReport>& p : parts) {
+    counters.push_back(p->counters);
+    out.sent_per_device.insert(out.sent_per_device.end(), p->sent_per_device.begin(),
+                               p->sent_per_device.end());
+    if (p->sent_per_second.size() > out.sent_per_second.size()) {
+      out.sent_per_second.resize(p->sent_per_second.size());
+    }
+    for (size_t i = 0; i < p->sent_per_second.size(); ++i) out.sent_per_second[i] += p->sent_per_second[i];
+    out.lag_us.Merge(p->lag_us);
+    out.inflight_at_end += p->inflight_at_end;
+    out.cpu_s += p->cpu_s;
+    out.rss_peak_kb = std::max(out.rss_peak_kb, p->rss_peak_kb);
+  }
+  out.counters = SumCounters(counters);
+  return out;
+}
 
 // The state of one run; each step is one method so the sequence in Execute() reads
 // like the design's data flow.
@@ -70,13 +108,14 @@ class Run {
   std::string host_;
   int port_ = 0;
   std::optional<EmbeddedBroker> broker_;
-  std::optional<Worker> worker_;
+  std::vector<Worker> workers_;
+  std::string password_;  // never logged or written
   std::optional<Collector> collector_;
   std::optional<ProcSampler> sampler_;
   std::unique_ptr<PacketCapture> capture_;
   RunClock clock_;
   RunData data_;
-  bool have_final_ = false;
+  bool have_final_ = false;  // every worker has sent its final report
   uint64_t interrupted_ns_ = 0;  // when a stop was requested, or 0
   int exit_code_ = kExitOk;
   // Live status bookkeeping.
@@ -165,29 +204,74 @@ Status Run::OpenCapture() {
   return c.error();
 }
 
+// How many workers: `workers: auto` is one per CPU less one for the broker.
+int WorkerCount(const Scenario& s) {
+  int n = s.workers;
+  if (n == 0) n = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) - 1);
+  return std::min(n, s.devices.count);
+}
+
 Status Run::StartWorkerAndCollector() {
-  WorkerConfig wc{s_, host_, port_, run_id_, dir_->File("edgebench.log"), o_.log_level};
+  Result<std::string> password = ReadPassword(s_.broker);
+  if (!password.ok()) return password.error();
+  password_ = *password;
+  const int n = WorkerCount(s_);
+  const int devices = s_.devices.count;
+  const int gateways = s_.devices.gateways;
   FlushLogs();  // fork copies unflushed buffers
-  Result<Worker> w = Worker::Fork(wc);
-  if (!w.ok()) return w.error();
-  worker_ = std::move(w.value());
-  spdlog::info("worker forked pid={} devices={}", worker_->pid(), s_.devices.count);
+  int first = 0;
+  for (int i = 0; i < n; ++i) {
+    WorkerConfig wc;
+    wc.scenario = s_;
+    wc.host = host_;
+    wc.port = port_;
+    wc.run_id = run_id_;
+    wc.log_path = dir_->File("edgebench.log");
+    wc.log_level = o_.log_level;
+    wc.password = password_;
+    wc.index = i;
+    wc.first_device = first;
+    wc.device_count = devices / n + (i < devices % n ? 1 : 0);
+    if (gateways > 0) wc.gateways = std::max(1, gateways / n + (i < gateways % n ? 1 : 0));
+    first += wc.device_count;
+    Result<Worker> w = Worker::Fork(wc);
+    if (!w.ok()) return w.error();
+    workers_.push_back(std::move(w.value()));
+    spdlog::info("worker {} forked pid={} devices={}", i, workers_.back().pid(), wc.device_count);
+  }
 
   // Threads may start from here on: the forks are done.
   if (Status cap = OpenCapture(); !cap) return cap;
-  CollectorConfig cc{host_, port_, s_.broker.protocol, s_.broker.keepalive_s, s_.publish.qos,
-                     SubscriptionFilters(s_), s_.devices.count, run_id_, s_.latency,
-                     s_.broker.connect_timeout_s};
+  CollectorConfig cc;
+  cc.host = host_;
+  cc.port = port_;
+  cc.protocol = s_.broker.protocol;
+  cc.keepalive_s = s_.broker.keepalive_s;
+  cc.qos = s_.publish.qos;
+  cc.filters = SubscriptionFilters(s_);
+  cc.devices = s_.devices.count;
+  cc.run_id = run_id_;
+  cc.latency = s_.latency;
+  cc.connect_timeout_s = s_.broker.connect_timeout_s;
+  cc.client = ClientOptionsFor(s_, "eb-" + std::to_string(run_id_) + "-collector", host_, port_,
+                               password_);
   collector_.emplace(std::move(cc));
   if (capture_) capture_->Start();
   Status st = collector_->Start();
   if (!st) return st;
-  st = worker_->Connect();
-  if (!st) return st;
-  int timeout_ms = static_cast<int>(s_.broker.connect_timeout_s * 1000) + 5000;
-  Result<int> ready = worker_->WaitReady(timeout_ms);
-  if (!ready.ok()) return ready.error();
-  spdlog::info("worker ready connections={}", *ready);
+  for (Worker& w : workers_) {
+    st = w.Connect();
+    if (!st) return st;
+  }
+  double ramp_s = s_.devices.connect_rate > 0
+                      ? static_cast<double>(gateways > 0 ? gateways : devices) / s_.devices.connect_rate
+                      : 0;
+  int timeout_ms = static_cast<int>((s_.broker.connect_timeout_s + ramp_s) * 1000) + 5000;
+  for (Worker& w : workers_) {
+    Result<int> ready = w.WaitReady(timeout_ms);
+    if (!ready.ok()) return ready.error();
+  }
+  spdlog::info("workers ready workers={} devices={}", workers_.size(), devices);
   return Ok{};
 }
 
@@ -216,7 +300,10 @@ void Run::ShowStatus(uint64_t now, const WorkerCounters& progress) {
 
 void Run::Measure() {
   sampler_.emplace("/proc", s_.sample.interval_ms);
-  sampler_->AddTarget("worker", worker_->pid());
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    sampler_->AddTarget(workers_.size() == 1 ? "worker" : "worker." + std::to_string(i),
+                        workers_[i].pid());
+  }
   if (broker_) sampler_->AddTarget("broker", broker_->pid());
   sampler_->AddTarget("orchestrator", static_cast<int>(::getpid()));
   sampler_->Start();
@@ -227,47 +314,54 @@ void Run::Measure() {
   clock_.drain_end_ns = clock_.window_end_ns + Ns(s_.drain_s);
   collector_->SetClock(clock_);
   if (capture_) capture_->SetOrigin(clock_.t0_ns);
-  if (Status st = worker_->Go(clock_); !st) {
-    Fail(kExitRunFailed, st.error().message);
-    return;
+  for (Worker& w : workers_) {
+    if (Status st = w.Go(clock_); !st) {
+      Fail(kExitRunFailed, st.error().message);
+      return;
+    }
   }
   spdlog::info("measuring warmup_s={:g} duration_s={:g} drain_s={:g}", s_.warmup_s,
                s_.duration_s, s_.drain_s);
   last_status_ns_ = clock_.t0_ns;
-  WorkerCounters progress;
+  std::vector<WorkerCounters> progress(workers_.size());
+  std::vector<std::optional<WorkerReport>> finals(workers_.size());
+  size_t finished = 0;
   bool stop_sent = false;
-  // The worker ends by itself at drain_end at the latest; past that plus a margin it hangs.
+  // The workers end by themselves at drain_end at the latest; past that plus a margin one hangs.
   uint64_t give_up_ns = clock_.drain_end_ns + 10 * kNsPerS;
-  while (!have_final_) {
+  const int slice_ms = std::max(1, 200 / static_cast<int>(workers_.size()));
+  while (finished < workers_.size()) {
     if (StopRequested() && !stop_sent) {
       Fail(kExitInterrupted, "interrupted");
       interrupted_ns_ = MonotonicNowNs();
-      spdlog::warn("interrupted: stopping the worker and keeping partial results");
+      spdlog::warn("interrupted: stopping the workers and keeping partial results");
       stop_sent = true;
-      (void)worker_->Stop();
+      for (Worker& w : workers_) (void)w.Stop();
       give_up_ns = std::min(give_up_ns, MonotonicNowNs() + 5 * kNsPerS);
     }
-    Result<std::optional<WorkerEvent>> ev = worker_->Next(200);
-    if (!ev.ok()) {
-      Fail(kExitRunFailed, ev.error().message);
-      return;
-    }
-    if (ev.value()) {
+    for (size_t i = 0; i < workers_.size(); ++i) {
+      if (finals[i]) continue;
+      Result<std::optional<WorkerEvent>> ev = workers_[i].Next(slice_ms);
+      if (!ev.ok()) {
+        Fail(kExitRunFailed, ev.error().message);
+        return;
+      }
+      if (!ev.value()) continue;
       if (ev.value()->type == WorkerEvent::Type::kProgress) {
-        progress = ev.value()->progress;
-        ShowStatus(MonotonicNowNs(), progress);
-      }
-      if (ev.value()->type == WorkerEvent::Type::kFinal) {
-        data_.worker = std::move(*ev.value()->report);
-        have_final_ = true;
+        progress[i] = ev.value()->progress;
+        if (i == 0) ShowStatus(MonotonicNowNs(), SumCounters(progress));
+      } else if (ev.value()->type == WorkerEvent::Type::kFinal) {
+        finals[i] = std::move(ev.value()->report);
+        ++finished;
       }
     }
-    uint64_t now = MonotonicNowNs();
-    if (now > give_up_ns) {
-      Fail(kExitRunFailed, "worker did not finish within 10 s after the drain");
+    if (MonotonicNowNs() > give_up_ns) {
+      Fail(kExitRunFailed, "a worker did not finish within 10 s after the drain");
       return;
     }
   }
+  data_.worker = MergeReports(finals);
+  have_final_ = true;
   if (o_.live_status) std::printf("\n");
 }
 
@@ -275,8 +369,12 @@ void Run::WaitForDrain() {
   // The worker has sent everything it will send; give the last messages until the end of
   // the drain period to arrive.
   uint64_t sent = data_.worker.counters.sent;
-  while (collector_->received() < sent && MonotonicNowNs() < clock_.drain_end_ns &&
-         !StopRequested()) {
+  uint64_t deadline = clock_.drain_end_ns;
+  if (data_.worker.counters.last_send_ns) {
+    // A run bounded by publish.count may end long before the window does.
+    deadline = std::min(deadline, data_.worker.counters.last_send_ns + Ns(s_.drain_s));
+  }
+  while (collector_->received() < sent && MonotonicNowNs() < deadline && !StopRequested()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
 }
@@ -285,9 +383,9 @@ void Run::Shutdown() {
   if (collector_) collector_->Stop();
   if (capture_) capture_->Stop();  // after the drain: the last acks are on the wire too
   if (sampler_) sampler_->Stop();
-  if (worker_) {
-    int status = worker_->Finish(2000);
-    spdlog::info("worker {}", DescribeWaitStatus(status));
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    int status = workers_[i].Finish(2000);
+    spdlog::info("worker {} {}", i, DescribeWaitStatus(status));
   }
   if (broker_) spdlog::info("broker {}", broker_->Stop());
 }
@@ -309,12 +407,27 @@ RunOutcome Run::Finish() {
     // The window actually measured: shorter when the run was interrupted.
     uint64_t end = interrupted_ns_ ? std::min(interrupted_ns_, clock_.window_end_ns)
                                    : clock_.window_end_ns;
+    // publish.count: the window closes with the last message, not with duration_s.
+    uint64_t last = data_.worker.counters.last_send_ns;
+    if (s_.publish.count > 0 && last && last < end) end = last;
+    uint64_t last_rx = data_.collector.last_window_receive_ns;
+    data_.receive_span_s = last_rx > clock_.window_start_ns
+                               ? static_cast<double>(last_rx - clock_.window_start_ns) / 1e9
+                               : 0.0;
     data_.window_s = end > clock_.window_start_ns
                          ? static_cast<double>(end - clock_.window_start_ns) / 1e9
                          : 0.0;
   }
   if (!s_.latency) data_.notes.push_back("latency: false: no payload header, so no latency, "
                                          "duplicate or reorder figures");
+  if (s_.publish.rate_max) {
+    data_.notes.push_back("publish.rate: max: there is no schedule, so latency is measured "
+                          "from the actual send time and the generator lag is 0");
+  }
+  if (data_.worker.counters.skipped_disconnected > 0) {
+    data_.notes.push_back("connections were down during the run: see "
+                          "messages.skipped_disconnected");
+  }
   if (data_.worker.counters.publish_errors > 0) {
     data_.notes.push_back("some publishes failed: see messages.publish_errors");
   }

@@ -7,6 +7,8 @@
 #include <charconv>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -30,19 +32,18 @@ namespace {
 constexpr std::string_view kTopKnown[] = {"name",    "description", "broker",     "devices",
                                           "topics",  "publish",     "duration_s", "warmup_s",
                                           "drain_s", "latency",     "sample",     "seed",
-                                          "capture"};
-constexpr std::string_view kTopReserved[] = {"network", "link",      "matrix", "expect",
-                                             "workers", "cost",    "subscribe", "agent",  "shard"};
+                                          "capture", "workers"};
+constexpr std::string_view kTopReserved[] = {"network", "link",  "matrix", "expect",
+                                             "cost",    "subscribe", "agent",  "shard"};
 constexpr std::string_view kBrokerKnown[] = {
-    "embedded", "host", "port", "protocol", "keepalive_s", "clean_session", "connect_timeout_s"};
-constexpr std::string_view kBrokerReserved[] = {
-    "tls",           "username",         "password",       "password_env",
-    "password_file", "session_expiry_s", "user_properties"};
-constexpr std::string_view kDevicesKnown[] = {"count"};
-constexpr std::string_view kDevicesReserved[] = {"gateways", "connect_rate"};
+    "embedded",      "host",         "port",          "protocol",         "keepalive_s",
+    "clean_session", "connect_timeout_s", "tls",      "username",         "password",
+    "password_env",  "password_file", "session_expiry_s", "user_properties"};
+constexpr std::string_view kTlsKnown[] = {"ca_file", "cert_file", "key_file", "insecure"};
+constexpr std::string_view kDevicesKnown[] = {"count", "gateways", "connect_rate"};
 constexpr std::string_view kTopicsKnown[] = {"pattern", "count"};
-constexpr std::string_view kPublishKnown[] = {"rate", "qos", "retain", "payload"};
-constexpr std::string_view kPublishReserved[] = {"arrival", "max_inflight", "count"};
+constexpr std::string_view kPublishKnown[] = {"rate",    "qos",          "retain", "payload",
+                                             "arrival", "max_inflight", "count"};
 constexpr std::string_view kPayloadKnown[] = {"size", "kind"};
 constexpr std::string_view kSampleKnown[] = {"interval_ms"};
 constexpr std::string_view kCaptureKnown[] = {"enabled", "required", "interface", "filter",
@@ -56,10 +57,11 @@ struct SectionSchema {
 
 constexpr SectionSchema kSections[] = {
     {"", kTopKnown, kTopReserved},
-    {"broker", kBrokerKnown, kBrokerReserved},
-    {"devices", kDevicesKnown, kDevicesReserved},
+    {"broker", kBrokerKnown, {}},
+    {"broker.tls", kTlsKnown, {}},
+    {"devices", kDevicesKnown, {}},
     {"topics", kTopicsKnown, {}},  // the map form of topics
-    {"publish", kPublishKnown, kPublishReserved},
+    {"publish", kPublishKnown, {}},
     {"publish.payload", kPayloadKnown, {}},
     {"sample", kSampleKnown, {}},
     {"capture", kCaptureKnown, {}},
@@ -476,6 +478,85 @@ void ReadProtocol(Reader& r, const Section& s, int* out) {
   }
 }
 
+// A path that must be readable now: a missing certificate is a scenario error, not a
+// failed run.
+void ReadFilePath(Reader& r, const Section& s, std::string_view key, std::string* out) {
+  ReadString(r, s, key, out);
+  const Entry* e = s.Find(key);
+  if (e == nullptr || r.failed()) return;
+  if (std::FILE* f = std::fopen(out->c_str(), "r")) {
+    std::fclose(f);
+    return;
+  }
+  r.Fail(*e, e->path + ": cannot read '" + *out + "': " + std::strerror(errno));
+}
+
+void ReadTls(Reader& r, const Entry* entry, TlsSpec* out) {
+  if (entry == nullptr) return;
+  Section s = OpenSection(r, entry, "broker.tls");
+  out->enabled = true;
+  if (!r.failed() && s.Find("ca_file") == nullptr) {
+    r.Fail(*entry, "missing required key 'ca_file' in broker.tls");
+  }
+  ReadFilePath(r, s, "ca_file", &out->ca_file);
+  ReadFilePath(r, s, "cert_file", &out->cert_file);
+  ReadFilePath(r, s, "key_file", &out->key_file);
+  ReadBool(r, s, "insecure", &out->insecure);
+  if (!r.failed() && out->cert_file.empty() != out->key_file.empty()) {
+    const Entry* e = s.Find(out->cert_file.empty() ? "key_file" : "cert_file");
+    r.Fail(*e, "broker.tls.cert_file and broker.tls.key_file go together (mutual TLS)");
+  }
+}
+
+void ReadCredentials(Reader& r, const Section& s, BrokerSpec* out) {
+  if (const Entry* e = s.Find("password"); e != nullptr && !r.failed()) {
+    r.Fail(*e, "broker.password is not accepted: put the password in an environment variable "
+               "(broker.password_env) or a file (broker.password_file), so that it never "
+               "stands in a scenario or its results");
+  }
+  ReadString(r, s, "username", &out->username);
+  ReadString(r, s, "password_env", &out->password_env);
+  ReadFilePath(r, s, "password_file", &out->password_file);
+  if (r.failed()) return;
+  const Entry* env = s.Find("password_env");
+  const Entry* file = s.Find("password_file");
+  if (env && file) {
+    r.Fail(*file, "set broker.password_env or broker.password_file, not both");
+  } else if ((env || file) && out->username.empty()) {
+    r.Fail(env ? *env : *file, "a password needs broker.username");
+  } else if (env && std::getenv(out->password_env.c_str()) == nullptr) {  // NOLINT(concurrency-mt-unsafe)
+    r.Fail(*env, "broker.password_env: environment variable '" + out->password_env +
+                     "' is not set");
+  }
+}
+
+void ReadMqtt5Options(Reader& r, const Section& s, BrokerSpec* out) {
+  if (const Entry* e = s.Find("session_expiry_s"); e != nullptr && !r.failed()) {
+    if (std::optional<int64_t> v = IntegerValue(r, *e, 0, 4294967295LL)) {
+      out->session_expiry_s = static_cast<int>(std::min<int64_t>(*v, INT32_MAX));
+    }
+  }
+  if (const Entry* e = s.Find("user_properties"); e != nullptr && !r.failed()) {
+    if (!e->value.IsMap()) {
+      r.Fail(*e, "broker.user_properties must be a map of names to values");
+      return;
+    }
+    for (auto it = e->value.begin(); it != e->value.end(); ++it) {
+      if (!it->first.IsScalar() || !it->second.IsScalar()) {
+        r.Fail(*e, "broker.user_properties must be a map of names to values");
+        return;
+      }
+      out->user_properties.push_back({it->first.Scalar(), it->second.Scalar()});
+    }
+  }
+  for (const char* key : {"session_expiry_s", "user_properties"}) {
+    const Entry* e = s.Find(key);
+    if (e != nullptr && !r.failed() && out->protocol != 5) {
+      r.Fail(*e, "broker." + std::string(key) + " needs broker.protocol: 5");
+    }
+  }
+}
+
 void ReadBroker(Reader& r, const Entry* entry, BrokerSpec* out) {
   Section s = OpenSection(r, entry, "broker");
   ReadBool(r, s, "embedded", &out->embedded);
@@ -486,6 +567,9 @@ void ReadBroker(Reader& r, const Entry* entry, BrokerSpec* out) {
   ReadInt(r, s, "keepalive_s", 5, 65535, &out->keepalive_s);
   ReadBool(r, s, "clean_session", &out->clean_session);
   ReadNumber(r, s, "connect_timeout_s", {0, true, 300}, &out->connect_timeout_s);
+  ReadTls(r, s.Find("tls"), &out->tls);
+  ReadCredentials(r, s, out);
+  ReadMqtt5Options(r, s, out);
 }
 
 std::string ReplaceAll(std::string text, std::string_view from, std::string_view to) {
@@ -603,9 +687,26 @@ void ReadPublish(Reader& r, const Entry* entry, bool latency, PublishSpec* out) 
   Section s = OpenSection(r, entry, "publish");
   const Entry* rate = s.Find("rate");
   if (rate != nullptr && ScalarText(*rate) == "max") {
-    r.Fail(*rate, "publish.rate 'max' is not supported yet");
+    out->rate_max = true;
+  } else {
+    ReadNumber(r, s, "rate", {0, true, 1000000}, &out->rate);
   }
-  ReadNumber(r, s, "rate", {0, true, 1000000}, &out->rate);
+  if (const Entry* a = s.Find("arrival"); a != nullptr && !r.failed()) {
+    std::string text = ScalarText(*a);
+    if (text == "constant") {
+      out->arrival = Arrival::kConstant;
+    } else if (text == "poisson") {
+      out->arrival = Arrival::kPoisson;
+    } else {
+      r.Fail(*a, "publish.arrival must be constant or poisson, got " + Describe(a->value));
+    }
+  }
+  ReadInt(r, s, "max_inflight", 1, 65535, &out->max_inflight);
+  if (const Entry* c = s.Find("count"); c != nullptr && !r.failed()) {
+    if (std::optional<int64_t> v = IntegerValue(r, *c, 0, 1'000'000'000'000LL)) {
+      out->count = static_cast<uint64_t>(*v);
+    }
+  }
   const Entry* qos = s.Find("qos");
   if (qos != nullptr && !r.failed()) {
     std::optional<int64_t> value = IntegerValue(r, *qos, std::numeric_limits<int64_t>::min(),
@@ -658,6 +759,24 @@ void ReadCapture(Reader& r, const Entry* entry, const ExternalChecks& checks, Ca
   ReadInt(r, s, "buffer_mb", 1, 1024, &out->buffer_mb);
 }
 
+// workers: "auto" (0) or 1 .. min(256, devices.count).
+void ReadWorkers(Reader& r, const Section& top, int devices, int* out) {
+  const Entry* e = top.Find("workers");
+  if (e == nullptr || r.failed()) return;
+  if (ScalarText(*e) == "auto") {
+    *out = 0;
+    return;
+  }
+  if (std::optional<int64_t> v = IntegerValue(r, *e, 1, 256)) {
+    if (*v > devices) {
+      r.Fail(*e, "workers must be at most devices.count (" + std::to_string(devices) + "), got " +
+                     ScalarText(*e));
+      return;
+    }
+    *out = static_cast<int>(*v);
+  }
+}
+
 Result<Scenario> Validate(Reader& r, const YAML::Node& root, const std::string& file_name,
                           const ExternalChecks& checks) {
   Scenario s;
@@ -668,6 +787,9 @@ Result<Scenario> Validate(Reader& r, const YAML::Node& root, const std::string& 
   ReadBroker(r, top.Find("broker"), &s.broker);
   Section devices = OpenSection(r, top.Find("devices"), "devices");
   ReadInt(r, devices, "count", 1, 100000, &s.devices.count);
+  ReadInt(r, devices, "gateways", 0, s.devices.count, &s.devices.gateways);
+  ReadNumber(r, devices, "connect_rate", {0, false, 1000000}, &s.devices.connect_rate);
+  ReadWorkers(r, top, s.devices.count, &s.workers);
   ReadTopics(r, top.Find("topics"), &s.topics);
   ReadBool(r, top, "latency", &s.latency);
   ReadPublish(r, top.Find("publish"), s.latency, &s.publish);
@@ -763,12 +885,50 @@ void EmitBroker(YAML::Emitter& out, const BrokerSpec& b) {
   out << YAML::Key << "keepalive_s" << YAML::Value << b.keepalive_s;
   out << YAML::Key << "clean_session" << YAML::Value << b.clean_session;
   out << YAML::Key << "connect_timeout_s" << YAML::Value << FormatNumber(b.connect_timeout_s);
+  if (b.tls.enabled) {
+    out << YAML::Key << "tls" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "ca_file" << YAML::Value << YAML::DoubleQuoted << b.tls.ca_file;
+    if (!b.tls.cert_file.empty()) {
+      out << YAML::Key << "cert_file" << YAML::Value << YAML::DoubleQuoted << b.tls.cert_file;
+      out << YAML::Key << "key_file" << YAML::Value << YAML::DoubleQuoted << b.tls.key_file;
+    }
+    out << YAML::Key << "insecure" << YAML::Value << b.tls.insecure << YAML::EndMap;
+  }
+  if (!b.username.empty()) {
+    out << YAML::Key << "username" << YAML::Value << YAML::DoubleQuoted << b.username;
+  }
+  if (!b.password_env.empty()) {
+    out << YAML::Key << "password_env" << YAML::Value << YAML::DoubleQuoted << b.password_env;
+  }
+  if (!b.password_file.empty()) {
+    out << YAML::Key << "password_file" << YAML::Value << YAML::DoubleQuoted << b.password_file;
+  }
+  if (b.protocol == 5) {
+    out << YAML::Key << "session_expiry_s" << YAML::Value << b.session_expiry_s;
+    if (!b.user_properties.empty()) {
+      out << YAML::Key << "user_properties" << YAML::Value << YAML::BeginMap;
+      for (const UserProperty& p : b.user_properties) {
+        out << YAML::Key << YAML::DoubleQuoted << p.name << YAML::Value << YAML::DoubleQuoted
+            << p.value;
+      }
+      out << YAML::EndMap;
+    }
+  }
   out << YAML::EndMap;
 }
 
 void EmitPublish(YAML::Emitter& out, const PublishSpec& p) {
   out << YAML::Key << "publish" << YAML::Value << YAML::BeginMap;
-  out << YAML::Key << "rate" << YAML::Value << FormatNumber(p.rate);
+  out << YAML::Key << "rate" << YAML::Value;
+  if (p.rate_max) {
+    out << "max";
+  } else {
+    out << FormatNumber(p.rate);
+  }
+  out << YAML::Key << "arrival" << YAML::Value
+      << (p.arrival == Arrival::kPoisson ? "poisson" : "constant");
+  out << YAML::Key << "max_inflight" << YAML::Value << p.max_inflight;
+  out << YAML::Key << "count" << YAML::Value << p.count;
   out << YAML::Key << "qos" << YAML::Value << p.qos;
   out << YAML::Key << "retain" << YAML::Value << p.retain;
   out << YAML::Key << "payload" << YAML::Value << YAML::BeginMap;
@@ -846,7 +1006,10 @@ std::string ScenarioToYaml(const Scenario& scenario) {
   out << YAML::Key << "description" << YAML::Value << YAML::DoubleQuoted << s.description;
   EmitBroker(out, s.broker);
   out << YAML::Key << "devices" << YAML::Value << YAML::BeginMap;
-  out << YAML::Key << "count" << YAML::Value << s.devices.count << YAML::EndMap;
+  out << YAML::Key << "count" << YAML::Value << s.devices.count;
+  out << YAML::Key << "gateways" << YAML::Value << s.devices.gateways;
+  out << YAML::Key << "connect_rate" << YAML::Value << FormatNumber(s.devices.connect_rate);
+  out << YAML::EndMap;
   out << YAML::Key << "topics" << YAML::Value << YAML::BeginSeq;
   for (const std::string& topic : s.topics.list) out << YAML::DoubleQuoted << topic;
   out << YAML::EndSeq;
@@ -858,6 +1021,12 @@ std::string ScenarioToYaml(const Scenario& scenario) {
   out << YAML::Key << "sample" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "interval_ms" << YAML::Value << s.sample.interval_ms << YAML::EndMap;
   EmitCapture(out, s.capture);
+  out << YAML::Key << "workers" << YAML::Value;
+  if (s.workers == 0) {
+    out << "auto";
+  } else {
+    out << s.workers;
+  }
   out << YAML::Key << "seed" << YAML::Value << s.seed;
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";

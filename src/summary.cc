@@ -20,14 +20,40 @@ json LatencyJson(const LatencyHistogram& h) {
 
 json ProcessesJson(const std::vector<ProcSample>& samples) {
   json out = {{"worker", nullptr}, {"broker", nullptr}, {"orchestrator", nullptr}};
+  json workers = json::array();
   for (const ProcessSummary& p : SummarizeSamples(samples)) {
-    out[p.role] = {{"pid", p.pid},
-                   {"samples", p.samples},
-                   {"cpu_s", p.cpu_s},
-                   {"cpu_pct_mean", p.cpu_pct_mean},
-                   {"rss_peak_kb", p.rss_peak_kb}};
+    json one = {{"pid", p.pid},
+                {"samples", p.samples},
+                {"cpu_s", p.cpu_s},
+                {"cpu_pct_mean", p.cpu_pct_mean},
+                {"rss_peak_kb", p.rss_peak_kb}};
+    if (p.role.rfind("worker.", 0) == 0) {
+      workers.push_back(one);
+    } else {
+      out[p.role] = one;
+    }
+  }
+  if (!workers.empty()) {
+    // Several workers: `worker` is their sum (CPU % of one core, peak RSS added up).
+    json sum = {{"pid", nullptr}, {"samples", 0}, {"cpu_s", 0.0}, {"cpu_pct_mean", 0.0},
+                {"rss_peak_kb", 0}, {"workers", workers.size()}};
+    for (const json& w : workers) {
+      sum["samples"] = sum["samples"].get<uint64_t>() + w["samples"].get<uint64_t>();
+      sum["cpu_s"] = sum["cpu_s"].get<double>() + w["cpu_s"].get<double>();
+      sum["cpu_pct_mean"] = sum["cpu_pct_mean"].get<double>() + w["cpu_pct_mean"].get<double>();
+      sum["rss_peak_kb"] = sum["rss_peak_kb"].get<int64_t>() + w["rss_peak_kb"].get<int64_t>();
+    }
+    out["worker"] = sum;
+    out["workers"] = workers;
   }
   return out;
+}
+
+// The worker's own getrusage figure covers its whole life (connects included) and, unlike
+// the 100 ms samples, also runs shorter than one interval.
+void AddWorkerTotals(const WorkerReport& w, json* processes) {
+  if ((*processes)["worker"].is_null()) return;
+  (*processes)["worker"]["cpu_s_total"] = w.cpu_s;
 }
 
 json MqttCounts(const DirectionStats& d) {
@@ -91,6 +117,7 @@ json BuildSummary(const Scenario& s, const RunData& run) {
                    {"reordered", s.latency ? json(c.reordered) : json(nullptr)},
                    {"unsent", w.scheduled > w.sent ? w.scheduled - w.sent : 0},
                    {"publish_errors", w.publish_errors},
+                   {"skipped_disconnected", w.skipped_disconnected},
                    {"unacked", run.worker.inflight_at_end},
                    {"foreign", c.foreign}};
   double window = run.window_s;
@@ -112,17 +139,26 @@ json BuildSummary(const Scenario& s, const RunData& run) {
       {"window", {{"warmup_s", s.warmup_s}, {"duration_s", s.duration_s},
                   {"drain_s", s.drain_s}, {"measured_s", window}}},
       {"messages", messages},
-      {"throughput", {{"sent_per_s", per_s(w.window_sent)},
-                      {"received_per_s", per_s(window_received)}}},
+      {"throughput",
+       {{"sent_per_s", per_s(w.window_sent)},
+        // Over the window or until its last message arrived, whichever is longer: a burst
+        // sent in 0.1 s and delivered over 0.5 s was delivered at the slower rate.
+        {"received_per_s", std::max(window, run.receive_span_s) > 0
+                               ? static_cast<double>(window_received) /
+                                     std::max(window, run.receive_span_s)
+                               : 0.0}}},
       {"latency_us", s.latency ? LatencyJson(c.latency_us) : json(nullptr)},
       {"latency_from_actual_send_us", s.latency ? LatencyJson(c.latency_actual_us) : json(nullptr)},
       {"generator_lag_us", LatencyJson(run.worker.lag_us)},
       {"connections", {{"devices", s.devices.count},
+                       {"gateways", s.devices.gateways},
                        {"worker_disconnects", w.disconnects},
+                       {"worker_reconnects", w.reconnects},
                        {"collector_disconnects", c.disconnects}}},
       {"processes", ProcessesJson(run.samples)},
       {"network", NetworkJson(run)},
       {"notes", run.notes}};
+  AddWorkerTotals(run.worker, &summary["processes"]);
   return summary;
 }
 

@@ -22,7 +22,10 @@ json ToJson(const WorkerReport& r) {
               {"acked", c.acked},
               {"publish_errors", c.publish_errors},
               {"disconnects", c.disconnects},
+              {"reconnects", c.reconnects},
+              {"skipped_disconnected", c.skipped_disconnected},
               {"window_sent", c.window_sent},
+              {"last_send_ns", c.last_send_ns},
               {"sent_per_device", r.sent_per_device},
               {"sent_per_second", r.sent_per_second},
               {"lag_us", r.lag_us.ToJson()},
@@ -41,6 +44,9 @@ WorkerCounters CountersFromJson(const json& j) {
   c.publish_errors = j.value("publish_errors", uint64_t{0});
   c.disconnects = j.value("disconnects", uint64_t{0});
   c.window_sent = j.value("window_sent", uint64_t{0});
+  c.reconnects = j.value("reconnects", uint64_t{0});
+  c.skipped_disconnected = j.value("skipped_disconnected", uint64_t{0});
+  c.last_send_ns = j.value("last_send_ns", uint64_t{0});
   return c;
 }
 

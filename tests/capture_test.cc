@@ -14,53 +14,16 @@
 #include <nlohmann/json.hpp>
 #include <pcap/pcap.h>
 
+#include "cli_support.h"
 #include "edgebench/packet_capture.h"
 
 namespace {
 
-namespace fs = std::filesystem;
+using namespace cli_support;
 
-struct Outcome {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string Slurp(const fs::path& p) {
-  std::ifstream f(p);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-// Runs `command` through /bin/sh (so tests can wrap edgebench in capsh).
-Outcome Shell(const std::string& command, const fs::path& dir) {
-  std::string full = command + " >" + (dir / "out.txt").string() + " 2>" + (dir / "err.txt").string();
-  int status = std::system(full.c_str());  // NOLINT(concurrency-mt-unsafe): tests are single-threaded
-  Outcome o;
-  o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  o.out = Slurp(dir / "out.txt");
-  o.err = Slurp(dir / "err.txt");
-  return o;
-}
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/edgebench-capture-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  fs::path Write(const std::string& name, const std::string& text) const {
-    std::ofstream(path / name) << text;
-    return path / name;
-  }
-};
-
-std::string LastLine(std::string s) {
-  while (!s.empty() && s.back() == '\n') s.pop_back();
-  size_t nl = s.rfind('\n');
-  return nl == std::string::npos ? s : s.substr(nl + 1);
+// Runs `command` through /bin/sh, so tests can wrap edgebench in capsh.
+CommandResult Shell(const std::string& command, const fs::path& dir) {
+  return RunCommand({"/bin/sh", "-c", command}, dir);
 }
 
 std::string Edgebench() { return std::string(EDGEBENCH_BINARY); }
@@ -78,7 +41,7 @@ constexpr const char* kKnownRun =
 TEST_CASE("capture counts every MQTT packet of a run of known size", "[capture][integration]") {
   TempDir tmp;
   fs::path scenario = tmp.Write("known.yaml", kKnownRun);
-  Outcome r = Shell(Edgebench() + " run " + scenario.string() + " --out " +
+  CommandResult r = Shell(Edgebench() + " run " + scenario.string() + " --out " +
                         (tmp.path / "results").string(), tmp.path);
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
@@ -139,7 +102,7 @@ TEST_CASE("capture.snaplen 0 stores whole packets; enabled false captures nothin
           "[capture][integration]") {
   TempDir tmp;
   fs::path scenario = tmp.Write("known.yaml", kKnownRun);
-  Outcome r = Shell(Edgebench() + " run " + scenario.string() + " --set capture.snaplen=0 --set duration_s=1 --out " +
+  CommandResult r = Shell(Edgebench() + " run " + scenario.string() + " --set capture.snaplen=0 --set duration_s=1 --out " +
                         (tmp.path / "results").string(), tmp.path);
   REQUIRE(r.exit_code == 0);
   fs::path dir = LastLine(r.out);
@@ -162,7 +125,7 @@ TEST_CASE("a bad capture filter or interface exits 2 before anything starts", "[
   TempDir tmp;
   fs::path scenario = tmp.Write("bad.yaml", "name: bad\ncapture:\n  filter: \"tcp port\"\n");
   fs::path out = tmp.path / "results";
-  Outcome r = Shell(Edgebench() + " run " + scenario.string() + " --out " + out.string(), tmp.path);
+  CommandResult r = Shell(Edgebench() + " run " + scenario.string() + " --out " + out.string(), tmp.path);
   CHECK(r.exit_code == 2);
   CHECK(r.err == "edgebench: error: " + scenario.string() +
                      ":3:11: capture.filter is not a valid BPF filter: can't parse filter expression: syntax error\n"
@@ -186,7 +149,7 @@ TEST_CASE("without the right to capture, a run goes on or stops as capture.requi
   TempDir tmp;
   fs::path scenario = tmp.Write("known.yaml", kKnownRun);
   std::string drop = ::geteuid() == 0 ? "capsh --drop=cap_net_raw -- -c '" : "sh -c '";
-  Outcome r = Shell(drop + Edgebench() + " run " + scenario.string() +
+  CommandResult r = Shell(drop + Edgebench() + " run " + scenario.string() +
                         " --set duration_s=1 --log-level warn --out " + (tmp.path / "results").string() + "'",
                     tmp.path);
   INFO(r.err);

@@ -18,79 +18,11 @@
 #include <nlohmann/json.hpp>
 
 #include "edgebench/broker.h"
+#include "cli_support.h"
 
 namespace {
 
-namespace fs = std::filesystem;
-
-struct CommandResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-  double seconds = 0;
-};
-
-std::string Slurp(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-// Runs edgebench with `args`; stdout and stderr go to files in `dir`. When
-// interrupt_after_ms > 0, sends SIGINT after that long.
-CommandResult RunEdgebench(const std::vector<std::string>& args, const fs::path& dir,
-                           int interrupt_after_ms = 0) {
-  std::vector<std::string> argv = {EDGEBENCH_BINARY};
-  argv.insert(argv.end(), args.begin(), args.end());
-  std::vector<char*> cargv;
-  for (auto& a : argv) cargv.push_back(a.data());
-  cargv.push_back(nullptr);
-  std::string out_path = (dir / "stdout.txt").string();
-  std::string err_path = (dir / "stderr.txt").string();
-  auto start = std::chrono::steady_clock::now();
-  pid_t pid = fork();
-  if (pid == 0) {
-    int o = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int e = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(o, 1);
-    dup2(e, 2);
-    execv(cargv[0], cargv.data());
-    _exit(127);
-  }
-  if (interrupt_after_ms > 0) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(interrupt_after_ms));
-    kill(pid, SIGINT);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  CommandResult r;
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = Slurp(out_path);
-  r.err = Slurp(err_path);
-  return r;
-}
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/edgebench-cli-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  fs::path Write(const std::string& name, const std::string& text) const {
-    std::ofstream(path / name) << text;
-    return path / name;
-  }
-};
-
-std::string LastLine(const std::string& text) {
-  std::string s = text;
-  while (!s.empty() && s.back() == '\n') s.pop_back();
-  size_t nl = s.rfind('\n');
-  return nl == std::string::npos ? s : s.substr(nl + 1);
-}
+using namespace cli_support;
 
 std::string SmallScenario(int qos) {
   return "name: small\n"

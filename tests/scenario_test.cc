@@ -182,18 +182,64 @@ TEST_CASE("missing required keys", "[scenario]") {
 TEST_CASE("reserved keys are not supported yet", "[scenario]") {
   CHECK(ErrorOf("name: x\nnetwork: {}") == "t.yaml:2:1: key 'network' is not supported yet");
   CHECK(ErrorOf("name: x\nshard: 2") == "t.yaml:2:1: key 'shard' is not supported yet");
-  CHECK(ErrorOf("name: x\nbroker:\n  tls: true\n") ==
-        "t.yaml:3:3: key 'broker.tls' is not supported yet");
-  CHECK(ErrorOf("name: x\nbroker: {password_env: X}") ==
-        "t.yaml:2:10: key 'broker.password_env' is not supported yet");
+  CHECK(ErrorOf("name: x\nmatrix: []") == "t.yaml:2:1: key 'matrix' is not supported yet");
+}
+
+TEST_CASE("fleet keys: gateways, connect_rate, arrival, rate max, count, workers", "[scenario]") {
+  Scenario s = Parse("name: x\ndevices: {count: 10, gateways: 2, connect_rate: 50}\n"
+                     "publish: {rate: max, arrival: poisson, max_inflight: 5, count: 100}\n"
+                     "workers: 2\n");
+  CHECK(s.devices.gateways == 2);
+  CHECK(s.devices.connect_rate == 50);
+  CHECK(s.publish.rate_max);
+  CHECK(s.publish.arrival == Arrival::kPoisson);
+  CHECK(s.publish.max_inflight == 5);
+  CHECK(s.publish.count == 100);
+  CHECK(s.workers == 2);
+  CHECK(Parse("name: x\nworkers: auto\n").workers == 0);
   CHECK(ErrorOf("name: x\ndevices: {gateways: 4}") ==
-        "t.yaml:2:11: key 'devices.gateways' is not supported yet");
-  CHECK(ErrorOf("name: x\npublish: {max_inflight: 4}") ==
-        "t.yaml:2:11: key 'publish.max_inflight' is not supported yet");
-  CHECK(ErrorOf("name: x\npublish: {count: 4}") ==
-        "t.yaml:2:11: key 'publish.count' is not supported yet");
-  CHECK(ErrorOf("name: x\npublish: {rate: max}") ==
-        "t.yaml:2:17: publish.rate 'max' is not supported yet");
+        "t.yaml:2:21: devices.gateways must be at most 1, got 4");
+  CHECK(ErrorOf("name: x\nworkers: 3\n") ==
+        "t.yaml:2:10: workers must be at most devices.count (1), got 3");
+  CHECK(ErrorOf("name: x\npublish: {arrival: bursty}") ==
+        "t.yaml:2:20: publish.arrival must be constant or poisson, got 'bursty'");
+  CHECK(ErrorOf("name: x\npublish: {max_inflight: 0}") ==
+        "t.yaml:2:25: publish.max_inflight must be at least 1, got 0");
+  CHECK(ErrorOf("name: x\npublish: {rate: fast}") ==
+        "t.yaml:2:17: publish.rate must be a number, got 'fast'");
+}
+
+TEST_CASE("TLS and credentials keys", "[scenario]") {
+  CHECK(ErrorOf("name: x\nbroker:\n  tls: true\n") == "t.yaml:3:8: broker.tls must be a map");
+  CHECK(ErrorOf("name: x\nbroker:\n  tls: {insecure: true}\n") ==
+        "t.yaml:3:8: missing required key 'ca_file' in broker.tls");
+  CHECK(ErrorOf("name: x\nbroker:\n  tls: {ca_file: /nonexistent/ca.pem}\n") ==
+        "t.yaml:3:18: broker.tls.ca_file: cannot read '/nonexistent/ca.pem': No such file or "
+        "directory");
+  CHECK(ErrorOf("name: x\nbroker:\n  tls: {ca_file: /etc/hostname, cert_file: /etc/hostname}\n") ==
+        "t.yaml:3:44: broker.tls.cert_file and broker.tls.key_file go together (mutual TLS)");
+  Scenario tls = Parse("name: x\nbroker:\n  tls: {ca_file: /etc/hostname, insecure: true}\n");
+  CHECK(tls.broker.tls.enabled);
+  CHECK(tls.broker.tls.ca_file == "/etc/hostname");
+  CHECK(tls.broker.tls.insecure);
+  CHECK(ErrorOf("name: x\nbroker: {username: u, password: hunter2}") ==
+        "t.yaml:2:33: broker.password is not accepted: put the password in an environment "
+        "variable (broker.password_env) or a file (broker.password_file), so that it never "
+        "stands in a scenario or its results");
+  CHECK(ErrorOf("name: x\nbroker: {password_env: X}") ==
+        "t.yaml:2:24: a password needs broker.username");
+  CHECK(ErrorOf("name: x\nbroker: {username: u, password_env: EDGEBENCH_TEST_UNSET_VARIABLE}") ==
+        "t.yaml:2:37: broker.password_env: environment variable 'EDGEBENCH_TEST_UNSET_VARIABLE' "
+        "is not set");
+  CHECK(ErrorOf("name: x\nbroker: {session_expiry_s: 60}") ==
+        "t.yaml:2:28: broker.session_expiry_s needs broker.protocol: 5");
+  Scenario v5 = Parse("name: x\nbroker: {protocol: 5, session_expiry_s: 60, "
+                      "user_properties: {site: plant-7}}");
+  CHECK(v5.broker.session_expiry_s == 60);
+  REQUIRE(v5.broker.user_properties.size() == 1);
+  CHECK(v5.broker.user_properties[0] == UserProperty{"site", "plant-7"});
+  // The resolved scenario round-trips and names no secret.
+  CHECK(Parse(ScenarioToYaml(v5)) == v5);
 }
 
 TEST_CASE("wrong types", "[scenario]") {
@@ -370,8 +416,7 @@ TEST_CASE("errors in or caused by overrides name the --set", "[scenario]") {
         "--set publish.qso=1: unknown key 'qso' in publish (did you mean 'qos'?)");
   CHECK(ErrorOf(yaml, {"publish.qos.x=1"}) ==
         "--set publish.qos.x=1: publish.qos is not a map, so it has no key 'x'");
-  CHECK(ErrorOf(yaml, {"broker.tls=true"}) ==
-        "--set broker.tls=true: key 'broker.tls' is not supported yet");
+  CHECK(ErrorOf(yaml, {"broker.tls=true"}) == "--set broker.tls=true: broker.tls must be a map");
   CHECK(ErrorOf(yaml, {"topics=[a"}) ==
         "--set topics=[a: YAML syntax error: end of sequence flow not found");
   CHECK(ErrorOf(yaml, {"publish={qos: 1, qso: 2}"}) ==

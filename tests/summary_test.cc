@@ -140,8 +140,8 @@ TEST_CASE("BuildSummary values", "[summary]") {
   CHECK(sm["latency_us"]["p50"] == 1000);
   CHECK(sm["latency_from_actual_send_us"]["max"] == 900);
   CHECK(sm["generator_lag_us"]["count"] == 2);
-  CHECK(sm["connections"] == json{{"devices", 4}, {"worker_disconnects", 1},
-                                  {"collector_disconnects", 4}});
+  CHECK(sm["connections"] == json{{"devices", 4}, {"gateways", 0}, {"worker_disconnects", 1},
+                                  {"worker_reconnects", 0}, {"collector_disconnects", 4}});
   CHECK(sm["processes"]["worker"]["pid"] == 42);
   CHECK(sm["processes"]["worker"]["samples"] == 2);
   CHECK(sm["processes"]["worker"]["cpu_s"] == 0.5);

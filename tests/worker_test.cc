@@ -68,8 +68,15 @@ RunClock ClockFor(const Scenario& s) {
 
 WorkerReport SampleReport() {
   WorkerReport r;
-  r.counters = {/*scheduled=*/100, /*sent=*/98, /*acked=*/97, /*publish_errors=*/2,
-                /*disconnects=*/1, /*window_sent=*/90};
+  r.counters.scheduled = 100;
+  r.counters.sent = 98;
+  r.counters.acked = 97;
+  r.counters.publish_errors = 2;
+  r.counters.disconnects = 1;
+  r.counters.reconnects = 1;
+  r.counters.skipped_disconnected = 3;
+  r.counters.window_sent = 90;
+  r.counters.last_send_ns = 123'456'789;
   r.sent_per_device = {50, 48};
   r.sent_per_second = {10, 80, 8};
   r.lag_us.Record(5);
@@ -247,6 +254,9 @@ TEST_CASE("WorkerReport JSON round trip", "[worker]") {
   CHECK(out->counters.publish_errors == 2);
   CHECK(out->counters.disconnects == 1);
   CHECK(out->counters.window_sent == 90);
+  CHECK(out->counters.reconnects == 1);
+  CHECK(out->counters.skipped_disconnected == 3);
+  CHECK(out->counters.last_send_ns == 123'456'789);
   CHECK(out->sent_per_device == in.sent_per_device);
   CHECK(out->sent_per_second == in.sent_per_second);
   CHECK(out->lag_us.count() == 3);

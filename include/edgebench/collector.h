@@ -18,6 +18,7 @@
 
 #include "edgebench/error.h"
 #include "edgebench/latency_stats.h"
+#include "edgebench/mqtt_client.h"
 #include "edgebench/worker.h"
 
 namespace edgebench {
@@ -33,6 +34,7 @@ struct CollectorConfig {
   uint32_t run_id = 0;
   bool latency = true;  // payloads carry the edgebench header
   double connect_timeout_s = 5;
+  MqttClientOptions client;  // TLS, credentials, MQTT 5 options (id, host, port set here too)
 };
 
 // One second of the run, by receive time (second 0 starts at t0).
@@ -49,6 +51,7 @@ struct CollectorReport {
   uint64_t foreign = 0;          // on our topics but not from this run (no or another header)
   uint64_t window_received = 0;  // distinct messages with an intended time in the window
   uint64_t disconnects = 0;
+  uint64_t last_window_receive_ns = 0;  // when the last window message arrived (CLOCK_MONOTONIC)
   LatencyHistogram latency_us;         // receive - intended send time, window messages
   LatencyHistogram latency_actual_us;  // receive - actual send time, window messages
   std::vector<uint64_t> received_per_device;

@@ -6,17 +6,23 @@
 // MqttClient keeps `this` inside libmosquitto, so it is neither copyable nor movable:
 // hold it in a std::unique_ptr. Not thread-safe. <mosquitto.h> is included only in
 // mqtt_client.cc.
+//
+// TLS, username/password and the MQTT 5 options come from MqttClientOptions and are set
+// up once in Create(); every later ConnectAsync()/ReconnectAsync() uses them.
 #ifndef EDGEBENCH_MQTT_CLIENT_H_
 #define EDGEBENCH_MQTT_CLIENT_H_
 
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "edgebench/error.h"
 
 struct mosquitto;
 struct mosquitto_message;
+struct mqtt5__property;  // libmosquitto's mosquitto_property
 
 namespace edgebench {
 
@@ -40,6 +46,21 @@ struct MqttClientOptions {
   bool clean_session = true;
   bool tcp_nodelay = true;
   int max_inflight = 20;  // QoS 1/2 messages in flight (libmosquitto's default is 20)
+
+  // TLS. The broker's certificate chain is always verified against ca_file (PEM).
+  bool tls = false;
+  std::string ca_file;
+  std::string cert_file;  // client certificate for mutual TLS, with key_file (PEM, no passphrase)
+  std::string key_file;
+  bool tls_insecure = false;  // skip only the check that the certificate names `host`
+
+  // Authentication; "" = none. The password is a secret: never log it.
+  std::string username;
+  std::string password;
+
+  // MQTT 5 only (ignored for protocol 4).
+  int session_expiry_s = 0;  // CONNECT session expiry interval; 0 = none (the session ends)
+  std::vector<std::pair<std::string, std::string>> user_properties;  // on CONNECT and PUBLISH
 };
 
 // Receives the client's events. Every method has an empty default.
@@ -60,7 +81,9 @@ class MqttHandler {
 
 class MqttClient {
  public:
-  // Creates the handle; connects nothing yet. `handler` must outlive the client.
+  // Creates the handle and applies every option; connects nothing yet. `handler` must
+  // outlive the client. Errors: "cannot read TLS file PATH: No such file or directory",
+  // "cannot load TLS files: ...", "cannot set MQTT 5 user property 'NAME': ...".
   static Result<std::unique_ptr<MqttClient>> Create(const MqttClientOptions& options,
                                                     MqttHandler* handler);
   ~MqttClient();
@@ -69,15 +92,30 @@ class MqttClient {
 
   // Starts a non-blocking connect; completion is reported through OnConnect.
   // Error: "cannot connect to the broker at 127.0.0.1:1: Connection refused".
+  // With TLS, a CA file that is not PEM fails here ("...: TLS error: Unable to load CA
+  // certificates, check cafile \"PATH\"; no certificate or crl found"). A failed handshake
+  // usually shows up later as a loop error (see DescribeError()), but here when the
+  // handshake completes while CONNECT is written; the text after the address is the same.
+  //
+  // MQTT 5 CONNECT properties (session expiry, user properties): libmosquitto 2.0 takes
+  // them only through the blocking mosquitto_connect_bind_v5(), which copies them into the
+  // handle (mosq->connect_properties) before it validates host/port, and every later
+  // connect (async or not) and reconnect sends that stored list. Create() therefore calls
+  // it once with no host: it stores the properties and fails with MOSQ_ERR_INVAL without
+  // touching the network, and ConnectAsync() stays a non-blocking connect. The
+  // alternative, a blocking connect per client, would stall the caller's event loop for a
+  // TCP handshake (a full round trip, seconds when SYNs are dropped) for every device.
+  // This relies on libmosquitto's order of checks (verified for 2.0.11; tls_auth_test
+  // reads the CONNECT bytes off the wire on connect and reconnect to catch a change).
   Status ConnectAsync();
-  // Same, after a lost connection.
+  // Same, after a lost connection (the same options and CONNECT properties).
   Status ReconnectAsync();
   void Disconnect();
 
   // The socket, or -1 when not connected.
   int socket() const;
   bool want_write() const;
-  // Each returns a libmosquitto error code (0 = success); see ErrorString().
+  // Each returns a libmosquitto error code (0 = success); see DescribeError().
   int LoopRead();
   int LoopWrite();
   int LoopMisc();
@@ -92,20 +130,44 @@ class MqttClient {
   const MqttClientOptions& options() const { return options_; }
   std::string Address() const { return options_.host + ":" + std::to_string(options_.port); }
 
+  // The text of a libmosquitto error code: strerror for MOSQ_ERR_ERRNO, "TLS error" for
+  // MOSQ_ERR_TLS. Prefer DescribeError(), which knows what went wrong in this client.
   static std::string ErrorString(int rc);
+  // ErrorString(), except that for a TLS client whose connection failed in TLS it says why:
+  // "TLS error: certificate verify failed" (wrong CA), "TLS error: host name verification
+  // failed; certificate verify failed", "TLS error: tlsv13 alert certificate required" (no
+  // client certificate), or "TLS error: the broker closed the connection" when OpenSSL
+  // gave no reason. Call it right after the call that returned rc (it may read errno).
+  std::string DescribeError(int rc) const;
+  // libmosquitto's and OpenSSL's error messages from the current connection attempt, "; "
+  // between them; "" when there were none. Recorded (TLS clients only) from ConnectAsync()/
+  // ReconnectAsync() until the broker accepts the connection, so the hot path pays nothing.
+  const std::string& tls_error() const { return tls_error_; }
+
   static std::string ConnackString(int protocol, int rc);
   // libmosquitto error codes callers test for.
   static bool IsNoConnection(int rc);
 
  private:
+  struct Callbacks;  // libmosquitto's callbacks; defined in mqtt_client.cc
   MqttClient(const MqttClientOptions& options, MqttHandler* handler);
   Status Configure();
+  Status ConfigureTls();
+  Status ConfigureMqtt5();
+  void BeginConnect();
 
   struct Deleter {
     void operator()(mosquitto* m) const;
   };
+  struct PropertyDeleter {
+    void operator()(mqtt5__property* p) const;
+  };
   MqttClientOptions options_;
   MqttHandler* handler_;
+  // Sent with every PUBLISH (MQTT 5 user properties); null when there are none.
+  std::unique_ptr<mqtt5__property, PropertyDeleter> publish_properties_;
+  std::string tls_error_;
+  // Declared last, so destroyed first: its callbacks reach the members above.
   std::unique_ptr<mosquitto, Deleter> mosq_;
 };
 

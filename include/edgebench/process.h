@@ -4,7 +4,9 @@
 // still runs) and reaps it, so no error path leaves a process behind. Children are started
 // with PR_SET_PDEATHSIG=SIGKILL, so they also die when edgebench itself is killed, and in
 // their own process group, so a terminal's Ctrl-C reaches only edgebench, which then stops
-// them in order. Move-only. Not thread-safe; use from the thread that started it.
+// them in order. Move-only. Not thread-safe; use from the thread that started it. The
+// parent-death signal follows the *thread* that forked: start children from a thread that
+// lives as long as they should (edgebench uses its main thread).
 #ifndef EDGEBENCH_PROCESS_H_
 #define EDGEBENCH_PROCESS_H_
 

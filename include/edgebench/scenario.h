@@ -18,6 +18,22 @@
 namespace edgebench {
 
 enum class PayloadKind { kDigits, kRandom, kJson };
+enum class Arrival { kConstant, kPoisson };
+
+struct TlsSpec {
+  bool enabled = false;   // true when broker.tls is present
+  std::string ca_file;    // PEM CA certificate(s) that sign the broker's certificate (required)
+  std::string cert_file;  // client certificate for mutual TLS (with key_file)
+  std::string key_file;
+  bool insecure = false;  // skip the broker host name check (never the chain check)
+  friend bool operator==(const TlsSpec&, const TlsSpec&) = default;
+};
+
+struct UserProperty {
+  std::string name;
+  std::string value;
+  friend bool operator==(const UserProperty&, const UserProperty&) = default;
+};
 
 struct BrokerSpec {
   bool embedded = true;          // edgebench starts its own mosquitto on loopback
@@ -27,12 +43,20 @@ struct BrokerSpec {
   int keepalive_s = 60;
   bool clean_session = true;
   double connect_timeout_s = 5.0;  // all device connections must be up within this
+  TlsSpec tls;
+  std::string username;           // "" = no authentication
+  std::string password_env;       // the password is read from this environment variable
+  std::string password_file;      // ... or from the first line of this file
+  int session_expiry_s = 0;       // MQTT 5 only: CONNECT session expiry interval
+  std::vector<UserProperty> user_properties;  // MQTT 5 only: sent with CONNECT and PUBLISH
 
   friend bool operator==(const BrokerSpec&, const BrokerSpec&) = default;
 };
 
 struct DevicesSpec {
   int count = 1;  // >= 1
+  int gateways = 0;         // 0: one connection per device; G: the devices share G connections
+  double connect_rate = 0;  // connections opened per second during the ramp-up; 0 = all at once
 
   friend bool operator==(const DevicesSpec&, const DevicesSpec&) = default;
 };
@@ -56,6 +80,10 @@ struct PayloadSpec {
 
 struct PublishSpec {
   double rate = 1.0;  // messages per second per device (> 0); a device cycles its topics
+  bool rate_max = false;  // rate: max: each connection publishes as fast as its in-flight window allows
+  Arrival arrival = Arrival::kConstant;
+  int max_inflight = 20;  // QoS 1/2 messages in flight per connection
+  uint64_t count = 0;     // messages per device; 0 = as many as the duration allows
   int qos = 0;        // 0, 1 or 2
   bool retain = false;
   PayloadSpec payload;
@@ -93,6 +121,7 @@ struct Scenario {
   bool latency = true;       // false: no payload header, so no latency/loss per device
   SampleSpec sample;
   CaptureSpec capture;
+  int workers = 1;  // forked publisher processes; 0 = auto (one per CPU, less one for the broker)
   uint64_t seed = 1;
 
   // Field by field, source_file included (the nested specs compare the same way).

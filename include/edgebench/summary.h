@@ -23,6 +23,7 @@ struct RunData {
   std::string status = "ok";  // "ok", "failed" or "interrupted"
   std::string error;          // why it failed, when it did
   double window_s = 0;        // the measurement window actually covered
+  double receive_span_s = 0;  // window start to the arrival of its last message
   WorkerReport worker;
   CollectorReport collector;
   std::vector<ProcSample> samples;

@@ -28,6 +28,11 @@ struct WorkerConfig {
   std::string host;  // where the devices connect
   int port = 0;
   uint32_t run_id = 0;
+  std::string password;    // from broker.password_env/_file; never logged or written
+  int first_device = 0;    // this worker's devices: [first_device, first_device + device_count)
+  int device_count = 0;    // 0 = all of scenario.devices.count
+  int gateways = 0;        // this worker's share of devices.gateways (0: one connection per device)
+  int index = 0;           // which worker this is (0-based), for client ids and logs
   std::string log_path;    // the run's edgebench.log, appended to
   std::string log_level = "info";
 };
@@ -46,7 +51,10 @@ struct WorkerCounters {
   uint64_t acked = 0;           // QoS 1/2: PUBACK/PUBCOMP received; QoS 0: written to the socket
   uint64_t publish_errors = 0;  // mosquitto_publish() refused (connection lost, ...)
   uint64_t disconnects = 0;     // connections lost during the run
+  uint64_t reconnects = 0;      // lost connections that came back
+  uint64_t skipped_disconnected = 0;  // due while their connection was down: never published
   uint64_t window_sent = 0;     // sent with an intended time inside the window
+  uint64_t last_send_ns = 0;    // CLOCK_MONOTONIC time of the last publish (0: none)
 };
 
 struct WorkerReport {
