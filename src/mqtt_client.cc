@@ -16,6 +16,8 @@
 
 namespace edgebench {
 
+static_assert(MqttClient::kNoConnection == MOSQ_ERR_NO_CONN);
+
 // The trampolines libmosquitto calls; `obj` is the MqttClient (see mosquitto_new below).
 struct MqttClient::Callbacks {
   static MqttClient* ClientOf(void* obj) { return static_cast<MqttClient*>(obj); }
@@ -59,6 +61,8 @@ struct MqttClient::Callbacks {
     while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
     if (text.empty()) return;
     std::string& out = ClientOf(obj)->tls_error_;
+    // OpenSSL repeats itself (each failed try of a key decoder): keep each line once.
+    if (("; " + out + "; ").find("; " + std::string(text) + "; ") != std::string::npos) return;
     if (!out.empty()) out += "; ";
     out += text;
   }

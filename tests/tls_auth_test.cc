@@ -3,16 +3,13 @@
 #include "edgebench/credentials.h"
 
 #include <arpa/inet.h>
-#include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <chrono>
-#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -429,17 +426,33 @@ TEST_CASE("TLS file errors name the file", "[tls]") {
   REQUIRE(!c.ok());
   CHECK(c.error().ToString() == "cannot load TLS files: TLS needs a CA file");
 
-  // A CA file that is not PEM is found out when the connection starts (after TCP connects).
+  // Files are loaded when the connection starts (after TCP connects): a CA file that is
+  // not PEM, and a key with a passphrase (refused rather than prompted for).
   testing::BrokerFixture plain;
+  const std::string prefix =
+      "cannot connect to the broker at 127.0.0.1:" + std::to_string(plain.port()) + ": ";
   WriteText(dir.File("junk.crt"), "not a certificate\n");
   o = TlsOptions("eb-junk", plain.port(), dir.File("junk.crt"));
   std::unique_ptr<MqttClient> client = MakeClient(o, &h);
   Status st = client->ConnectAsync();
   REQUIRE(!st.ok());
-  CHECK(st.error().ToString() == "cannot connect to the broker at 127.0.0.1:" +
-                                     std::to_string(plain.port()) +
-                                     ": TLS error: Unable to load CA certificates, check cafile \"" +
+  CHECK(st.error().ToString() == prefix +
+                                     "TLS error: Unable to load CA certificates, check cafile \"" +
                                      dir.File("junk.crt") + "\"; no certificate or crl found");
+
+  Pki pki(dir);
+  RunProgram({"openssl", "pkey", "-in", pki.Key("client"), "-aes-128-cbc", "-passout",
+              "pass:secret", "-out", dir.File("encrypted.key")},
+             dir.File("openssl.log"));
+  o = TlsOptions("eb-encrypted", plain.port(), pki.Crt("ca"));
+  o.cert_file = pki.Crt("client");
+  o.key_file = dir.File("encrypted.key");
+  client = MakeClient(o, &h);
+  st = client->ConnectAsync();
+  REQUIRE(!st.ok());
+  CHECK(st.error().ToString() == prefix + "TLS error: Unable to load client key file \"" +
+                                     dir.File("encrypted.key") +
+                                     "\"; bad decrypt; pkcs12 cipherfinal error; PEM lib");
 }
 
 TEST_CASE("Plain TCP connect errors keep their format", "[tls]") {

@@ -83,6 +83,7 @@ class Collector {
 
  private:
   void Run();
+  int Pump();
 
   CollectorConfig config_;
   std::unique_ptr<Handler> handler_;  // owns the client and the statistics

@@ -147,6 +147,7 @@ class MqttClient {
   static std::string ConnackString(int protocol, int rc);
   // libmosquitto error codes callers test for.
   static bool IsNoConnection(int rc);
+  static constexpr int kNoConnection = 4;  // MOSQ_ERR_NO_CONN
 
  private:
   struct Callbacks;  // libmosquitto's callbacks; defined in mqtt_client.cc
