@@ -173,7 +173,7 @@ Status Collector::Start() {
     }
     int rc = handler_->client->Loop(50);
     if (rc != 0) {
-      why = MqttClient::ErrorString(rc);
+      why = handler_->client->DescribeError(rc);
       return Error{"cannot connect to the broker at " + handler_->client->Address() +
                    ": " + why};
     }

@@ -533,7 +533,7 @@ void ReadCredentials(Reader& r, const Section& s, BrokerSpec* out) {
 void ReadMqtt5Options(Reader& r, const Section& s, BrokerSpec* out) {
   if (const Entry* e = s.Find("session_expiry_s"); e != nullptr && !r.failed()) {
     if (std::optional<int64_t> v = IntegerValue(r, *e, 0, 4294967295LL)) {
-      out->session_expiry_s = static_cast<int>(std::min<int64_t>(*v, INT32_MAX));
+      out->session_expiry_s = *v;
     }
   }
   if (const Entry* e = s.Find("user_properties"); e != nullptr && !r.failed()) {

@@ -64,7 +64,8 @@ class LoadGenerator {
   std::unique_ptr<PublishBuffers> buffers_;
   uint64_t next_tick_ns_ = 0;
   uint64_t next_maintenance_ns_ = 0;
-  size_t devices_done_ = 0;  // devices that have sent publish.count messages
+  size_t devices_done_ = 0;
+  size_t next_misc_ = 0;  // next connection whose keep-alive is due  // devices that have sent publish.count messages
 };
 
 // The open-files limit needed for `connections` (3 descriptors each in libmosquitto 2.0:

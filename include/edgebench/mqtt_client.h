@@ -59,7 +59,7 @@ struct MqttClientOptions {
   std::string password;
 
   // MQTT 5 only (ignored for protocol 4).
-  int session_expiry_s = 0;  // CONNECT session expiry interval; 0 = none (the session ends)
+  int64_t session_expiry_s = 0;  // CONNECT session expiry interval; 0 = none (the session ends)
   std::vector<std::pair<std::string, std::string>> user_properties;  // on CONNECT and PUBLISH
 };
 

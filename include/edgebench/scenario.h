@@ -47,7 +47,7 @@ struct BrokerSpec {
   std::string username;           // "" = no authentication
   std::string password_env;       // the password is read from this environment variable
   std::string password_file;      // ... or from the first line of this file
-  int session_expiry_s = 0;       // MQTT 5 only: CONNECT session expiry interval
+  int64_t session_expiry_s = 0;   // MQTT 5 only: CONNECT session expiry interval (4294967295 = never)
   std::vector<UserProperty> user_properties;  // MQTT 5 only: sent with CONNECT and PUBLISH
 
   friend bool operator==(const BrokerSpec&, const BrokerSpec&) = default;
