@@ -172,7 +172,7 @@ Status Collector::Start() {
                    " within " + fmt::format("{:g}", config_.connect_timeout_s) + " s: " + why};
     }
     int rc = handler_->client->Loop(50);
-    if (rc != 0) {
+    if (rc != 0 && handler_->refused_rc < 0) {
       why = handler_->client->DescribeError(rc);
       return Error{"cannot connect to the broker at " + handler_->client->Address() +
                    ": " + why};

@@ -22,6 +22,7 @@
 #include "edgebench/fd.h"
 #include "edgebench/mqtt_client.h"
 #include "edgebench/process.h"
+#include "cli_support.h"
 #include "test_support.h"
 
 namespace edgebench {
@@ -630,4 +631,65 @@ TEST_CASE("MQTT 5 CONNECT properties are sent on connect and on reconnect", "[tl
   CHECK(!Contains(plain, "site"));
 }
 
+
+// The whole command against secured brokers: what a user pointing edgebench at a real
+// broker sees.
+namespace {
+
+cli_support::CommandResult RunAgainst(const TempDir& dir, const std::string& broker_yaml,
+                                      const std::string& name) {
+  std::string yaml = "name: " + name + "\nbroker:\n  embedded: false\n" + broker_yaml +
+                     "devices: {count: 5}\npublish: {rate: 20, qos: 1}\nduration_s: 1\n"
+                     "drain_s: 2\ncapture: {enabled: false}\n";
+  WriteText(dir.File(name + ".yaml"), yaml);
+  return cli_support::RunEdgebench({"run", dir.File(name + ".yaml"), "--out",
+                                    dir.File("results"), "--log-level", "off"},
+                                   dir.File(""));
+}
+
+}  // namespace
+
+TEST_CASE("edgebench run over mutual TLS with a password file", "[tls][integration]") {
+  TempDir dir;
+  Pki pki(dir);
+  std::string passwords = dir.File("passwords");
+  RunProgram({"mosquitto_passwd", "-c", "-b", passwords, "dev", "s3cret"},
+             dir.File("mosquitto_passwd.log"));
+  WriteText(dir.File("password.txt"), "s3cret\n");
+  TestBroker broker(dir, "broker",
+                    TlsSettings(pki, "server", true) + "password_file " + passwords +
+                        "\nallow_anonymous false\n");
+  std::string tls = "  port: " + std::to_string(broker.port()) + "\n  tls:\n    ca_file: " +
+                    pki.Crt("ca") + "\n    cert_file: " + pki.Crt("client") +
+                    "\n    key_file: " + pki.Key("client") + "\n  username: dev\n";
+  cli_support::CommandResult r = RunAgainst(dir, tls + "  password_file: " + dir.File("password.txt") + "\n", "secure");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  nlohmann::json s = cli_support::SummaryOf(r.out);
+  CHECK(s["messages"]["sent"] == 100);
+  CHECK(s["messages"]["received"] == 100);
+  // The password is in no file of the results.
+  for (const auto& f : std::filesystem::directory_iterator(cli_support::LastLine(r.out))) {
+    CHECK(cli_support::Slurp(f.path()).find("s3cret") == std::string::npos);
+  }
+
+  // A wrong password: exit 3 and the broker's answer.
+  WriteText(dir.File("wrong.txt"), "guess\n");
+  r = RunAgainst(dir, tls + "  password_file: " + dir.File("wrong.txt") + "\n", "wrong");
+  CHECK(r.exit_code == 3);
+  CHECK(r.err == "edgebench: error: the broker at 127.0.0.1:" + std::to_string(broker.port()) +
+                     " refused the collector's connection: Connection Refused: not authorised.\n");
+}
+
+TEST_CASE("edgebench run with the wrong CA exits 3 and says why", "[tls][integration]") {
+  TempDir dir;
+  Pki pki(dir);
+  TestBroker broker(dir, "broker", TlsSettings(pki, "server", false));
+  cli_support::CommandResult r =
+      RunAgainst(dir, "  port: " + std::to_string(broker.port()) + "\n  tls:\n    ca_file: " +
+                          pki.Crt("other-ca") + "\n", "badca");
+  CHECK(r.exit_code == 3);
+  CHECK(r.err == "edgebench: error: cannot connect to the broker at 127.0.0.1:" +
+                     std::to_string(broker.port()) + ": TLS error: certificate verify failed\n");
+}
 }  // namespace edgebench
