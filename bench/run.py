@@ -6,8 +6,9 @@ For every load and tool, and every repeat, the harness
   1. starts a fresh mosquitto on a free 127.0.0.1 port from a minimal config,
   2. starts bench/count_sub (the independent subscriber, bench/# at the load's QoS) and
      waits until it prints "ready" (its subscription is acknowledged),
-  3. starts the publisher under measurement and waits for it with wait4(), which gives
-     the publisher's own user+sys CPU and peak RSS (children included),
+  3. starts the publisher under measurement through bench/measure (fork, exec, wait4()),
+     which gives the publisher's own user+sys CPU and peak RSS (children included); for
+     edgebench the worker's CPU and RSS come from its summary.json,
   4. collects the subscriber's count and rate (messages / (last - first)), stops the
      broker, and throws the broker away.
 
@@ -71,6 +72,13 @@ _PR_SET_PDEATHSIG = 1
 def _child_setup():
     # The child dies with the harness even if the harness is killed with SIGKILL.
     _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def _child_setup_on(cpus):
+    def setup():
+        _child_setup()
+        os.sched_setaffinity(0, cpus)
+    return setup
 
 
 class Child:
@@ -146,14 +154,18 @@ class Child:
 class Procs:
     def __init__(self):
         self.children = []
+        self.broker_cpus = None  # --pin: the broker's CPU, and everybody else's
+        self.client_cpus = None
         self.measure = None      # bench/measure, built by prepare()
         self.measure_dir = None
         self.measure_seq = 0
 
     def start(self, name, argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-              stderr=subprocess.DEVNULL, cwd=None, measured=False):
+              stderr=subprocess.DEVNULL, cwd=None, measured=False, cpus=None):
         """Starts argv. measured: through bench/measure, so that cpu_s() and maxrss_kb()
         are the command's own (see measure.c); used for every publisher."""
+        if cpus is None:
+            cpus = self.client_cpus
         measure_file = None
         if measured:
             self.measure_seq += 1
@@ -161,7 +173,8 @@ class Procs:
             argv = [self.measure, measure_file] + list(argv)
         try:
             popen = subprocess.Popen(argv, stdin=stdin, stdout=stdout, stderr=stderr, cwd=cwd,
-                                     start_new_session=True, preexec_fn=_child_setup,
+                                     start_new_session=True,
+                                     preexec_fn=_child_setup_on(cpus) if cpus else _child_setup,
                                      close_fds=True)
         except OSError as e:
             raise HarnessError("cannot start %s: %s" % (argv[0], e))
@@ -262,7 +275,7 @@ class Broker:
             f.write("log_dest stdout\nlog_type error\nlog_type warning\n")
         with open(self.log, "w") as logf:
             self.child = procs.start("mosquitto", ["mosquitto", "-c", self.conf], stdout=logf,
-                                     stderr=subprocess.STDOUT)
+                                     stderr=subprocess.STDOUT, cpus=procs.broker_cpus)
         deadline = time.monotonic() + 10
         while True:
             if self.child.try_reap():
@@ -483,7 +496,10 @@ def run_edgebench(ctx, port, load, tag):
     procs = summary.get("processes") or {}
     worker = procs.get("worker") or {}
     orch = procs.get("orchestrator") or {}
-    r["cpu_s"] = worker.get("cpu_s")
+    # cpu_s_total: the worker's own getrusage() over its whole life, as wait4() gives for the
+    # other tools; cpu_s: between the first and the last /proc sample (older builds only).
+    r["cpu_s"] = worker.get("cpu_s_total", worker.get("cpu_s"))
+    r["worker_cpu_s_sampled"] = worker.get("cpu_s")
     r["rss_kb"] = worker.get("rss_peak_kb")
     r["orchestrator_cpu_s"] = orch.get("cpu_s")
     r["rundir"] = rundir
@@ -608,10 +624,11 @@ def probe_edgebench(ctx):
         summary, _ = edgebench_summary(outdir)
         sent = (summary or {}).get("messages", {}).get("sent")
         if child.returncode != 0 or sent != expected:
+            why = tail(os.path.join(ctx.workdir, "probe.err"), 1)
             ctx.unavailable["edgebench"] = (
                 "edgebench: n/a (rate: max not available in this build: a probe of 2 devices x "
-                "1000 messages at rate: max exited %s having sent %s of %d in duration_s 3)"
-                % (child.returncode, sent, expected))
+                "1000 messages at rate: max exited %s having sent %s of %d in duration_s 3%s)"
+                % (child.returncode, sent, expected, ": " + why if why else ""))
     finally:
         broker.stop()
 
@@ -659,12 +676,11 @@ def run_trial(ctx, tool, load, rep):
         broker_cpu = broker.stop()
         ctx.procs.forget_reaped()
     r["broker_cpu_s"] = broker_cpu
-    # CPU the machine spent on anything but this trial's processes and the harness: a check
-    # that nobody else was using the cores (it should be near 0).
-    ours = sum(v for v in (r.get("whole_cpu_s", r.get("cpu_s")), r.get("subscriber_cpu_s"),
-                           broker_cpu) if v is not None)
+    # CPU the machine spent on anything but the harness and the processes it started (all
+    # reaped by now): a check that nobody else was using the cores. Near 0 when quiet; the
+    # kernel's tick accounting makes it wobble by about +-0.1 s.
     wall = time.monotonic() - wall0
-    other = (busy_cpu_s() - busy0) - ours - (own_cpu_s() - own0)
+    other = (busy_cpu_s() - busy0) - (own_cpu_s() - own0)
     r["other_cpu_s"] = round(other, 3)
     r["trial_wall_s"] = round(wall, 3)
     return r
@@ -679,8 +695,9 @@ def busy_cpu_s():
 
 
 def own_cpu_s():
+    """CPU seconds of the harness and of every child it has reaped (and theirs)."""
     t = os.times()
-    return t.user + t.system
+    return t.user + t.system + t.children_user + t.children_system
 
 
 def wait_until_quiet(max_wait_s, busy_cores=0.25):
@@ -838,6 +855,9 @@ def parse_args(argv):
                          "again (default 0.3)")
     ap.add_argument("--retries", type=int, default=3,
                     help="how often a disturbed trial is run again (default 3)")
+    ap.add_argument("--pin", action="store_true",
+                    help="pin the broker to the first CPU and the subscriber and the publishers to "
+                         "the others (less run-to-run variance on a 2-core machine)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = ap.parse_args(argv)
     loads = []
@@ -867,6 +887,12 @@ def main(argv):
     signal.signal(signal.SIGINT, _on_signal)
     workdir = tempfile.mkdtemp(prefix="edgebench-bench-")
     procs = Procs()
+    if args.pin:
+        cpus = sorted(os.sched_getaffinity(0))
+        if len(cpus) < 2:
+            print("error: --pin needs at least 2 CPUs", file=sys.stderr)
+            return 2
+        procs.broker_cpus, procs.client_cpus = {cpus[0]}, set(cpus[1:])
     ctx = Context(args, workdir, procs)
     trials = []
     rc = 0
