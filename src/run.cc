@@ -399,6 +399,10 @@ RunOutcome Run::Finish() {
   if (sampler_) data_.samples = sampler_->samples();
   if (capture_) {
     data_.capture = capture_->TakeReport();
+    if (s_.broker.tls.enabled) {
+      data_.notes.push_back("TLS: the capture counts packets and bytes only; the MQTT packets "
+                            "inside are encrypted");
+    }
     if (data_.capture.kernel_dropped + data_.capture.interface_dropped > 0) {
       data_.notes.push_back("the capture dropped packets: network counts are low");
     }

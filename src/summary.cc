@@ -64,7 +64,7 @@ json MqttCounts(const DirectionStats& d) {
   return out;
 }
 
-json NetworkJson(const RunData& run) {
+json NetworkJson(const Scenario& s, const RunData& run) {
   if (run.capture_status != "ok") {
     return {{"capture", run.capture_status},
             {"reason", run.capture_reason.empty() ? json(nullptr) : json(run.capture_reason)}};
@@ -88,8 +88,13 @@ json NetworkJson(const RunData& run) {
           {"wire_bytes_per_message",
            sent ? json(static_cast<double>(to.ip_bytes + from.ip_bytes) / static_cast<double>(sent))
                 : json(nullptr)},
-          {"mqtt_packets", {{"to_broker", MqttCounts(to)}, {"from_broker", MqttCounts(from)}}},
-          {"mqtt_malformed", to.mqtt_malformed + from.mqtt_malformed},
+          // Over TLS the MQTT bytes are encrypted: only the packet and byte counts apply.
+          {"mqtt_packets", s.broker.tls.enabled ? json(nullptr)
+                                                : json{{"to_broker", MqttCounts(to)},
+                                                       {"from_broker", MqttCounts(from)}}},
+          {"mqtt_malformed", s.broker.tls.enabled ? json(nullptr)
+                                                  : json(to.mqtt_malformed + from.mqtt_malformed)},
+          {"tls", s.broker.tls.enabled},
           {"unparsed_streams", c.totals.unparsed_streams},
           {"packets_seen", c.packets_seen},
           {"pcap_file", "capture.pcap"},
@@ -156,7 +161,7 @@ json BuildSummary(const Scenario& s, const RunData& run) {
                        {"worker_reconnects", w.reconnects},
                        {"collector_disconnects", c.disconnects}}},
       {"processes", ProcessesJson(run.samples)},
-      {"network", NetworkJson(run)},
+      {"network", NetworkJson(s, run)},
       {"notes", run.notes}};
   AddWorkerTotals(run.worker, &summary["processes"]);
   return summary;

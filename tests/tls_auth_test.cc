@@ -640,7 +640,7 @@ cli_support::CommandResult RunAgainst(const TempDir& dir, const std::string& bro
                                       const std::string& name) {
   std::string yaml = "name: " + name + "\nbroker:\n  embedded: false\n" + broker_yaml +
                      "devices: {count: 5}\npublish: {rate: 20, qos: 1}\nduration_s: 1\n"
-                     "drain_s: 2\ncapture: {enabled: false}\n";
+                     "drain_s: 2\n";
   WriteText(dir.File(name + ".yaml"), yaml);
   return cli_support::RunEdgebench({"run", dir.File(name + ".yaml"), "--out",
                                     dir.File("results"), "--log-level", "off"},
@@ -668,6 +668,11 @@ TEST_CASE("edgebench run over mutual TLS with a password file", "[tls][integrati
   nlohmann::json s = cli_support::SummaryOf(r.out);
   CHECK(s["messages"]["sent"] == 100);
   CHECK(s["messages"]["received"] == 100);
+  if (s["network"]["capture"] == "ok") {  // as root: the capture sees TLS records only
+    CHECK(s["network"]["tls"] == true);
+    CHECK(s["network"]["mqtt_packets"].is_null());
+    CHECK(s["network"]["bytes_to_broker"].get<uint64_t>() > 100 * 32);
+  }
   // The password is in no file of the results.
   for (const auto& f : std::filesystem::directory_iterator(cli_support::LastLine(r.out))) {
     CHECK(cli_support::Slurp(f.path()).find("s3cret") == std::string::npos);
