@@ -88,6 +88,7 @@ struct LoadGenerator::Connection : MqttHandler {
   std::vector<int> devices;  // indices into devices_ (local), served in turn under rate: max
   size_t next_device = 0;
   int fd = -1;            // the socket registered with epoll, or -1
+  bool touched = false;   // published to since the last Sync()
   bool epollout = false;  // EPOLLOUT currently requested
   bool connected = false;
   bool ever_connected = false;
@@ -346,11 +347,10 @@ void LoadGenerator::Publish(Device& d, Connection& c, uint64_t intended_ns, cons
   }
 }
 
-// Once a second: keep-alives and progress. Every 50 ms: reconnects with back-off. Returns
-// false when the run must stop (the orchestrator said so).
-bool LoadGenerator::Maintain(uint64_t now,
-                             const std::function<void(const WorkerCounters&)>& on_progress,
-                             const RunClock&) {
+// Every 50 ms: a slice of the keep-alives, and reconnects with back-off. Once a second:
+// the progress report.
+void LoadGenerator::Maintain(uint64_t now,
+                             const std::function<void(const WorkerCounters&)>& on_progress) {
   if (now >= next_maintenance_ns_) {
     next_maintenance_ns_ = now + kMaintenanceNs;
     // Keep-alives for one slice of the connections per pass, so that every connection is
@@ -379,10 +379,9 @@ bool LoadGenerator::Maintain(uint64_t now,
       loop_->Sync(*c);
     }
   }
-  if (now < next_tick_ns_) return true;
+  if (now < next_tick_ns_) return;
   next_tick_ns_ += kNsPerS;
   on_progress(report_.counters);
-  return true;
 }
 
 // Handles socket and control events; returns false when the control fd says stop.
@@ -462,7 +461,10 @@ void LoadGenerator::Run(const RunClock& clock, int control_fd,
             c.next_device = (c.next_device + 1) % c.devices.size();
             if (count > 0 && d.k >= count) continue;
             Publish(d, c, 0, clock);
-            touched.push_back(&c);
+            if (!c.touched) {
+              c.touched = true;
+              touched.push_back(&c);
+            }
             progressed = true;
             ++burst;
             break;
@@ -479,10 +481,16 @@ void LoadGenerator::Run(const RunClock& clock, int control_fd,
       Publish(d, c, e.due_ns, clock);
       uint64_t due = next_due(d, e.due_ns);
       if (due != kNever) queue.Push(due, e.device);
-      touched.push_back(&c);
+      if (!c.touched) {
+        c.touched = true;
+        touched.push_back(&c);
+      }
       ++burst;
     }
-    for (Connection* c : touched) loop_->Sync(*c);
+    for (Connection* c : touched) {
+      c->touched = false;
+      loop_->Sync(*c);
+    }
     touched.clear();
 
     // Done sending: every device has sent its count, or the window is over.
@@ -506,7 +514,7 @@ void LoadGenerator::Run(const RunClock& clock, int control_fd,
     if (burst == kMaxBurst || more_now) deadline = now;  // still busy: only peek at sockets
     int events = loop_->Wait(now, deadline);
     if (!HandleEvents(events)) stop = true;
-    Maintain(MonotonicNowNs(), on_progress, clock);
+    Maintain(MonotonicNowNs(), on_progress);
   }
   Finish();
 }

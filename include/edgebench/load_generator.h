@@ -49,8 +49,7 @@ class LoadGenerator {
 
  private:
   void Publish(Device& d, Connection& c, uint64_t intended_ns, const RunClock& clock);
-  bool Maintain(uint64_t now, const std::function<void(const WorkerCounters&)>& on_progress,
-                const RunClock& clock);
+  void Maintain(uint64_t now, const std::function<void(const WorkerCounters&)>& on_progress);
   bool HandleEvents(int n);
   void Finish();
 
