@@ -36,6 +36,8 @@ constexpr int kMaxEvents = 256;
 // Messages sent before the loop looks at the sockets again: large enough to catch up fast,
 // small enough that acks and keep-alives are not starved.
 constexpr int kMaxBurst = 512;
+// rate: max: messages one connection sends in a row before the next connection's turn.
+constexpr int kConnectionBurst = 64;
 constexpr uint64_t kNsPerS = 1'000'000'000;
 constexpr uint64_t kMaintenanceNs = 50'000'000;       // reconnect checks
 constexpr uint64_t kFirstBackoffNs = 100'000'000;     // first reconnect after 100 ms
@@ -446,28 +448,34 @@ void LoadGenerator::Run(const RunClock& clock, int control_fd,
     int burst = 0;
     bool more_now = false;  // rate: max: some connection could take another message now
     if (!stop && s.publish.rate_max && now >= clock.t0_ns && now < clock.window_end_ns) {
-      // Round-robin over the connections; each sends its devices' messages in turn while
-      // its socket takes them and its in-flight window has room.
+      // Round-robin over the connections; each sends up to kConnectionBurst of its devices'
+      // messages in a row while its socket takes them and its in-flight window has room.
+      // Consecutive writes to one socket let the kernel coalesce them into fewer segments
+      // (one message per connection per pass cost about 3x the CPU per message).
       bool progressed = true;
       while (progressed && burst < kMaxBurst) {
         progressed = false;
         for (auto& cp : connections_) {
           Connection& c = *cp;
-          if (!c.connected || c.client->want_write() || (qos > 0 && c.inflight() >= max_inflight)) {
-            continue;
-          }
-          for (size_t tries = 0; tries < c.devices.size(); ++tries) {
-            Device& d = devices_[static_cast<size_t>(c.devices[c.next_device])];
-            c.next_device = (c.next_device + 1) % c.devices.size();
-            if (count > 0 && d.k >= count) continue;
-            Publish(d, c, 0, clock);
+          for (int sent_here = 0; sent_here < kConnectionBurst; ++sent_here) {
+            if (!c.connected || c.client->want_write() ||
+                (qos > 0 && c.inflight() >= max_inflight)) {
+              break;
+            }
+            Device* next = nullptr;
+            for (size_t tries = 0; tries < c.devices.size() && next == nullptr; ++tries) {
+              Device& d = devices_[static_cast<size_t>(c.devices[c.next_device])];
+              c.next_device = (c.next_device + 1) % c.devices.size();
+              if (count == 0 || d.k < count) next = &d;
+            }
+            if (next == nullptr) break;
+            Publish(*next, c, 0, clock);
             if (!c.touched) {
               c.touched = true;
               touched.push_back(&c);
             }
             progressed = true;
             ++burst;
-            break;
           }
         }
       }
