@@ -284,8 +284,4 @@ std::string MqttClient::ConnackString(int protocol, int rc) {
   return protocol == 5 ? mosquitto_reason_string(rc) : mosquitto_connack_string(rc);
 }
 
-bool MqttClient::IsNoConnection(int rc) {
-  return rc == MOSQ_ERR_NO_CONN || rc == MOSQ_ERR_CONN_LOST;
-}
-
 }  // namespace edgebench

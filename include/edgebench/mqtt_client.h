@@ -146,7 +146,6 @@ class MqttClient {
 
   static std::string ConnackString(int protocol, int rc);
   // libmosquitto error codes callers test for.
-  static bool IsNoConnection(int rc);
   static constexpr int kNoConnection = 4;  // MOSQ_ERR_NO_CONN
 
  private:
