@@ -140,6 +140,10 @@ Result<EmbeddedBroker> EmbeddedBroker::Start(const EmbeddedBrokerOptions& option
     std::string conf_path = options.run_dir + "/mosquitto.conf";
     std::string log_path = options.run_dir + "/broker.log";
     std::string conf = ReplaceAll(*tmpl, "@PORT@", std::to_string(*port));
+    for (const std::string& address : options.extra_listen_addresses) {
+      conf += "\n# Added by edgebench: the devices' network namespace reaches the broker here.\n"
+              "listener " + std::to_string(*port) + " " + address + "\n";
+    }
     Status st = WriteFile(conf_path, ReplaceAll(conf, "@USER@", CurrentUserName()));
     if (!st) return st.error();
     Result<ChildProcess> child = SpawnProgram({*program, "-c", conf_path}, log_path);

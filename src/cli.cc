@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -41,7 +42,17 @@ void InstallStopHandlers() {
 
 bool IsDir(const std::string& p) { return ::access((p + "/mosquitto.conf.in").c_str(), R_OK) == 0; }
 
-ExternalChecks Checks() { return {CheckCaptureFilter, CheckCaptureInterface}; }
+// The checks a scenario needs from other modules, and the network profiles of config_dir.
+Result<ExternalChecks> Checks(const std::string& config_dir) {
+  ExternalChecks checks;
+  checks.capture_filter = CheckCaptureFilter;
+  checks.capture_interface = CheckCaptureInterface;
+  checks.profiles_file = config_dir + "/profiles.yaml";
+  Result<std::map<std::string, LinkProfile>> profiles = LoadProfiles(checks.profiles_file);
+  if (!profiles.ok()) return profiles.error();
+  checks.profiles = std::move(profiles.value());
+  return checks;
+}
 
 Result<std::vector<Override>> ParseOverrides(const std::vector<std::string>& sets) {
   std::vector<Override> out;
@@ -53,12 +64,15 @@ Result<std::vector<Override>> ParseOverrides(const std::vector<std::string>& set
   return out;
 }
 
-CliOutcome Validate(const std::vector<std::string>& files, const std::vector<std::string>& sets) {
+CliOutcome Validate(const std::vector<std::string>& files, const std::vector<std::string>& sets,
+                    const std::string& config_dir) {
   CliOutcome out;
   Result<std::vector<Override>> overrides = ParseOverrides(sets);
   if (!overrides.ok()) return {kExitUsage, {overrides.error().ToString()}, true};
+  Result<ExternalChecks> checks = Checks(config_dir);
+  if (!checks.ok()) return {kExitUsage, {checks.error().ToStringWithContext()}, false};
   for (const std::string& f : files) {
-    Result<Scenario> s = LoadScenario(f, *overrides, Checks());
+    Result<Scenario> s = LoadScenario(f, *overrides, *checks);
     if (s.ok()) {
       std::printf("%s: ok\n", f.c_str());
     } else {
@@ -69,26 +83,42 @@ CliOutcome Validate(const std::vector<std::string>& files, const std::vector<std
   return out;
 }
 
-CliOutcome Run(const std::string& file, const std::vector<std::string>& sets, RunOptions options) {
+// Runs each scenario in turn; all are validated first, so a typo in the last one starts
+// nothing. After a failed run the next still runs (its result is independent); an
+// interruption stops the sequence. The exit code is the first non-zero one.
+CliOutcome Run(const std::vector<std::string>& files, const std::vector<std::string>& sets,
+               RunOptions options) {
   Result<std::vector<Override>> overrides = ParseOverrides(sets);
   if (!overrides.ok()) return {kExitUsage, {overrides.error().ToString()}, true};
-  Result<Scenario> s = LoadScenario(file, *overrides, Checks());
-  if (!s.ok()) return {kExitUsage, {s.error().ToStringWithContext()}, false};
   if (!IsDir(options.config_dir)) {
     return {kExitUsage,
             {"cannot find mosquitto.conf.in in '" + options.config_dir +
              "'; set EDGEBENCH_CONFIG_DIR or --config-dir to edgebench's config directory"},
             false};
   }
+  Result<ExternalChecks> checks = Checks(options.config_dir);
+  if (!checks.ok()) return {kExitUsage, {checks.error().ToStringWithContext()}, false};
+  std::vector<Scenario> scenarios;
+  for (const std::string& file : files) {
+    Result<Scenario> s = LoadScenario(file, *overrides, *checks);
+    if (!s.ok()) return {kExitUsage, {s.error().ToStringWithContext()}, false};
+    scenarios.push_back(std::move(s.value()));
+  }
   InstallStopHandlers();
   MosquittoLibrary library;
-  RunOutcome r = RunScenario(*s, options);
-  if (!r.table.empty()) std::printf("%s", r.table.c_str());
   CliOutcome out;
-  out.exit_code = r.exit_code;
-  if (!r.error.empty() && r.exit_code != kExitInterrupted) out.errors.push_back(r.error);
-  if (!r.results_dir.empty()) std::printf("%s\n", r.results_dir.c_str());
-  std::fflush(stdout);
+  for (const Scenario& s : scenarios) {
+    if (StopRequested()) break;
+    RunOutcome r = RunScenario(s, options);
+    if (!r.table.empty()) std::printf("%s", r.table.c_str());
+    if (out.exit_code == kExitOk) out.exit_code = r.exit_code;
+    if (!r.error.empty() && r.exit_code != kExitInterrupted) {
+      out.errors.push_back(scenarios.size() > 1 ? s.source_file + ": " + r.error : r.error);
+    }
+    if (!r.results_dir.empty()) std::printf("%s\n", r.results_dir.c_str());
+    std::fflush(stdout);
+    if (r.exit_code == kExitInterrupted) break;
+  }
   return out;
 }
 
@@ -121,20 +151,25 @@ CliOutcome RunCli(int argc, char** argv) {
 
   RunOptions run_options;
   run_options.config_dir = FindConfigDir(argv[0]);
-  std::string run_file;
+  std::vector<std::string> run_files;
   std::vector<std::string> sets;
   CLI::App* run = app.add_subcommand(
       "run",
-      "Run one scenario: start the broker (if embedded), fork the publisher worker, measure\n"
-      "latency, loss, CPU and memory, and write OUT/<scenario>/<UTC time>-<id>/. The last\n"
-      "line on stdout is the path of that results directory (docs/results.md).");
-  run->add_option("scenario", run_file, "Scenario YAML file")->required();
+      "Run scenarios one after the other: start the broker (if embedded), put the network\n"
+      "profile between the devices and the broker (network:, config/profiles.yaml), fork the\n"
+      "publisher worker, measure latency, loss, CPU and memory, and write\n"
+      "OUT/<scenario>/<UTC time>-<id>/ for each. After each run's table, stdout has the path\n"
+      "of its results directory on a line of its own (docs/results.md). Example, edge vs\n"
+      "cloud: edgebench run scenarios/edge.yaml scenarios/cloud.yaml");
+  run->add_option("scenarios", run_files, "Scenario YAML files, run in the order given")
+      ->required();
   run->add_option("--set", sets,
                   "Override a scenario value, e.g. --set publish.qos=1 (repeatable; the value "
                   "is YAML)");
   run->add_option("--out", run_options.out_root, "Results root directory")->capture_default_str();
   run->add_option("--config-dir", run_options.config_dir,
-                  "Directory with mosquitto.conf.in (default: found next to the binary)")
+                  "Directory with mosquitto.conf.in and profiles.yaml (default: found next to "
+                  "the binary)")
       ->capture_default_str();
 
   std::vector<std::string> validate_files;
@@ -143,6 +178,9 @@ CliOutcome RunCli(int argc, char** argv) {
       "validate", "Check scenario files without running them; prints 'FILE: ok' for each good one.");
   validate->add_option("files", validate_files, "Scenario YAML files")->required();
   validate->add_option("--set", validate_sets, "Override a scenario value (as for run)");
+  validate->add_option("--config-dir", run_options.config_dir,
+                       "Directory with profiles.yaml (default: found next to the binary)")
+      ->capture_default_str();
 
   CLI::App* version = app.add_subcommand("version", "Print edgebench's version and build.");
 
@@ -174,11 +212,11 @@ CliOutcome RunCli(int argc, char** argv) {
                 EdgebenchGitRevision().c_str(), MosquittoLibrary::Version().c_str());
     return {};
   }
-  if (*validate) return Validate(validate_files, validate_sets);
+  if (*validate) return Validate(validate_files, validate_sets, run_options.config_dir);
   run_options.log_level = log_level;
   run_options.command_line.assign(argv, argv + argc);
   run_options.live_status = ::isatty(STDOUT_FILENO) != 0;
-  return Run(run_file, sets, run_options);
+  return Run(run_files, sets, run_options);
 }
 
 }  // namespace edgebench

@@ -25,6 +25,7 @@
 #include "edgebench/credentials.h"
 #include "edgebench/logging.h"
 #include "edgebench/mqtt_client.h"
+#include "edgebench/netem_link.h"
 #include "edgebench/payload.h"
 #include "edgebench/schedule.h"
 
@@ -574,7 +575,9 @@ int WorkerMain(const WorkerConfig& config, int control_fd, int report_fd) {
   nlohmann::json connect = nlohmann::json::parse(ReadLine(control_fd), nullptr, false);
   if (connect.is_discarded() || connect.value("type", "") != "connect") return 0;
   uint64_t started = MonotonicNowNs();
-  Status st = generator.Connect();
+  // network.backend netem: every device socket is made inside the devices' namespace.
+  Status st = config.netns.empty() ? Status(Ok{}) : JoinNetworkNamespace(config.netns);
+  if (st) st = generator.Connect();
   if (!st) {
     spdlog::debug("worker connect failed: {}", st.error().message);
     (void)SendJson(report_fd, {{"type", "error"}, {"message", st.error().message}});

@@ -20,6 +20,7 @@
 #include "edgebench/clock.h"
 #include "edgebench/collector.h"
 #include "edgebench/credentials.h"
+#include "edgebench/link.h"
 #include "edgebench/logging.h"
 #include "edgebench/mqtt_client.h"
 #include "edgebench/packet_capture.h"
@@ -40,8 +41,15 @@ namespace {
 constexpr uint64_t kNsPerS = 1'000'000'000;
 // Lead time between `go` and t0, so the worker is waiting when the schedule starts.
 constexpr uint64_t kStartLeadNs = 200'000'000;
+// MQTT round trips measured through the link before the load starts.
+constexpr int kRttProbes = 10;
 
 uint64_t Ns(double seconds) { return static_cast<uint64_t>(seconds * 1e9); }
+
+std::string ProxyLossNote(double loss_pct) {
+  return fmt::format("network.loss_pct {:g}% is not emulated: the proxy carries a TCP stream, "
+                     "which has no packets to lose (the netem backend can)", loss_pct);
+}
 
 WorkerCounters SumCounters(const std::vector<WorkerCounters>& all) {
   WorkerCounters t;
@@ -90,7 +98,9 @@ class Run {
 
  private:
   Status Prepare();
+  Status PlanLink();
   Status StartBroker();
+  Status AttachLink();
   Status OpenCapture();
   Status StartWorkerAndCollector();
   void Measure();
@@ -105,8 +115,14 @@ class Run {
   std::optional<RunDirectory> dir_;
   nlohmann::json manifest_;
   uint32_t run_id_ = 0;
-  std::string host_;
+  std::string host_;  // the broker, as seen from this host
   int port_ = 0;
+  std::string device_host_;  // where the devices connect: the broker, or the link in front of it
+  int device_port_ = 0;
+  std::string device_netns_;  // the devices' network namespace ("" = this one)
+  std::optional<Link> link_;
+  std::optional<Result<RttProbe>> probe_;
+  std::optional<LinkProxyReport> proxy_report_;
   std::optional<EmbeddedBroker> broker_;
   std::vector<Worker> workers_;
   std::string password_;  // never logged or written
@@ -167,6 +183,9 @@ Status Run::StartBroker() {
   EmbeddedBrokerOptions bo;
   bo.config_template = o_.config_dir + "/mosquitto.conf.in";
   bo.run_dir = dir_->path();
+  if (link_ && !link_->broker_listen_address().empty()) {
+    bo.extra_listen_addresses.push_back(link_->broker_listen_address());
+  }
   Result<EmbeddedBroker> b = EmbeddedBroker::Start(bo);
   if (!b.ok()) return b.error();
   broker_ = std::move(b.value());
@@ -179,6 +198,58 @@ Status Run::StartBroker() {
   return Ok{};
 }
 
+// The network between the devices and the broker. netem builds its namespace now, since
+// the broker must listen on the veth's host end; the proxy waits for the broker's port.
+Status Run::PlanLink() {
+  if (!s_.network.emulated) return Ok{};
+  std::string id = NetemLinkId(::getpid(), run_id_);
+  Result<Link> link = Link::Plan(s_.network, id);
+  if (!link.ok()) return link.error();
+  link_.emplace(std::move(link.value()));
+  if (!link_->fallback_reason().empty()) spdlog::warn("{}", link_->fallback_reason());
+  if (link_->backend() == LinkBackend::kProxy && s_.network.link.loss_pct > 0) {
+    spdlog::warn("{}", ProxyLossNote(s_.network.link.loss_pct));
+  }
+  spdlog::info("link planned backend={} profile={}", LinkBackendName(link_->backend()),
+               s_.network.profile.empty() ? "inline" : s_.network.profile);
+  return Ok{};
+}
+
+// Starts the proxy (if that is the backend), then measures the round trip the devices
+// will see, before any load: the figure that shows the emulation did what it said.
+Status Run::AttachLink() {
+  Result<std::string> password = ReadPassword(s_.broker);
+  if (!password.ok()) return password.error();
+  password_ = *password;
+  device_host_ = host_;
+  device_port_ = port_;
+  if (link_) {
+    if (Status st = link_->Attach(host_, port_, s_.seed); !st) return st;
+    device_host_ = link_->device_host();
+    device_port_ = link_->device_port();
+    device_netns_ = link_->device_namespace();
+    spdlog::info("link up backend={} devices connect to {}:{}{}", LinkBackendName(link_->backend()),
+                 device_host_, device_port_,
+                 device_netns_.empty() ? "" : " from namespace " + device_netns_);
+  }
+  MqttClientOptions po = ClientOptionsFor(s_, "eb-" + std::to_string(run_id_) + "-probe",
+                                          device_host_, device_port_, password_);
+  po.clean_session = true;
+  po.session_expiry_s = 0;
+  int timeout_ms = static_cast<int>(s_.broker.connect_timeout_s * 1000 +
+                                    kRttProbes * 4 * (s_.network.link.rtt_ms + 10));
+  probe_.emplace(ProbeRtt(po, "edgebench-probe/" + std::to_string(run_id_), kRttProbes,
+                          timeout_ms, device_netns_));
+  if (probe_->ok()) {
+    spdlog::info("link rtt probes={} min_ms={:.3f} median_ms={:.3f} max_ms={:.3f}", kRttProbes,
+                 probe_->value().min_ms, probe_->value().median_ms, probe_->value().max_ms);
+  } else {
+    // Not fatal here: the devices' own connections report an unreachable broker clearly.
+    spdlog::warn("could not measure the link's round trip: {}", probe_->error().message);
+  }
+  return Ok{};
+}
+
 // Opens the capture after the worker is forked (so the worker does not inherit the
 // capture buffer) but before anything connects, so every connection is seen from its SYN.
 Status Run::OpenCapture() {
@@ -188,6 +259,11 @@ Status Run::OpenCapture() {
     return Ok{};
   }
   CaptureOptions co{s_.capture, host_, port_, dir_->File("capture.pcap")};
+  if (link_ && !link_->capture_interface().empty() && s_.capture.interface == "auto") {
+    // netem: the devices' traffic crosses the veth's host end, addressed to its address.
+    co.spec.interface = link_->capture_interface();
+    co.broker_host = device_host_;
+  }
   CaptureFailure failure = CaptureFailure::kNone;
   Result<std::unique_ptr<PacketCapture>> c = PacketCapture::Open(co, &failure);
   if (c.ok()) {
@@ -212,9 +288,6 @@ int WorkerCount(const Scenario& s) {
 }
 
 Status Run::StartWorkerAndCollector() {
-  Result<std::string> password = ReadPassword(s_.broker);
-  if (!password.ok()) return password.error();
-  password_ = *password;
   const int n = WorkerCount(s_);
   const int devices = s_.devices.count;
   const int gateways = s_.devices.gateways;
@@ -223,8 +296,9 @@ Status Run::StartWorkerAndCollector() {
   for (int i = 0; i < n; ++i) {
     WorkerConfig wc;
     wc.scenario = s_;
-    wc.host = host_;
-    wc.port = port_;
+    wc.host = device_host_;
+    wc.port = device_port_;
+    wc.netns = device_netns_;
     wc.run_id = run_id_;
     wc.log_path = dir_->File("edgebench.log");
     wc.log_level = o_.log_level;
@@ -242,9 +316,13 @@ Status Run::StartWorkerAndCollector() {
 
   // Threads may start from here on: the forks are done.
   if (Status cap = OpenCapture(); !cap) return cap;
+  // subscribe.at: devices puts the collector behind the link with the devices.
+  const bool behind = s_.subscribe.at_devices;
+  const std::string& chost = behind ? device_host_ : host_;
+  const int cport = behind ? device_port_ : port_;
   CollectorConfig cc;
-  cc.host = host_;
-  cc.port = port_;
+  cc.host = chost;
+  cc.port = cport;
   cc.protocol = s_.broker.protocol;
   cc.keepalive_s = s_.broker.keepalive_s;
   cc.qos = s_.publish.qos;
@@ -253,11 +331,21 @@ Status Run::StartWorkerAndCollector() {
   cc.run_id = run_id_;
   cc.latency = s_.latency;
   cc.connect_timeout_s = s_.broker.connect_timeout_s;
-  cc.client = ClientOptionsFor(s_, "eb-" + std::to_string(run_id_) + "-collector", host_, port_,
+  cc.client = ClientOptionsFor(s_, "eb-" + std::to_string(run_id_) + "-collector", chost, cport,
                                password_);
   collector_.emplace(std::move(cc));
   if (capture_) capture_->Start();
-  Status st = collector_->Start();
+  Status st = Ok{};
+  {
+    // The collector's socket is made in Start(): inside the devices' namespace if it is theirs.
+    std::optional<ScopedNetworkNamespace> inside;
+    if (behind && !device_netns_.empty()) {
+      Result<ScopedNetworkNamespace> entered = ScopedNetworkNamespace::Enter(device_netns_);
+      if (!entered.ok()) return entered.error();
+      inside.emplace(std::move(entered.value()));
+    }
+    st = collector_->Start();
+  }
   if (!st) return st;
   for (Worker& w : workers_) {
     st = w.Connect();
@@ -305,6 +393,7 @@ void Run::Measure() {
                         workers_[i].pid());
   }
   if (broker_) sampler_->AddTarget("broker", broker_->pid());
+  if (link_ && link_->proxy_pid() > 0) sampler_->AddTarget("link", link_->proxy_pid());
   sampler_->AddTarget("orchestrator", static_cast<int>(::getpid()));
   sampler_->Start();
 
@@ -387,7 +476,18 @@ void Run::Shutdown() {
     int status = workers_[i].Finish(2000);
     spdlog::info("worker {} {}", i, DescribeWaitStatus(status));
   }
+  if (link_) {
+    Result<std::optional<LinkProxyReport>> report = link_->StopProxy();
+    if (report.ok()) {
+      proxy_report_ = std::move(report.value());
+    } else {
+      spdlog::warn("{}", report.error().message);
+    }
+  }
   if (broker_) spdlog::info("broker {}", broker_->Stop());
+  data_.link = LinkJson(s_, link_ ? &*link_ : nullptr, probe_ ? &*probe_ : nullptr,
+                        &proxy_report_);
+  link_.reset();  // netem: the namespace and veth pair go here, after every process using them
 }
 
 RunOutcome Run::Finish() {
@@ -435,6 +535,12 @@ RunOutcome Run::Finish() {
   if (data_.worker.counters.publish_errors > 0) {
     data_.notes.push_back("some publishes failed: see messages.publish_errors");
   }
+  if (data_.link.is_null()) data_.link = LinkJson(s_, nullptr, nullptr, nullptr);
+  if (s_.network.emulated && s_.network.link.loss_pct > 0 && data_.link["backend"] == "proxy") {
+    data_.notes.push_back(ProxyLossNote(s_.network.link.loss_pct));
+  }
+  manifest_["link"] = data_.link;
+  manifest_["link"].erase("proxy");
   manifest_["end_time"] = UtcIso8601();
   nlohmann::json summary = BuildSummary(s_, data_);
   std::string suffix = exit_code_ == kExitOk ? "" : data_.status;
@@ -471,7 +577,9 @@ RunOutcome Run::Execute() {
     out.results_dir = dir_ ? dir_->path() : "";
     return out;
   }
-  st = StartBroker();
+  st = PlanLink();
+  if (st) st = StartBroker();
+  if (st) st = AttachLink();
   if (st) st = StartWorkerAndCollector();
   if (!st) {
     Fail(kExitRunFailed, st.error().message);

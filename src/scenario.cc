@@ -32,9 +32,8 @@ namespace {
 constexpr std::string_view kTopKnown[] = {"name",    "description", "broker",     "devices",
                                           "topics",  "publish",     "duration_s", "warmup_s",
                                           "drain_s", "latency",     "sample",     "seed",
-                                          "capture", "workers"};
-constexpr std::string_view kTopReserved[] = {"network", "link",  "matrix", "expect",
-                                             "cost",    "subscribe", "agent",  "shard"};
+                                          "capture", "workers",     "network",    "subscribe"};
+constexpr std::string_view kTopReserved[] = {"matrix", "expect", "cost", "agent", "shard"};
 constexpr std::string_view kBrokerKnown[] = {
     "embedded",      "host",         "port",          "protocol",         "keepalive_s",
     "clean_session", "connect_timeout_s", "tls",      "username",         "password",
@@ -46,6 +45,12 @@ constexpr std::string_view kPublishKnown[] = {"rate",    "qos",          "retain
                                              "arrival", "max_inflight", "count"};
 constexpr std::string_view kPayloadKnown[] = {"size", "kind"};
 constexpr std::string_view kSampleKnown[] = {"interval_ms"};
+constexpr std::string_view kNetworkKnown[] = {"profile",  "backend",     "rtt_ms",       "jitter_ms",
+                                              "loss_pct", "uplink_mbit", "downlink_mbit"};
+// A profile in config/profiles.yaml: the link values and a description.
+constexpr std::string_view kProfileKnown[] = {"description", "rtt_ms",      "jitter_ms",
+                                              "loss_pct",    "uplink_mbit", "downlink_mbit"};
+constexpr std::string_view kSubscribeKnown[] = {"at"};
 constexpr std::string_view kCaptureKnown[] = {"enabled", "required", "interface", "filter",
                                               "snaplen", "buffer_mb"};
 
@@ -65,6 +70,9 @@ constexpr SectionSchema kSections[] = {
     {"publish.payload", kPayloadKnown, {}},
     {"sample", kSampleKnown, {}},
     {"capture", kCaptureKnown, {}},
+    {"network", kNetworkKnown, {}},
+    {"subscribe", kSubscribeKnown, {}},
+    {"<profile>", kProfileKnown, {}},  // one entry of a profiles file
 };
 
 const SectionSchema* FindSection(std::string_view path) {
@@ -130,15 +138,16 @@ std::string SuggestKey(std::string_view key, std::span<const std::string_view> k
 }
 
 // Why `key` is not acceptable in `section`, or nullopt when it is a known key.
-std::optional<std::string> CheckKey(const SectionSchema& section, std::string_view key) {
+std::optional<std::string> CheckKey(const SectionSchema& section, std::string_view key,
+                                    std::string_view shown) {
   auto contains = [key](std::span<const std::string_view> keys) {
     return std::find(keys.begin(), keys.end(), key) != keys.end();
   };
   if (contains(section.known)) return std::nullopt;
   if (contains(section.reserved)) {
-    return "key '" + JoinPath(section.path, key) + "' is not supported yet";
+    return "key '" + JoinPath(shown, key) + "' is not supported yet";
   }
-  std::string message = "unknown key '" + std::string(key) + "'" + InSection(section.path);
+  std::string message = "unknown key '" + std::string(key) + "'" + InSection(shown);
   std::string suggestion = SuggestKey(key, section.known);
   if (!suggestion.empty()) message += " (did you mean '" + suggestion + "'?)";
   return message;
@@ -259,18 +268,18 @@ struct Section {
 void AddEntry(Reader& r, const SectionSchema& schema, const YAML::Node& key,
               const YAML::Node& value, Section* section) {
   if (!key.IsScalar()) {
-    r.Fail(schema.path, key.Mark(),
-           "keys" + InSection(schema.path) + " must be names, got " + Describe(key));
+    r.Fail(section->path, key.Mark(),
+           "keys" + InSection(section->path) + " must be names, got " + Describe(key));
     return;
   }
   const std::string& name = key.Scalar();
-  Entry entry{JoinPath(schema.path, name), key, value};
-  if (std::optional<std::string> problem = CheckKey(schema, name)) {
+  Entry entry{JoinPath(section->path, name), key, value};
+  if (std::optional<std::string> problem = CheckKey(schema, name, section->path)) {
     r.Fail(entry.path, key.Mark(), *problem);
     return;
   }
   if (const Entry* first = section->Find(name)) {
-    std::string message = "duplicate key '" + name + "'" + InSection(schema.path);
+    std::string message = "duplicate key '" + name + "'" + InSection(section->path);
     if (!first->key.Mark().is_null()) {
       message += " (first at line " + std::to_string(first->key.Mark().line + 1) + ")";
     }
@@ -282,12 +291,15 @@ void AddEntry(Reader& r, const SectionSchema& schema, const YAML::Node& key,
 
 // Checks every key of `node` against the schema of `path`. A missing or empty
 // section ("broker:" with nothing below) means all defaults.
-Section OpenSection(Reader& r, const YAML::Node& node, YAML::Mark mark, std::string_view path) {
+// `path` names the schema; `shown` (default: the same) is the path used in messages.
+Section OpenSection(Reader& r, const YAML::Node& node, YAML::Mark mark, std::string_view path,
+                    std::string_view shown = {}) {
   const SectionSchema& schema = *FindSection(path);
-  Section section{std::string(path), {}};
+  if (shown.empty()) shown = path;
+  Section section{std::string(shown), {}};
   if (!node.IsDefined() || node.IsNull()) return section;
   if (!node.IsMap()) {
-    r.Fail(path, mark, std::string(path) + " must be a map");
+    r.Fail(shown, mark, std::string(shown) + " must be a map");
     return section;
   }
   for (auto it = node.begin(); it != node.end() && !r.failed(); ++it) {
@@ -759,6 +771,100 @@ void ReadCapture(Reader& r, const Entry* entry, const ExternalChecks& checks, Ca
   ReadInt(r, s, "buffer_mb", 1, 1024, &out->buffer_mb);
 }
 
+// The five link values, in a scenario's network map or in a profile.
+void ReadLinkValues(Reader& r, const Section& s, LinkProfile* out) {
+  ReadNumber(r, s, "rtt_ms", {0, false, 10000}, &out->rtt_ms);
+  ReadNumber(r, s, "jitter_ms", {0, false, 10000}, &out->jitter_ms);
+  ReadNumber(r, s, "loss_pct", {0, false, 99}, &out->loss_pct);
+  ReadNumber(r, s, "uplink_mbit", {0, false, 100000}, &out->uplink_mbit);
+  ReadNumber(r, s, "downlink_mbit", {0, false, 100000}, &out->downlink_mbit);
+}
+
+// A named profile from ExternalChecks::profiles; fails at `e` when there is none.
+void ReadProfileName(Reader& r, const Entry& e, const ExternalChecks& checks, NetworkSpec* out) {
+  if (!e.value.IsScalar() || e.value.Scalar().empty()) {
+    r.Fail(e, e.path + " must be a profile name, got " + Describe(e.value));
+    return;
+  }
+  const std::string& name = e.value.Scalar();
+  auto it = checks.profiles.find(name);
+  if (it != checks.profiles.end()) {
+    out->profile = name;
+    out->link = it->second;
+    return;
+  }
+  std::string where = checks.profiles_file.empty() ? "no profiles were loaded"
+                                                   : checks.profiles_file + " has ";
+  std::vector<std::string_view> names;
+  for (const auto& [known, profile] : checks.profiles) names.push_back(known);
+  std::string message = "unknown network profile '" + name + "'";
+  std::string suggestion = SuggestKey(name, names);
+  if (!suggestion.empty()) message += " (did you mean '" + suggestion + "'?)";
+  if (!names.empty() && !checks.profiles_file.empty()) {
+    std::string list;
+    for (std::string_view n : names) list += (list.empty() ? "" : ", ") + std::string(n);
+    message += "; " + where + list;
+  } else if (names.empty()) {
+    message += "; " + where;
+  }
+  r.Fail(e, message);
+}
+
+// network: absent or "none" (no emulation), a profile name, or a map of a profile and/or
+// values, and the backend.
+void ReadNetwork(Reader& r, const Entry* entry, const ExternalChecks& checks, bool embedded,
+                 NetworkSpec* out) {
+  if (entry == nullptr || entry->value.IsNull() || r.failed()) return;
+  if (entry->value.IsScalar()) {
+    if (entry->value.Scalar() == "none") return;
+    out->emulated = true;
+    ReadProfileName(r, *entry, checks, out);
+    return;
+  }
+  Section s = OpenSection(r, entry, "network");
+  if (r.failed()) return;
+  out->emulated = true;
+  if (const Entry* profile = s.Find("profile")) ReadProfileName(r, *profile, checks, out);
+  ReadLinkValues(r, s, &out->link);
+  if (!r.failed() && out->link.jitter_ms > out->link.rtt_ms) {
+    const Entry* e = s.Find("jitter_ms") ? s.Find("jitter_ms") : s.Find("rtt_ms");
+    if (e == nullptr) e = entry;
+    r.Fail(*e, "network.jitter_ms must be at most network.rtt_ms (" +
+                   FormatNumber(out->link.rtt_ms) + "), got " + FormatNumber(out->link.jitter_ms));
+  }
+  const Entry* backend = s.Find("backend");
+  if (backend == nullptr || r.failed()) return;
+  std::string text = ScalarText(*backend);
+  if (text == "auto") {
+    out->backend = LinkBackend::kAuto;
+  } else if (text == "netem") {
+    out->backend = LinkBackend::kNetem;
+  } else if (text == "proxy") {
+    out->backend = LinkBackend::kProxy;
+  } else {
+    r.Fail(*backend, "network.backend must be auto, netem or proxy, got " + Describe(backend->value));
+    return;
+  }
+  if (out->backend == LinkBackend::kNetem && !embedded) {
+    r.Fail(*backend, "network.backend netem needs the embedded broker (the devices' namespace "
+                     "reaches only this host); use proxy for a remote broker");
+  }
+}
+
+void ReadSubscribe(Reader& r, const Entry* entry, SubscribeSpec* out) {
+  Section s = OpenSection(r, entry, "subscribe");
+  const Entry* at = s.Find("at");
+  if (at == nullptr || r.failed()) return;
+  std::string text = ScalarText(*at);
+  if (text == "broker") {
+    out->at_devices = false;
+  } else if (text == "devices") {
+    out->at_devices = true;
+  } else {
+    r.Fail(*at, "subscribe.at must be broker or devices, got " + Describe(at->value));
+  }
+}
+
 // workers: "auto" (0) or 1 .. min(256, devices.count).
 void ReadWorkers(Reader& r, const Section& top, int devices, int* out) {
   const Entry* e = top.Find("workers");
@@ -799,6 +905,8 @@ Result<Scenario> Validate(Reader& r, const YAML::Node& root, const std::string& 
   Section sample = OpenSection(r, top.Find("sample"), "sample");
   ReadInt(r, sample, "interval_ms", 10, 10000, &s.sample.interval_ms);
   ReadCapture(r, top.Find("capture"), checks, &s.capture);
+  ReadNetwork(r, top.Find("network"), checks, s.broker.embedded, &s.network);
+  ReadSubscribe(r, top.Find("subscribe"), &s.subscribe);
   ReadSeed(r, top, &s.seed);
   if (r.failed()) return r.error();
   return s;
@@ -845,10 +953,18 @@ Status ApplyOverride(const YAML::Node& root, const Override& o) {
     if (schema == nullptr) {
       return OverrideError(o, section + " is not a map, so it has no key '" + key + "'");
     }
-    if (std::optional<std::string> problem = CheckKey(*schema, key)) {
+    if (std::optional<std::string> problem = CheckKey(*schema, key, section)) {
       return OverrideError(o, *problem);
     }
     section = JoinPath(section, key);
+  }
+  // "network: cloud-near" with --set network.backend=proxy: keep the profile.
+  YAML::Node root_copy = root;
+  if (keys.size() > 1 && keys[0] == "network" && root_copy["network"].IsScalar() &&
+      root_copy["network"].Scalar() != "none") {
+    YAML::Node map(YAML::NodeType::Map);
+    map["profile"] = root_copy["network"].Scalar();
+    root_copy["network"] = map;
   }
   SetPath(root, keys, 0, value);
   return Ok{};
@@ -937,6 +1053,23 @@ void EmitPublish(YAML::Emitter& out, const PublishSpec& p) {
   out << YAML::EndMap << YAML::EndMap;
 }
 
+void EmitNetwork(YAML::Emitter& out, const NetworkSpec& n) {
+  out << YAML::Key << "network" << YAML::Value;
+  if (!n.emulated) {
+    out << "none";
+    return;
+  }
+  out << YAML::BeginMap;
+  if (!n.profile.empty()) out << YAML::Key << "profile" << YAML::Value << n.profile;
+  out << YAML::Key << "backend" << YAML::Value << LinkBackendName(n.backend);
+  out << YAML::Key << "rtt_ms" << YAML::Value << FormatNumber(n.link.rtt_ms);
+  out << YAML::Key << "jitter_ms" << YAML::Value << FormatNumber(n.link.jitter_ms);
+  out << YAML::Key << "loss_pct" << YAML::Value << FormatNumber(n.link.loss_pct);
+  out << YAML::Key << "uplink_mbit" << YAML::Value << FormatNumber(n.link.uplink_mbit);
+  out << YAML::Key << "downlink_mbit" << YAML::Value << FormatNumber(n.link.downlink_mbit);
+  out << YAML::EndMap;
+}
+
 void EmitCapture(YAML::Emitter& out, const CaptureSpec& c) {
   out << YAML::Key << "capture" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "enabled" << YAML::Value << c.enabled;
@@ -1021,6 +1154,10 @@ std::string ScenarioToYaml(const Scenario& scenario) {
   out << YAML::Key << "sample" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "interval_ms" << YAML::Value << s.sample.interval_ms << YAML::EndMap;
   EmitCapture(out, s.capture);
+  EmitNetwork(out, s.network);
+  out << YAML::Key << "subscribe" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "at" << YAML::Value << (s.subscribe.at_devices ? "devices" : "broker");
+  out << YAML::EndMap;
   out << YAML::Key << "workers" << YAML::Value;
   if (s.workers == 0) {
     out << "auto";
@@ -1033,6 +1170,58 @@ std::string ScenarioToYaml(const Scenario& scenario) {
 }
 
 std::string ProtocolName(int protocol) { return protocol == 5 ? "5" : "3.1.1"; }
+
+std::string LinkBackendName(LinkBackend backend) {
+  switch (backend) {
+    case LinkBackend::kNetem: return "netem";
+    case LinkBackend::kProxy: return "proxy";
+    case LinkBackend::kAuto: break;
+  }
+  return "auto";
+}
+
+Result<std::map<std::string, LinkProfile>> LoadProfiles(const std::string& path) {
+  Result<std::string> text = ReadFile(path);
+  if (!text) return text.error();
+  std::vector<Override> none;
+  Reader r(path, *text, none);
+  YAML::Node root;
+  try {
+    root = YAML::Load(*text);
+  } catch (const YAML::Exception& e) {
+    r.Fail("", e.mark, "YAML syntax error: " + e.msg);
+    return r.error();
+  }
+  if (!root.IsMap()) {
+    r.Fail("", root.Mark().is_null() ? YAML::Mark() : root.Mark(),
+           "a profiles file must be a YAML map of profile names");
+    return r.error();
+  }
+  std::map<std::string, LinkProfile> profiles;
+  for (auto it = root.begin(); it != root.end() && !r.failed(); ++it) {
+    std::string name = it->first.IsScalar() ? it->first.Scalar() : "";
+    if (name.empty() || name == "none" ||
+        name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_.") != std::string::npos) {
+      r.Fail("", it->first.Mark(),
+             "profile names must be lower-case letters, digits, '-', '_' and '.' (and not "
+             "'none'), got " + Describe(it->first));
+      break;
+    }
+    if (profiles.count(name)) {
+      r.Fail("", it->first.Mark(), "duplicate profile '" + name + "'");
+      break;
+    }
+    Section s = OpenSection(r, it->second, it->second.Mark(), "<profile>", name);
+    LinkProfile p;
+    ReadLinkValues(r, s, &p);
+    if (!r.failed() && p.jitter_ms > p.rtt_ms) {
+      r.Fail("", it->first.Mark(), name + ".jitter_ms must be at most its rtt_ms");
+    }
+    profiles[name] = p;
+  }
+  if (r.failed()) return r.error();
+  return profiles;
+}
 
 std::string PayloadKindName(PayloadKind kind) {
   switch (kind) {

@@ -162,6 +162,7 @@ json BuildSummary(const Scenario& s, const RunData& run) {
                        {"collector_disconnects", c.disconnects}}},
       {"processes", ProcessesJson(run.samples)},
       {"network", NetworkJson(s, run)},
+      {"link", run.link.is_null() ? json::object() : run.link},
       {"notes", run.notes}};
   AddWorkerTotals(run.worker, &summary["processes"]);
   return summary;
@@ -204,10 +205,36 @@ std::string Ms(const json& us) {
   return fmt::format("{:.3f}", us.get<double>() / 1000.0);
 }
 
+std::string Mbit(const json& v) {
+  double mbit = v.is_number() ? v.get<double>() : 0;
+  return mbit > 0 ? fmt::format("{:g} Mbit/s", mbit) : std::string("unlimited");
+}
+
 std::string ProcessLine(const json& p) {
   if (p.is_null()) return "not sampled";
   return fmt::format("{:.1f}% CPU, {:.2f} CPU s, peak RSS {:.1f} MB", p["cpu_pct_mean"].get<double>(),
                      p["cpu_s"].get<double>(), p["rss_peak_kb"].get<double>() / 1024.0);
+}
+
+// "  link        cloud-near (rtt 15 ms) over the proxy; measured RTT median 15.2 ms (10 probes)"
+std::string LinkLine(const json& l) {
+  if (!l.is_object() || l.empty()) return "";
+  std::string what = "none (the devices reach the broker directly)";
+  if (l.value("emulated", false)) {
+    std::string name = l["profile"].is_string() ? l["profile"].get<std::string>() : "inline";
+    what = fmt::format("{} (rtt {:g} ms, jitter {:g} ms, up {} / down {}) over {}", name,
+                       l["rtt_ms"].get<double>(), l["jitter_ms"].get<double>(),
+                       Mbit(l["uplink_mbit"]), Mbit(l["downlink_mbit"]),
+                       l["backend"].is_string() ? l["backend"].get<std::string>() : "-");
+  }
+  const json& m = l["measured_rtt_ms"];
+  std::string measured =
+      m.is_object() ? fmt::format("measured RTT median {:.3f} ms (min {:.3f}, {} probes)",
+                                  m["median"].get<double>(), m["min"].get<double>(),
+                                  m["count"].dump())
+                    : "RTT not measured: " + l.value("measured_rtt_error", std::string("-"));
+  return fmt::format("  link        {}; {}; collector at the {}\n", what, measured,
+                     l.value("subscribe_at", std::string("broker")));
 }
 
 }  // namespace
@@ -250,7 +277,9 @@ std::string FormatSummaryTable(const json& sm) {
     out += fmt::format("  network     capture {}{}\n", n["capture"].get<std::string>(),
                        n["reason"].is_null() ? "" : ": " + n["reason"].get<std::string>());
   }
-  for (const char* role : {"worker", "broker", "orchestrator"}) {
+  out += LinkLine(sm["link"]);
+  for (const char* role : {"worker", "broker", "orchestrator", "link"}) {
+    if (std::string(role) == "link" && !sm["processes"].contains("link")) continue;
     out += fmt::format("  {:<14}{}\n", role, ProcessLine(sm["processes"][role]));
   }
   return out;

@@ -9,6 +9,7 @@
 #define EDGEBENCH_BROKER_H_
 
 #include <string>
+#include <vector>
 
 #include "edgebench/error.h"
 #include "edgebench/process.h"
@@ -20,6 +21,9 @@ struct EmbeddedBrokerOptions {
   std::string config_template;        // path of config/mosquitto.conf.in
   std::string run_dir;                // where mosquitto.conf and broker.log go
   int start_timeout_ms = 5000;
+  // More addresses to listen on with the same port (network.backend netem: the veth's
+  // host end, where the devices' namespace reaches the broker).
+  std::vector<std::string> extra_listen_addresses;
 };
 
 class EmbeddedBroker {

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -101,6 +102,33 @@ struct CaptureSpec {
   friend bool operator==(const CaptureSpec&, const CaptureSpec&) = default;
 };
 
+// One network path between the devices and the broker, as an emulator applies it.
+struct LinkProfile {
+  double rtt_ms = 0;         // round trip; each direction adds rtt_ms / 2
+  double jitter_ms = 0;      // each one-way delay varies uniformly within +-jitter_ms / 2
+  double loss_pct = 0;       // per packet and direction (netem only: a TCP proxy cannot lose)
+  double uplink_mbit = 0;    // devices -> broker; 0 = unlimited
+  double downlink_mbit = 0;  // broker -> devices; 0 = unlimited
+  friend bool operator==(const LinkProfile&, const LinkProfile&) = default;
+};
+
+enum class LinkBackend { kAuto, kNetem, kProxy };
+
+struct NetworkSpec {
+  bool emulated = false;  // false: the devices connect straight to the broker
+  std::string profile;    // the profile the values came from ("" = all given inline)
+  LinkProfile link;
+  LinkBackend backend = LinkBackend::kAuto;
+  friend bool operator==(const NetworkSpec&, const NetworkSpec&) = default;
+};
+
+struct SubscribeSpec {
+  // Where the collector (the stream processor) connects from: false = next to the broker
+  // (it does not cross the emulated link), true = behind the link with the devices.
+  bool at_devices = false;
+  friend bool operator==(const SubscribeSpec&, const SubscribeSpec&) = default;
+};
+
 struct SampleSpec {
   int interval_ms = 100;  // 10 .. 10000
 
@@ -121,6 +149,8 @@ struct Scenario {
   bool latency = true;       // false: no payload header, so no latency/loss per device
   SampleSpec sample;
   CaptureSpec capture;
+  NetworkSpec network;
+  SubscribeSpec subscribe;
   int workers = 1;  // forked publisher processes; 0 = auto (one per CPU, less one for the broker)
   uint64_t seed = 1;
 
@@ -146,7 +176,16 @@ Result<Override> ParseOverride(std::string_view text);
 struct ExternalChecks {
   std::function<std::string(const std::string&)> capture_filter;
   std::function<std::string(const std::string&)> capture_interface;
+  // The named network profiles `network:` may refer to (config/profiles.yaml), and the
+  // file they came from, for error messages. Empty: only inline values are accepted.
+  std::map<std::string, LinkProfile> profiles;
+  std::string profiles_file;
 };
+
+// Reads the named network profiles (config/profiles.yaml): a map of name -> {rtt_ms,
+// jitter_ms, loss_pct, uplink_mbit, downlink_mbit, description}, checked like a scenario
+// (file:line:column errors, unknown keys, ranges).
+Result<std::map<std::string, LinkProfile>> LoadProfiles(const std::string& path);
 
 // Reads and validates a scenario file. Errors: missing file
 // ("scenarios/x.yaml: cannot read file: No such file or directory"), YAML syntax,
@@ -167,6 +206,7 @@ std::string ScenarioToYaml(const Scenario& scenario);
 // The MQTT protocol level as users write it: "3.1.1" or "5".
 std::string ProtocolName(int protocol);
 std::string PayloadKindName(PayloadKind kind);
+std::string LinkBackendName(LinkBackend backend);  // "auto", "netem", "proxy"
 
 // Per-device topic names for device `device` (0-based): {device} replaced.
 std::vector<std::string> DeviceTopics(const Scenario& scenario, int device);

@@ -31,6 +31,7 @@ struct RunData {
   std::string capture_reason;               // why not "ok"
   CaptureReport capture;                    // valid when capture_status == "ok"
   std::vector<std::string> notes;  // facts a reader must know ("latency off: ...")
+  nlohmann::json link;             // LinkJson(): the network profile, backend and probe
 };
 
 nlohmann::json BuildSummary(const Scenario& scenario, const RunData& run);

@@ -35,6 +35,7 @@ struct WorkerConfig {
   int index = 0;           // which worker this is (0-based), for client ids and logs
   std::string log_path;    // the run's edgebench.log, appended to
   std::string log_level = "info";
+  std::string netns;       // network namespace the devices connect from ("" = this one)
 };
 
 // The times of one run, all CLOCK_MONOTONIC nanoseconds.
