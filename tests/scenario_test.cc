@@ -2,6 +2,7 @@
 #include "edgebench/scenario.h"
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -180,7 +181,7 @@ TEST_CASE("missing required keys", "[scenario]") {
 }
 
 TEST_CASE("reserved keys are not supported yet", "[scenario]") {
-  CHECK(ErrorOf("name: x\nnetwork: {}") == "t.yaml:2:1: key 'network' is not supported yet");
+  CHECK(ErrorOf("name: x\nexpect: {}") == "t.yaml:2:1: key 'expect' is not supported yet");
   CHECK(ErrorOf("name: x\nshard: 2") == "t.yaml:2:1: key 'shard' is not supported yet");
   CHECK(ErrorOf("name: x\nmatrix: []") == "t.yaml:2:1: key 'matrix' is not supported yet");
 }
@@ -474,25 +475,47 @@ TEST_CASE("ProtocolName and PayloadKindName", "[scenario]") {
   CHECK(PayloadKindName(PayloadKind::kJson) == "json");
 }
 
+// The network profiles edgebench ships, as the CLI passes them to the parser.
+ExternalChecks ShippedProfiles() {
+  ExternalChecks checks;
+  checks.profiles_file = std::string(EDGEBENCH_SOURCE_DIR) + "/config/profiles.yaml";
+  Result<std::map<std::string, LinkProfile>> profiles = LoadProfiles(checks.profiles_file);
+  if (!profiles) FAIL(profiles.error().ToStringWithContext());
+  checks.profiles = *profiles;
+  return checks;
+}
+
 TEST_CASE("every file under scenarios/ is valid", "[scenario]") {
   std::filesystem::path dir = std::filesystem::path(EDGEBENCH_SOURCE_DIR) / "scenarios";
+  ExternalChecks checks = ShippedProfiles();
   int count = 0;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     if (entry.path().extension() != ".yaml") continue;
     INFO(entry.path().string());
-    Result<Scenario> s = LoadScenario(entry.path().string());
+    // An *.example.yaml names files of the user's (a CA certificate): point it at one.
+    std::vector<Override> fill;
+    if (entry.path().string().ends_with(".example.yaml")) {
+      fill.push_back(Override{"broker.tls.ca_file", entry.path().string()});
+    }
+    Result<Scenario> s = LoadScenario(entry.path().string(), fill, checks);
     if (!s) FAIL(s.error().ToStringWithContext());
+    // "real-broker.example.yaml" is named real-broker.example.
     CHECK(s->name == entry.path().stem().string());
     CHECK(s->source_file == entry.path().string());
     ++count;
   }
-  CHECK(count >= 2);
+  CHECK(count >= 4);
 }
 
 TEST_CASE("the shipped scenarios say what the docs say", "[scenario]") {
   std::string dir = std::string(EDGEBENCH_SOURCE_DIR) + "/scenarios/";
-  Result<Scenario> edge = LoadScenario(dir + "edge.yaml");
+  ExternalChecks checks = ShippedProfiles();
+  Result<Scenario> edge = LoadScenario(dir + "edge.yaml", {}, checks);
   REQUIRE(edge.ok());
+  CHECK(edge->network.emulated);
+  CHECK(edge->network.profile == "edge-lan");
+  CHECK(edge->network.link == checks.profiles.at("edge-lan"));
+  CHECK_FALSE(edge->subscribe.at_devices);
   CHECK(edge->broker.embedded);
   CHECK(edge->devices.count == 100);
   CHECK(edge->topics.list == std::vector<std::string>{"sensor1", "sensor2", "sensor3"});
@@ -500,6 +523,18 @@ TEST_CASE("the shipped scenarios say what the docs say", "[scenario]") {
   CHECK(edge->publish.qos == 1);
   CHECK(edge->publish.payload.size == 64);
   CHECK(edge->duration_s == 15.0);
+
+  // cloud.yaml is edge.yaml with the cloud-near network and nothing else changed.
+  Result<Scenario> cloud = LoadScenario(dir + "cloud.yaml", {}, checks);
+  REQUIRE(cloud.ok());
+  CHECK(cloud->network.profile == "cloud-near");
+  CHECK(cloud->network.link == checks.profiles.at("cloud-near"));
+  Scenario same = *cloud;
+  same.name = edge->name;
+  same.description = edge->description;
+  same.source_file = edge->source_file;
+  same.network = edge->network;
+  CHECK(same == *edge);
 
   Result<Scenario> seed = LoadScenario(dir + "seed-replica.yaml");
   REQUIRE(seed.ok());
