@@ -1,9 +1,12 @@
 // Backend choice, the proxy's lifetime, and the MQTT round-trip probe.
 #include "edgebench/link.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <utility>
 
 #include <spdlog/spdlog.h>
@@ -29,7 +32,11 @@ Result<Link> Link::Plan(const NetworkSpec& spec, const std::string& id) {
     link.backend_ = LinkBackend::kProxy;
     return link;
   }
-  std::string unavailable = NetemUnavailableReason();
+  // Delay, jitter and loss need the netem qdisc; a rate alone needs only tbf, which every
+  // kernel with traffic control has, and root for the namespace.
+  const LinkProfile& p = spec.link;
+  bool needs_qdisc = p.rtt_ms > 0 || p.jitter_ms > 0 || p.loss_pct > 0;
+  std::string unavailable = needs_qdisc || ::geteuid() != 0 ? NetemUnavailableReason() : "";
   if (!unavailable.empty()) {
     if (spec.backend == LinkBackend::kNetem) {
       return Error{"network.backend netem is not available here: " + unavailable +
@@ -46,6 +53,15 @@ Result<Link> Link::Plan(const NetworkSpec& spec, const std::string& id) {
   NetemLinkConfig config;
   config.id = id;
   config.profile = spec.link;
+  // A link-local /30 of its own per run, so two runs on one host do not collide: third octet
+  // 1..254 (not 169, the cloud metadata address's), fourth a multiple of 4.
+  uint64_t h = std::hash<std::string>{}(id);
+  uint64_t third = 1 + h % 254;
+  if (third == 169) third = 170;
+  uint64_t fourth = 4 * ((h >> 16) % 64);
+  std::string prefix = "169.254." + std::to_string(third) + ".";
+  config.host_address = prefix + std::to_string(fourth + 1);
+  config.device_address = prefix + std::to_string(fourth + 2);
   Result<NetemLink> netem = NetemLink::Create(config);
   if (!netem.ok()) return netem.error();
   link.netem_.emplace(std::move(netem.value()));

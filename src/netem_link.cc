@@ -199,8 +199,12 @@ CommandLine Concat(CommandLine a, const CommandLine& b) {
   return a;
 }
 
+// netem's own queue holds 1000 packets by default: at a high message rate over a long delay
+// it overflows and drops silently, which would read as loss the profile never asked for.
+constexpr const char* kNetemLimitPackets = "100000";
+
 CommandLine NetemArgs(const LinkProfile& p) {
-  CommandLine args = {"netem"};
+  CommandLine args = {"netem", "limit", kNetemLimitPackets};
   if (p.rtt_ms > 0 || p.jitter_ms > 0) {
     args.push_back("delay");
     args.push_back(Num(p.rtt_ms / 2) + "ms");

@@ -212,12 +212,12 @@ TEST_CASE("netem: delay, jitter, loss and rates put netem at the root and tbf be
   std::string d = NetemDeviceInterface(c);
   CHECK(Lines(NetemSetupCommands(c)) ==
         Plus(IpLines(c),
-             {"tc qdisc add dev " + h + " root handle 1: netem delay 7.5ms 0.75ms loss 0.05%",
+             {"tc qdisc add dev " + h + " root handle 1: netem limit 100000 delay 7.5ms 0.75ms loss 0.05%",
               // 100 Mbit/s = 12.5 MB/s: 4 ms of it (50000 bytes) beats the 15140 floor.
               "tc qdisc add dev " + h +
                   " parent 1:1 handle 10: tbf rate 100mbit burst 50000 latency 50ms",
               "tc -n " + ns + " qdisc add dev " + d +
-                  " root handle 1: netem delay 7.5ms 0.75ms loss 0.05%",
+                  " root handle 1: netem limit 100000 delay 7.5ms 0.75ms loss 0.05%",
               "tc -n " + ns + " qdisc add dev " + d +
                   " parent 1:1 handle 10: tbf rate 8mbit burst 15140 latency 50ms"}));
 }
@@ -254,15 +254,15 @@ TEST_CASE("netem: delay alone is a netem root on each end, without jitter or los
   std::string h = NetemHostInterface(c);
   std::string d = NetemDeviceInterface(c);
   CHECK(Lines(NetemSetupCommands(c)) ==
-        Plus(IpLines(c), {"tc qdisc add dev " + h + " root netem delay 0.75ms",
-                          "tc -n edgebench-42x1 qdisc add dev " + d + " root netem delay 0.75ms"}));
+        Plus(IpLines(c), {"tc qdisc add dev " + h + " root netem limit 100000 delay 0.75ms",
+                          "tc -n edgebench-42x1 qdisc add dev " + d + " root netem limit 100000 delay 0.75ms"}));
 
   SECTION("loss alone adds no delay") {
     c.profile = LinkProfile{};
     c.profile.loss_pct = 1;
     CHECK(Lines(NetemSetupCommands(c)) ==
-          Plus(IpLines(c), {"tc qdisc add dev " + h + " root netem loss 1%",
-                            "tc -n edgebench-42x1 qdisc add dev " + d + " root netem loss 1%"}));
+          Plus(IpLines(c), {"tc qdisc add dev " + h + " root netem limit 100000 loss 1%",
+                            "tc -n edgebench-42x1 qdisc add dev " + d + " root netem limit 100000 loss 1%"}));
   }
 }
 
@@ -423,7 +423,7 @@ TEST_CASE("netem: a profile that needs netem fails cleanly on a kernel without i
   Result<NetemLink> link = NetemLink::Create(config);
   if (!link.ok()) {
     CHECK(link.error().ToString() == "network.backend netem: `tc qdisc add dev " + h +
-                                         " root netem delay 10ms` failed: Error: Specified qdisc "
+                                         " root netem limit 100000 delay 10ms` failed: Error: Specified qdisc "
                                          "kind is unknown.");
     CHECK_FALSE(Exists("/run/netns/" + ns));
     CHECK_FALSE(Exists("/sys/class/net/" + h));
