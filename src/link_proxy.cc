@@ -229,8 +229,16 @@ Result<LinkProxy> LinkProxy::Create(const LinkProxyConfig& config) {
     return Error{"link proxy: cannot resolve broker host '" + config.upstream_host +
                  "': " + gai_strerror(rc)};
   }
-  std::memcpy(&impl->upstream, found->ai_addr, found->ai_addrlen);
-  impl->upstream_len = found->ai_addrlen;
+  // Prefer IPv4: "localhost" may list ::1 first while the broker listens on 127.0.0.1.
+  const addrinfo* pick = found;
+  for (const addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    if (a->ai_family == AF_INET) {
+      pick = a;
+      break;
+    }
+  }
+  std::memcpy(&impl->upstream, pick->ai_addr, pick->ai_addrlen);
+  impl->upstream_len = pick->ai_addrlen;
   ::freeaddrinfo(found);
 
   impl->listener = Fd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
@@ -258,6 +266,8 @@ const LinkProxyReport& LinkProxy::report() const { return impl_->report; }
 Status LinkProxy::Run(int stop_fd) { return impl_->Loop(stop_fd); }
 
 Status LinkProxy::Impl::Loop(int stop_fd) {
+  // Wake-ups on time: the kernel may otherwise defer a timed wake-up by 50 us.
+  ::prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
   const LinkProfile& p = config.profile;
   up_bucket = TokenBucket(p.uplink_mbit);
   down_bucket = TokenBucket(p.downlink_mbit);
@@ -386,7 +396,9 @@ void LinkProxy::Impl::OnEvent(uint64_t tag, uint32_t events) {
 
 uint64_t LinkProxy::Impl::Target(Flow& f, TokenBucket& bucket, uint64_t now, size_t bytes,
                                  uint64_t floor_ns) {
-  uint64_t depart = bucket.Depart(std::max(now, floor_ns), bytes);
+  // The handshake floor is this connection's own: the shared bucket sees only the arrival,
+  // so a new connection never holds up the bytes of the others.
+  uint64_t depart = std::max(bucket.Depart(now, bytes), floor_ns);
   int64_t jitter = 0;
   if (jitter_half_ns > 0) {
     jitter = std::uniform_int_distribution<int64_t>(-jitter_half_ns, jitter_half_ns)(rng);
@@ -556,7 +568,6 @@ Result<LinkProxyProcess> LinkProxyProcess::Start(const LinkProxyConfig& config) 
   Result<ChildProcess> child = ForkFunction([&]() {
     ::close(stop_write);
     ::close(report_read);
-    ::prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
     Status st = p.Run(stop_read);
     std::string out = st ? ToJson(p.report()).dump() + "\n"
                          : json{{"error", st.error().message}}.dump() + "\n";
