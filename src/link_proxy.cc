@@ -202,6 +202,7 @@ struct LinkProxy::Impl {
   uint64_t rtt_ns = 0;
   int64_t jitter_half_ns = 0;
   std::mt19937_64 rng;
+  std::vector<char> scratch = std::vector<char>(kMaxRead);
 
   Status Loop(int stop_fd);
   void Accept();
@@ -420,17 +421,16 @@ void LinkProxy::Impl::Read(Conn& c, bool up) {
     f.buf.erase(0, f.head);
     f.head = 0;
   }
-  size_t old = f.buf.size();
-  f.buf.resize(old + want);
-  ssize_t n = ::recv(fd, f.buf.data() + old, want, 0);
+  // Into a scratch buffer, then append what came: growing buf by `want` would zero-fill
+  // 64 KiB for every small message.
+  ssize_t n = ::recv(fd, scratch.data(), want, 0);
   uint64_t now = MonotonicNowNs();
   if (n < 0) {
-    f.buf.resize(old);
     if (errno == EAGAIN || errno == EINTR) return;
     Close(c.id);  // a reset travels at once: there is nothing left to deliver
     return;
   }
-  f.buf.resize(old + static_cast<size_t>(n));
+  f.buf.append(scratch.data(), static_cast<size_t>(n));
   // The emulated handshake: a new connection's first bytes leave one RTT after connect().
   uint64_t floor = up ? c.accept_ns + rtt_ns : 0;
   if (n == 0) {
@@ -497,6 +497,10 @@ void LinkProxy::Impl::Flush(Conn& c, bool up) {
     r.held_us.Record(static_cast<int64_t>((now - m.arrival_ns) / 1000));
     r.late_us.Record(now > m.target_ns ? static_cast<int64_t>((now - m.target_ns) / 1000) : 0);
     f.marks.pop_front();
+  }
+  if (f.head == f.buf.size()) {  // all written: reuse the buffer from its start
+    f.buf.clear();
+    f.head = 0;
   }
   f.blocked = f.written < due_end;
   if (f.paused && f.queued() < config.queue_limit_bytes / 2) f.paused = false;
