@@ -1,6 +1,8 @@
 // Scenario files: YAML parsing, defaults, validation, --set overrides and the resolved dump.
 #include "edgebench/scenario.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -496,6 +498,12 @@ void ReadFilePath(Reader& r, const Section& s, std::string_view key, std::string
   ReadString(r, s, key, out);
   const Entry* e = s.Find(key);
   if (e == nullptr || r.failed()) return;
+  // A directory opens for reading too, but cannot be read as a file.
+  struct stat st {};
+  if (::stat(out->c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    r.Fail(*e, e->path + ": cannot read '" + *out + "': " + std::strerror(EISDIR));
+    return;
+  }
   if (std::FILE* f = std::fopen(out->c_str(), "r")) {
     std::fclose(f);
     return;
@@ -794,7 +802,8 @@ void ReadProfileName(Reader& r, const Entry& e, const ExternalChecks& checks, Ne
     return;
   }
   std::string where = checks.profiles_file.empty() ? "no profiles were loaded"
-                                                   : checks.profiles_file + " has ";
+                     : checks.profiles.empty()    ? checks.profiles_file + " has no profiles"
+                                                  : checks.profiles_file + " has ";
   std::vector<std::string_view> names;
   for (const auto& [known, profile] : checks.profiles) names.push_back(known);
   std::string message = "unknown network profile '" + name + "'";
@@ -1213,6 +1222,8 @@ Result<std::map<std::string, LinkProfile>> LoadProfiles(const std::string& path)
     }
     Section s = OpenSection(r, it->second, it->second.Mark(), "<profile>", name);
     LinkProfile p;
+    std::string description;
+    ReadString(r, s, "description", &description);
     ReadLinkValues(r, s, &p);
     if (!r.failed() && p.jitter_ms > p.rtt_ms) {
       r.Fail("", it->first.Mark(), name + ".jitter_ms must be at most its rtt_ms");
