@@ -242,6 +242,7 @@ nlohmann::json LinkJson(const Scenario& s, const Link* link, const Result<RttPro
     const LinkProxyReport& r = **proxy;
     j["proxy"] = {{"connections", r.connections},
                   {"upstream_failures", r.upstream_failures},
+                  {"nice", r.nice},
                   {"up", DirectionJson(r.up)},
                   {"down", DirectionJson(r.down)}};
   }

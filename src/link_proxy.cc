@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -35,6 +36,7 @@ constexpr uint64_t kNsPerMs = 1'000'000;
 constexpr size_t kMaxRead = 64 * 1024;
 constexpr uint64_t kListenTag = 0;
 constexpr uint64_t kStopTag = 1;
+constexpr int kProxyNice = -10;
 
 std::string Errno() { return strerror(errno); }
 
@@ -162,6 +164,7 @@ Result<LinkDirectionReport> DirectionFromJson(const json& j) {
 json ToJson(const LinkProxyReport& r) {
   return json{{"connections", r.connections},
               {"upstream_failures", r.upstream_failures},
+              {"nice", r.nice},
               {"up", DirectionToJson(r.up)},
               {"down", DirectionToJson(r.down)}};
 }
@@ -171,6 +174,7 @@ Result<LinkProxyReport> LinkProxyReportFromJson(const json& j) {
     LinkProxyReport r;
     r.connections = j.at("connections").get<uint64_t>();
     r.upstream_failures = j.at("upstream_failures").get<uint64_t>();
+    r.nice = j.at("nice").get<int>();
     Result<LinkDirectionReport> up = DirectionFromJson(j.at("up"));
     if (!up.ok()) return up.error();
     Result<LinkDirectionReport> down = DirectionFromJson(j.at("down"));
@@ -264,6 +268,7 @@ LinkProxy::~LinkProxy() = default;
 
 int LinkProxy::port() const { return impl_->port; }
 const LinkProxyReport& LinkProxy::report() const { return impl_->report; }
+void LinkProxy::set_nice(int nice) { impl_->report.nice = nice; }
 Status LinkProxy::Run(int stop_fd) { return impl_->Loop(stop_fd); }
 
 Status LinkProxy::Impl::Loop(int stop_fd) {
@@ -572,6 +577,13 @@ Result<LinkProxyProcess> LinkProxyProcess::Start(const LinkProxyConfig& config) 
   Result<ChildProcess> child = ForkFunction([&]() {
     ::close(stop_write);
     ::close(report_read);
+    // In the kernel, netem runs in softirq context, ahead of every process; the userspace
+    // link should not queue behind the load it shapes either. Needs root or CAP_SYS_NICE;
+    // without, it runs at the normal priority and the report says which it got.
+    ::setpriority(PRIO_PROCESS, 0, kProxyNice);
+    errno = 0;
+    int nice = ::getpriority(PRIO_PROCESS, 0);
+    p.set_nice(errno == 0 ? nice : 0);
     Status st = p.Run(stop_read);
     std::string out = st ? ToJson(p.report()).dump() + "\n"
                          : json{{"error", st.error().message}}.dump() + "\n";

@@ -20,7 +20,9 @@
 //
 // Threads: Run() is one single-threaded epoll loop (timer slack 1 ns, epoll_pwait2
 // timeouts), meant to have a thread or a process of its own. LinkProxyProcess forks that
-// process, so its CPU can be sampled on its own (the role "link").
+// process, so its CPU can be sampled on its own (the role "link"), and raises its priority
+// to nice -10 where allowed (root): netem, in the kernel, runs ahead of every process, and
+// a link that queues behind the load it shapes adds delay the profile never asked for.
 #ifndef EDGEBENCH_LINK_PROXY_H_
 #define EDGEBENCH_LINK_PROXY_H_
 
@@ -63,6 +65,7 @@ struct LinkDirectionReport {
 struct LinkProxyReport {
   uint64_t connections = 0;         // accepted
   uint64_t upstream_failures = 0;   // connections whose broker connection failed
+  int nice = 0;                     // the process's niceness (LinkProxyProcess asks for -10)
   LinkDirectionReport up;           // devices -> broker
   LinkDirectionReport down;         // broker -> devices
 };
@@ -88,6 +91,8 @@ class LinkProxy {
   Status Run(int stop_fd);
 
   const LinkProxyReport& report() const;
+  // Recorded in the report: the niceness the proxy runs at.
+  void set_nice(int nice);
 
  private:
   struct Impl;
