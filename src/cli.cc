@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -25,8 +26,8 @@ namespace {
 
 constexpr const char* kExitCodesHelp =
     "Exit codes: 0 ok; 2 bad usage or scenario (nothing started); 3 the run could not be\n"
-    "done (broker unreachable, worker died, disk full); 130 interrupted (partial results\n"
-    "kept). 1 is reserved for failed `expect:` thresholds.";
+    "done (broker unreachable, worker died, netem backend unavailable, disk full); 130\n"
+    "interrupted (partial results kept). 1 is reserved for failed `expect:` thresholds.";
 
 void OnStopSignal(int) { StopRequested() = true; }
 
@@ -132,7 +133,7 @@ std::string FindConfigDir(const char* argv0) {
   std::string bin_dir = self.substr(0, self.rfind('/'));
   for (const std::string& c : {bin_dir + "/../config", bin_dir + "/../share/edgebench/config",
                                std::string(EDGEBENCH_SOURCE_CONFIG_DIR)}) {
-    if (IsDir(c)) return c;
+    if (IsDir(c)) return std::filesystem::path(c).lexically_normal().string();
   }
   return "config";
 }
@@ -164,8 +165,8 @@ CliOutcome RunCli(int argc, char** argv) {
   run->add_option("scenarios", run_files, "Scenario YAML files, run in the order given")
       ->required();
   run->add_option("--set", sets,
-                  "Override a scenario value, e.g. --set publish.qos=1 (repeatable; the value "
-                  "is YAML)");
+                  "Override a scenario value, e.g. --set publish.qos=1 or --set network=cloud-far "
+                  "(repeatable; the value is YAML)");
   run->add_option("--out", run_options.out_root, "Results root directory")->capture_default_str();
   run->add_option("--config-dir", run_options.config_dir,
                   "Directory with mosquitto.conf.in and profiles.yaml (default: found next to "

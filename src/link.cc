@@ -43,7 +43,7 @@ Result<Link> Link::Plan(const NetworkSpec& spec, const std::string& id) {
                    "; use network.backend: proxy (or auto)"};
     }
     link.backend_ = LinkBackend::kProxy;
-    link.fallback_reason_ = "netem is not available (" + unavailable + "), so the proxy carries the link";
+    link.fallback_reason_ = "the proxy carries the link: netem is not available here: " + unavailable;
     return link;
   }
   std::vector<std::string> stale = RemoveStaleNetemLinks();

@@ -250,7 +250,7 @@ TEST_CASE("subscribe.at: broker, devices, or an error", "[network]") {
         "s.yaml:2:12: subscribe must be a map\nsubscribe: devices\n           ^");
 }
 
-TEST_CASE("--set network=... and network.*=... over a file", "[network]") {
+TEST_CASE("overrides: --set network=... and network.*=... over a file", "[network]") {
   Scenario added = Parse("name: x\n", {"network=cloud-near"});
   CHECK(added.network.emulated);
   CHECK(added.network.profile == "cloud-near");
