@@ -1095,6 +1095,22 @@ void EmitCapture(YAML::Emitter& out, const CaptureSpec& c) {
   out << YAML::EndMap;
 }
 
+// Parses `text`, which must be a YAML map; on a syntax error or another shape, fails `r`.
+YAML::Node LoadMap(Reader& r, std::string_view text, const std::string& not_a_map) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(text));
+  } catch (const YAML::Exception& e) {
+    r.Fail("", e.mark, "YAML syntax error: " + e.msg);
+    return root;
+  }
+  if (!root.IsMap()) {
+    // An empty file has no mark at all; point at its start.
+    r.Fail("", root.Mark().is_null() ? YAML::Mark() : root.Mark(), not_a_map);
+  }
+  return root;
+}
+
 }  // namespace
 
 Result<Override> ParseOverride(std::string_view text) {
@@ -1120,19 +1136,8 @@ Result<Scenario> ParseScenario(std::string_view yaml_text, const std::string& fi
                                const std::vector<Override>& overrides,
                                const ExternalChecks& checks) {
   Reader r(file_name, yaml_text, overrides);
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(yaml_text));
-  } catch (const YAML::Exception& e) {
-    r.Fail("", e.mark, "YAML syntax error: " + e.msg);
-    return r.error();
-  }
-  if (!root.IsMap()) {
-    // An empty file has no mark at all; point at its start.
-    r.Fail("", root.Mark().is_null() ? YAML::Mark() : root.Mark(),
-           "a scenario must be a YAML map of keys");
-    return r.error();
-  }
+  YAML::Node root = LoadMap(r, yaml_text, "a scenario must be a YAML map of keys");
+  if (r.failed()) return r.error();
   for (const Override& o : overrides) {
     Status applied = ApplyOverride(root, o);
     if (!applied) return applied.error();
@@ -1194,18 +1199,8 @@ Result<std::map<std::string, LinkProfile>> LoadProfiles(const std::string& path)
   if (!text) return text.error();
   std::vector<Override> none;
   Reader r(path, *text, none);
-  YAML::Node root;
-  try {
-    root = YAML::Load(*text);
-  } catch (const YAML::Exception& e) {
-    r.Fail("", e.mark, "YAML syntax error: " + e.msg);
-    return r.error();
-  }
-  if (!root.IsMap()) {
-    r.Fail("", root.Mark().is_null() ? YAML::Mark() : root.Mark(),
-           "a profiles file must be a YAML map of profile names");
-    return r.error();
-  }
+  YAML::Node root = LoadMap(r, *text, "a profiles file must be a YAML map of profile names");
+  if (r.failed()) return r.error();
   std::map<std::string, LinkProfile> profiles;
   for (auto it = root.begin(); it != root.end() && !r.failed(); ++it) {
     std::string name = it->first.IsScalar() ? it->first.Scalar() : "";
