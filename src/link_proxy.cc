@@ -565,14 +565,20 @@ void LinkProxy::Impl::Close(uint64_t id) { conns.erase(id); }  // Fd closes; epo
 Result<LinkProxyProcess> LinkProxyProcess::Start(const LinkProxyConfig& config) {
   Result<LinkProxy> proxy = LinkProxy::Create(config);
   if (!proxy.ok()) return proxy.error();
-  Result<PipeEnds> stop = MakePipe();
-  if (!stop.ok()) return stop.error();
+  // The stop channel is a socket pair, so the parent can send on it with MSG_NOSIGNAL even
+  // when the child has died.
+  int stop_pair[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, stop_pair) != 0) {
+    return Error{"link proxy: socketpair: " + Errno()};
+  }
+  Fd stop_parent(stop_pair[0]);
+  Fd stop_child(stop_pair[1]);
   Result<PipeEnds> report = MakePipe();
   if (!report.ok()) return report.error();
   LinkProxy& p = proxy.value();
-  int stop_read = stop.value().read.get();
+  int stop_read = stop_child.get();
   int report_write = report.value().write.get();
-  int stop_write = stop.value().write.get();
+  int stop_write = stop_parent.get();
   int report_read = report.value().read.get();
   Result<ChildProcess> child = ForkFunction([&]() {
     ::close(stop_write);
@@ -593,14 +599,16 @@ Result<LinkProxyProcess> LinkProxyProcess::Start(const LinkProxyConfig& config) 
   LinkProxyProcess lp;
   lp.process_ = std::move(child.value());
   lp.port_ = p.port();
-  lp.stop_write_ = std::move(stop.value().write);
+  lp.stop_write_ = std::move(stop_parent);
   lp.report_read_ = std::move(report.value().read);
   return lp;
 }
 
 Result<LinkProxyReport> LinkProxyProcess::Stop(int timeout_ms) {
   if (!process_.started()) return Error{"link proxy is not running"};
-  stop_write_.Reset();  // the child sees its stop pipe hang up
+  // A byte, not only the hang-up: a worker forked after the proxy holds a copy of this end.
+  (void)::send(stop_write_.get(), "x", 1, MSG_NOSIGNAL);
+  stop_write_.Reset();
   std::string text;
   uint64_t deadline = MonotonicNowNs() + static_cast<uint64_t>(timeout_ms) * kNsPerMs;
   char buf[65536];
