@@ -248,4 +248,29 @@ TEST_CASE("FormatSummaryTable", "[summary]") {
   has("\n  latency     not measured (latency: false)\n");
 }
 
+TEST_CASE("FormatSummaryTable shows the link and its measured RTT", "[summary]") {
+  Scenario s = ScenarioFromYaml(kScenario);
+  RunData run = SampleRun();
+  std::string table = FormatSummaryTable(BuildSummary(s, run));
+  CHECK(table.find("  link ") == std::string::npos);  // no link object: no line
+
+  run.link = {{"emulated", true},          {"subscribe_at", "broker"}, {"profile", "cloud-near"},
+              {"backend", "proxy"},        {"rtt_ms", 15.0},          {"jitter_ms", 1.5},
+              {"uplink_mbit", 100.0},      {"downlink_mbit", 0.0},
+              {"measured_rtt_ms", {{"count", 10}, {"min", 14.547}, {"median", 15.316}}}};
+  table = FormatSummaryTable(BuildSummary(s, run));
+  CHECK(table.find("\n  link        cloud-near (rtt 15 ms, jitter 1.5 ms, up 100 Mbit/s / down "
+                   "unlimited) over proxy; measured RTT median 15.316 ms (min 14.547, 10 probes); "
+                   "collector at the broker\n") != std::string::npos);
+
+  run.link = {{"emulated", false},
+              {"subscribe_at", "devices"},
+              {"measured_rtt_ms", nullptr},
+              {"measured_rtt_error", "no answer from the broker at broker.example.invalid:8883 within 5000 ms"}};
+  table = FormatSummaryTable(BuildSummary(s, run));
+  CHECK(table.find("\n  link        none (the devices reach the broker directly); RTT not "
+                   "measured: no answer from the broker at broker.example.invalid:8883 within 5000 ms; "
+                   "collector at the devices\n") != std::string::npos);
+}
+
 }  // namespace edgebench
