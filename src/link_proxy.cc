@@ -15,11 +15,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <deque>
 #include <queue>
 #include <random>
 #include <string>
+#include <system_error>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -33,14 +35,14 @@ using nlohmann::json;
 namespace {
 
 constexpr uint64_t kNsPerMs = 1'000'000;
-constexpr size_t kMaxRead = 64 * 1024;
+constexpr size_t kMaxRead = size_t{64} * 1024;
 constexpr uint64_t kListenTag = 0;
 constexpr uint64_t kStopTag = 1;
 constexpr int kProxyNice = -10;
 
-std::string Errno() { return strerror(errno); }
+std::string Errno() { return std::generic_category().message(errno); }
 
-uint64_t MsToNs(double ms) { return ms <= 0 ? 0 : static_cast<uint64_t>(ms * 1e6 + 0.5); }
+uint64_t MsToNs(double ms) { return ms <= 0 ? 0 : static_cast<uint64_t>(std::llround(ms * 1e6)); }
 
 // A direction's shared link: chunks leave in arrival order at the token bucket's pace.
 class TokenBucket {
@@ -70,7 +72,7 @@ class TokenBucket {
       free_ns_ = t;
       return t;
     }
-    uint64_t wait = static_cast<uint64_t>((need - tokens_) / bytes_per_ns_ + 0.5);
+    uint64_t wait = static_cast<uint64_t>(std::llround((need - tokens_) / bytes_per_ns_));
     tokens_ = 0;
     last_ns_ = t + wait;
     free_ns_ = t + wait;
