@@ -447,12 +447,12 @@ Status ApplyOverride(const YAML::Node& root, const Override& o) {
     section = JoinPath(section, key);
   }
   // "network: cloud-near" with --set network.backend=proxy: keep the profile.
-  YAML::Node root_copy = root;
-  if (keys.size() > 1 && keys[0] == "network" && root_copy["network"].IsScalar() &&
-      root_copy["network"].Scalar() != "none") {
+  YAML::Node tree = root;  // a handle to the same tree (YAML::Node has reference semantics)
+  if (keys.size() > 1 && keys[0] == "network" && tree["network"].IsScalar() &&
+      tree["network"].Scalar() != "none") {
     YAML::Node map(YAML::NodeType::Map);
-    map["profile"] = root_copy["network"].Scalar();
-    root_copy["network"] = map;
+    map["profile"] = tree["network"].Scalar();
+    tree["network"] = map;
   }
   SetPath(root, keys, 0, value);
   return Ok{};
