@@ -3,7 +3,7 @@
 #include <exception>
 #include <string>
 
-#include "edgebench/cli.h"
+#include "edgebench/cli/cli.h"
 
 int main(int argc, char** argv) {
   try {

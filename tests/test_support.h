@@ -21,8 +21,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "edgebench/broker.h"
-#include "edgebench/scenario.h"
+#include "edgebench/broker/broker.h"
+#include "edgebench/scenario/scenario.h"
 
 namespace edgebench::testing {
 

@@ -1,0 +1,81 @@
+// LoadGenerator: the worker's device fleet, publishing on an open-loop schedule from one
+// epoll loop.
+//
+// Contract: runs inside the forked worker only. Connect() opens the worker's connections
+// (one per device, or `devices.gateways` shared ones; libmosquitto without its thread, the
+// sockets driven by epoll here), at `devices.connect_rate` per second when set, and returns
+// once all are accepted, or an Error when they are not within the ramp plus the connect
+// timeout. Run() publishes device d's message k at its intended time (constant rate with
+// evenly spread phases, or Poisson arrivals), never before that time; when behind it sends
+// the overdue messages as fast as it can (the lag is recorded, the schedule never shifts).
+// With `publish.rate: max` each connection instead publishes whenever its socket can take
+// more and its in-flight window (`publish.max_inflight`, QoS 1/2) has room; the intended
+// time is then the actual send time. Lost connections are reconnected with exponential
+// back-off; messages due while a connection is down are counted, never published late.
+// Run() returns after every message was sent and acknowledged, at the drain deadline, or
+// when the control fd says stop. Single-threaded; not thread-safe.
+#ifndef EDGEBENCH_LOAD_LOAD_GENERATOR_H_
+#define EDGEBENCH_LOAD_LOAD_GENERATOR_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "edgebench/base/error.h"
+#include "edgebench/base/fd.h"
+#include "edgebench/load/worker.h"
+
+namespace edgebench {
+
+class LoadGenerator {
+ public:
+  explicit LoadGenerator(const WorkerConfig& config);
+  ~LoadGenerator();
+  LoadGenerator(const LoadGenerator&) = delete;
+  LoadGenerator& operator=(const LoadGenerator&) = delete;
+
+  // Raises the open-files limit if needed and connects every connection.
+  Status Connect();
+  // `control_fd` is watched for "stop" (or EOF); `on_progress` is called once a second.
+  void Run(const RunClock& clock, int control_fd,
+           const std::function<void(const WorkerCounters&)>& on_progress);
+  WorkerReport TakeReport();
+
+  struct Connection;
+  struct Device;
+  class Loop;
+
+ private:
+  void Publish(Device& d, Connection& c, uint64_t intended_ns, const RunClock& clock);
+  void Maintain(uint64_t now, const std::function<void(const WorkerCounters&)>& on_progress);
+  bool HandleEvents(int n);
+  void Finish();
+
+  WorkerConfig config_;
+  int first_device_ = 0;
+  std::vector<std::unique_ptr<Connection>> connections_;
+  std::vector<Device> devices_;
+  std::unique_ptr<Loop> loop_;
+  WorkerReport report_;
+  struct PublishBuffers;
+  std::unique_ptr<PublishBuffers> buffers_;
+  uint64_t next_tick_ns_ = 0;
+  uint64_t next_maintenance_ns_ = 0;
+  size_t devices_done_ = 0;
+  size_t next_misc_ = 0;  // next connection whose keep-alive is due  // devices that have sent publish.count messages
+};
+
+// The open-files limit needed for `connections` (3 descriptors each in libmosquitto 2.0:
+// the socket and a wake-up socket pair), plus a margin.
+uint64_t FilesNeededForConnections(uint64_t connections);
+
+// Raises RLIMIT_NOFILE's soft limit to what `connections` need (up to the hard limit).
+// Error: "20000 connections need about 60064 open files (3 per connection), but the hard
+// limit is 20000; use devices.gateways, more workers, or raise the hard limit (ulimit -Hn)".
+Status EnsureOpenFilesLimit(uint64_t connections);
+
+}  // namespace edgebench
+
+#endif  // EDGEBENCH_LOAD_LOAD_GENERATOR_H_

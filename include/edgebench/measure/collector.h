@@ -1,0 +1,101 @@
+// Collector: the orchestrator's own subscriber, which measures latency and loss.
+//
+// Contract: Start() connects, subscribes to every device topic at the publish QoS and
+// returns once the broker has granted the subscription (so it is subscribed before the
+// first publish), or an Error. From then on one thread owns the MQTT client and all
+// statistics; SetClock() must be called before the worker is told to go. Snapshot() is
+// safe from any thread. Stop() joins the thread; TakeReport() is valid after Stop().
+#ifndef EDGEBENCH_MEASURE_COLLECTOR_H_
+#define EDGEBENCH_MEASURE_COLLECTOR_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "edgebench/base/error.h"
+#include "edgebench/results/histogram.h"
+#include "edgebench/mqtt/mqtt_client.h"
+#include "edgebench/base/clock.h"
+
+namespace edgebench {
+
+struct CollectorConfig {
+  std::string host;
+  int port = 0;
+  int protocol = 4;
+  int keepalive_s = 60;
+  int qos = 0;
+  std::vector<std::string> filters;
+  int devices = 0;
+  uint32_t run_id = 0;
+  bool latency = true;  // payloads carry the edgebench header
+  double connect_timeout_s = 5;
+  MqttClientOptions client;  // TLS, credentials, MQTT 5 options (id, host, port set here too)
+};
+
+// One second of the run, by receive time (second 0 starts at t0).
+struct SecondStats {
+  uint64_t received = 0;
+  int64_t p50_us = 0;  // latency from the intended send time; 0 when nothing was received
+  int64_t p99_us = 0;
+};
+
+struct CollectorReport {
+  uint64_t received = 0;         // distinct messages of this run (duplicates not counted)
+  uint64_t duplicated = 0;       // copies of a message already received
+  uint64_t reordered = 0;        // arrived after a later message of the same device
+  uint64_t foreign = 0;          // on our topics but not from this run (no or another header)
+  uint64_t window_received = 0;  // distinct messages with an intended time in the window
+  uint64_t disconnects = 0;
+  uint64_t last_window_receive_ns = 0;  // when the last window message arrived (CLOCK_MONOTONIC)
+  LatencyHistogram latency_us;         // receive - intended send time, window messages
+  LatencyHistogram latency_actual_us;  // receive - actual send time, window messages
+  std::vector<uint64_t> received_per_device;
+  std::vector<SecondStats> per_second;
+};
+
+// What the live status line shows.
+struct CollectorSnapshot {
+  uint64_t received = 0;
+  int64_t p99_us = 0;  // over the window so far
+};
+
+class Collector {
+ public:
+  explicit Collector(CollectorConfig config);
+  ~Collector();
+  Collector(const Collector&) = delete;
+  Collector& operator=(const Collector&) = delete;
+
+  // Error: "cannot connect to the broker at 127.0.0.1:1883: Connection refused".
+  Status Start();
+  void SetClock(const RunClock& clock);
+  CollectorSnapshot Snapshot() const;
+  uint64_t received() const { return received_.load(std::memory_order_relaxed); }
+  void Stop();
+  CollectorReport TakeReport();
+
+  class Handler;  // the MQTT callbacks; defined in collector.cc
+
+ private:
+  void Run();
+  int Pump();
+
+  CollectorConfig config_;
+  std::unique_ptr<Handler> handler_;  // owns the client and the statistics
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> received_{0};
+  mutable std::mutex mu_;
+  RunClock clock_;                 // Guarded by mu_.
+  bool clock_set_ = false;         // Guarded by mu_.
+  CollectorSnapshot snapshot_;     // Guarded by mu_.
+};
+
+}  // namespace edgebench
+
+#endif  // EDGEBENCH_MEASURE_COLLECTOR_H_

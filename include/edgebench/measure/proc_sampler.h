@@ -1,0 +1,127 @@
+// ProcSampler: a thread that samples CPU time and memory of processes from /proc.
+//
+// Contract: AddTarget() before Start(); Start() spawns one thread that reads
+// <proc_root>/<pid>/stat and <proc_root>/<pid>/status for every target each interval;
+// Stop() joins it. samples() is read only after Stop() (the thread owns the data until
+// then). A target that has exited (its files are gone, or it is a zombie) or whose files
+// do not parse stops being sampled; that is not an error.
+#ifndef EDGEBENCH_MEASURE_PROC_SAMPLER_H_
+#define EDGEBENCH_MEASURE_PROC_SAMPLER_H_
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "edgebench/base/error.h"
+
+namespace edgebench {
+
+// The fields of /proc/<pid>/stat that edgebench uses.
+struct ProcStat {
+  int pid = 0;
+  std::string comm;  // may contain spaces and parentheses
+  char state = '?';
+  uint64_t utime_ticks = 0;
+  uint64_t stime_ticks = 0;
+  int64_t num_threads = 0;
+  int64_t rss_pages = 0;
+};
+
+// The fields of /proc/<pid>/status that edgebench uses (kB as the kernel reports them).
+struct ProcStatus {
+  int64_t vm_rss_kb = 0;
+  int64_t vm_hwm_kb = 0;  // peak RSS
+  int64_t threads = 0;
+  uint64_t voluntary_ctxt_switches = 0;
+  uint64_t nonvoluntary_ctxt_switches = 0;
+};
+
+Result<ProcStat> ParseProcStat(std::string_view text);
+Result<ProcStatus> ParseProcStatus(std::string_view text);
+
+struct ProcSample {
+  int64_t t_ms = 0;  // since Start(), steady clock
+  std::string role;  // "worker", "broker", "orchestrator", ...
+  int pid = 0;
+  double cpu_s = 0;    // cumulative user+system CPU seconds of the process
+  double cpu_pct = 0;  // CPU % since this target's previous sample (100 = one core); 0 for the first
+  int64_t rss_kb = 0;
+  int64_t rss_peak_kb = 0;
+  int64_t threads = 0;
+  uint64_t voluntary_ctxt_switches = 0;
+  uint64_t nonvoluntary_ctxt_switches = 0;
+};
+
+// Reads <proc_root>/<pid>/stat and <proc_root>/<pid>/status once. The sample has t_ms 0,
+// cpu_pct 0 and an empty role. Fails with "cannot read <path>: <strerror>" when a file
+// cannot be read (e.g. the process does not exist) or with the parse error.
+Result<ProcSample> SampleOnce(const std::string& proc_root, int pid);
+
+// Per-role figures over the sampled window.
+struct ProcessSummary {
+  std::string role;
+  int pid = 0;
+  size_t samples = 0;
+  double cpu_s = 0;         // CPU seconds between the first and last sample
+  double cpu_pct_mean = 0;  // cpu_s over the sampled wall time, in % of one core
+  int64_t rss_peak_kb = 0;  // largest VmHWM seen
+};
+
+// Summaries for each role in the order the roles first appear in `samples`.
+std::vector<ProcessSummary> SummarizeSamples(const std::vector<ProcSample>& samples);
+
+class ProcSampler {
+ public:
+  // `proc_root` is "/proc" in production and a fixture directory in tests.
+  // `interval_ms` below 1 is treated as 1.
+  ProcSampler(std::string proc_root, int interval_ms);
+  ~ProcSampler();  // stops and joins if still running
+  ProcSampler(const ProcSampler&) = delete;
+  ProcSampler& operator=(const ProcSampler&) = delete;
+
+  // Requires: not started.
+  void AddTarget(std::string role, int pid);
+  // Takes a first sample of every target synchronously, then starts the thread.
+  void Start();
+  // Takes a last sample, stops and joins the thread. Returns at once (without waiting
+  // for the current interval to end). Safe to call twice, or without Start().
+  void Stop();
+
+  // Requires: Stop() returned.
+  const std::vector<ProcSample>& samples() const { return samples_; }
+
+ private:
+  struct Target {
+    std::string role;
+    int pid = 0;
+    bool alive = true;
+    bool has_previous = false;
+    double previous_cpu_s = 0;
+    int64_t previous_t_ns = 0;  // since start_; finer than t_ms so short gaps still give a rate
+  };
+  void SampleAll();
+  void Run();
+
+  std::string proc_root_;
+  int interval_ms_;
+  // targets_ and samples_ belong to the sampling thread while it runs, and to the caller
+  // before Start() and after the join in Stop().
+  std::vector<Target> targets_;
+  std::vector<ProcSample> samples_;
+  std::chrono::steady_clock::time_point start_;
+  bool running_ = false;  // Only touched by the caller's thread.
+
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stop_requested_ = false;  // Guarded by mu_.
+  std::thread thread_;
+};
+
+}  // namespace edgebench
+
+#endif  // EDGEBENCH_MEASURE_PROC_SAMPLER_H_

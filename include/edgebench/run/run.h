@@ -1,0 +1,47 @@
+// Run: one scenario executed end to end, from broker start to the results directory.
+//
+// Contract: RunScenario() requires a validated Scenario and that no thread but the
+// caller's is running (it forks the broker and the worker first). Once the results
+// directory exists, every outcome — success, failure, interruption — leaves it behind
+// with summary.json saying which, and every child process has been stopped and reaped.
+#ifndef EDGEBENCH_RUN_RUN_H_
+#define EDGEBENCH_RUN_RUN_H_
+
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "edgebench/scenario/scenario.h"
+
+namespace edgebench {
+
+// Exit codes of the edgebench command (docs/cli.md).
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitThresholdFailed = 1;  // reserved for `expect:` thresholds
+inline constexpr int kExitUsage = 2;            // bad flags or scenario; nothing started
+inline constexpr int kExitRunFailed = 3;        // broker unreachable, worker died, disk full
+inline constexpr int kExitInterrupted = 130;    // SIGINT/SIGTERM; partial results kept
+
+struct RunOptions {
+  std::string out_root = "results";
+  std::string config_dir;  // holds mosquitto.conf.in
+  std::string log_level = "info";
+  std::vector<std::string> command_line;
+  bool live_status = false;  // a status line on stdout each second (stdout is a terminal)
+};
+
+struct RunOutcome {
+  int exit_code = kExitOk;
+  std::string error;        // one line, for `edgebench: error: ...`; empty when ok
+  std::string results_dir;  // empty when the directory could not be created
+  std::string table;        // the terminal summary
+};
+
+RunOutcome RunScenario(const Scenario& scenario, const RunOptions& options);
+
+// Set by the SIGINT/SIGTERM handler that main() installs; a run stops early when set.
+std::atomic<bool>& StopRequested();
+
+}  // namespace edgebench
+
+#endif  // EDGEBENCH_RUN_RUN_H_

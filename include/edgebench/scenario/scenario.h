@@ -1,0 +1,219 @@
+// Scenario: the YAML description of one benchmark run, parsed, defaulted and validated.
+//
+// Contract: LoadScenario()/ParseScenario() either return a fully valid Scenario (every
+// value in range, every default applied, every override applied) or an Error that names
+// file:line:column and carries the offending source line with a caret as context.
+// Nothing in this module starts processes or touches the network.
+#ifndef EDGEBENCH_SCENARIO_SCENARIO_H_
+#define EDGEBENCH_SCENARIO_SCENARIO_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "edgebench/base/error.h"
+
+namespace edgebench {
+
+enum class PayloadKind { kDigits, kRandom, kJson };
+enum class Arrival { kConstant, kPoisson };
+
+struct TlsSpec {
+  bool enabled = false;   // true when broker.tls is present
+  std::string ca_file;    // PEM CA certificate(s) that sign the broker's certificate (required)
+  std::string cert_file;  // client certificate for mutual TLS (with key_file)
+  std::string key_file;
+  bool insecure = false;  // skip the broker host name check (never the chain check)
+  friend bool operator==(const TlsSpec&, const TlsSpec&) = default;
+};
+
+struct UserProperty {
+  std::string name;
+  std::string value;
+  friend bool operator==(const UserProperty&, const UserProperty&) = default;
+};
+
+struct BrokerSpec {
+  bool embedded = true;          // edgebench starts its own mosquitto on loopback
+  std::string host = "127.0.0.1";  // ignored when embedded
+  int port = 1883;               // ignored when embedded (a free port is chosen)
+  int protocol = 4;              // MQTT protocol level: 4 = 3.1.1, 5 = 5.0 (YAML: "3.1.1" or 5)
+  int keepalive_s = 60;
+  bool clean_session = true;
+  double connect_timeout_s = 5.0;  // all device connections must be up within this
+  TlsSpec tls;
+  std::string username;           // "" = no authentication
+  std::string password_env;       // the password is read from this environment variable
+  std::string password_file;      // ... or from the first line of this file
+  int64_t session_expiry_s = 0;   // MQTT 5 only: CONNECT session expiry interval (4294967295 = never)
+  std::vector<UserProperty> user_properties;  // MQTT 5 only: sent with CONNECT and PUBLISH
+
+  friend bool operator==(const BrokerSpec&, const BrokerSpec&) = default;
+};
+
+struct DevicesSpec {
+  int count = 1;  // >= 1
+  int gateways = 0;         // 0: one connection per device; G: the devices share G connections
+  double connect_rate = 0;  // connections opened per second during the ramp-up; 0 = all at once
+
+  friend bool operator==(const DevicesSpec&, const DevicesSpec&) = default;
+};
+
+struct TopicsSpec {
+  // Either an explicit list (each entry may contain {device} and {index}) or a pattern
+  // expanded `count` times per device with {index} = 1..count. After parsing, `list`
+  // always holds the per-device topic templates (pattern expanded into `count` entries
+  // with {index} already substituted; {device} stays for the per-device expansion).
+  std::vector<std::string> list = {"edgebench/{device}"};
+
+  friend bool operator==(const TopicsSpec&, const TopicsSpec&) = default;
+};
+
+struct PayloadSpec {
+  int size = 64;  // bytes, whole MQTT payload including the 32-byte latency header
+  PayloadKind kind = PayloadKind::kDigits;
+
+  friend bool operator==(const PayloadSpec&, const PayloadSpec&) = default;
+};
+
+struct PublishSpec {
+  double rate = 1.0;  // messages per second per device (> 0); a device cycles its topics
+  bool rate_max = false;  // rate: max: each connection publishes as fast as its in-flight window allows
+  Arrival arrival = Arrival::kConstant;
+  int max_inflight = 20;  // QoS 1/2 messages in flight per connection
+  uint64_t count = 0;     // messages per device; 0 = as many as the duration allows
+  int qos = 0;        // 0, 1 or 2
+  bool retain = false;
+  PayloadSpec payload;
+
+  friend bool operator==(const PublishSpec&, const PublishSpec&) = default;
+};
+
+struct CaptureSpec {
+  bool enabled = true;
+  bool required = false;       // true: a run that cannot capture stops before the load (exit 3)
+  std::string interface = "auto";  // "auto": the interface of the route to the broker
+  std::string filter;          // "" = "tcp and host <broker> and port <broker port>"
+  int snaplen = -1;            // bytes stored per packet in capture.pcap: -1 = headers + 16, 0 = whole packets
+  int buffer_mb = 64;          // kernel capture buffer
+  friend bool operator==(const CaptureSpec&, const CaptureSpec&) = default;
+};
+
+// One network path between the devices and the broker, as an emulator applies it.
+struct LinkProfile {
+  double rtt_ms = 0;         // round trip; each direction adds rtt_ms / 2
+  double jitter_ms = 0;      // each one-way delay varies uniformly within +-jitter_ms / 2
+  double loss_pct = 0;       // per packet and direction (netem only: a TCP proxy cannot lose)
+  double uplink_mbit = 0;    // devices -> broker; 0 = unlimited
+  double downlink_mbit = 0;  // broker -> devices; 0 = unlimited
+  friend bool operator==(const LinkProfile&, const LinkProfile&) = default;
+};
+
+enum class LinkBackend { kAuto, kNetem, kProxy };
+
+struct NetworkSpec {
+  bool emulated = false;  // false: the devices connect straight to the broker
+  std::string profile;    // the profile the values came from ("" = all given inline)
+  LinkProfile link;
+  LinkBackend backend = LinkBackend::kAuto;
+  friend bool operator==(const NetworkSpec&, const NetworkSpec&) = default;
+};
+
+struct SubscribeSpec {
+  // Where the collector (the stream processor) connects from: false = next to the broker
+  // (it does not cross the emulated link), true = behind the link with the devices.
+  bool at_devices = false;
+  friend bool operator==(const SubscribeSpec&, const SubscribeSpec&) = default;
+};
+
+struct SampleSpec {
+  int interval_ms = 100;  // 10 .. 10000
+
+  friend bool operator==(const SampleSpec&, const SampleSpec&) = default;
+};
+
+struct Scenario {
+  std::string source_file;  // path it was loaded from ("<string>" for ParseScenario)
+  std::string name;         // [A-Za-z0-9._-]+, used as a directory name
+  std::string description;
+  BrokerSpec broker;
+  DevicesSpec devices;
+  TopicsSpec topics;
+  PublishSpec publish;
+  double duration_s = 10.0;  // measurement window (> 0)
+  double warmup_s = 0.0;     // before the window, excluded from latency/throughput (>= 0)
+  double drain_s = 2.0;      // after the last publish, wait for in-flight messages (>= 0)
+  bool latency = true;       // false: no payload header, so no latency/loss per device
+  SampleSpec sample;
+  CaptureSpec capture;
+  NetworkSpec network;
+  SubscribeSpec subscribe;
+  int workers = 1;  // forked publisher processes; 0 = auto (one per CPU, less one for the broker)
+  uint64_t seed = 1;
+
+  // Field by field, source_file included (the nested specs compare the same way).
+  friend bool operator==(const Scenario&, const Scenario&) = default;
+};
+
+// The size of the binary header each payload starts with when latency is on.
+inline constexpr int kPayloadHeaderBytes = 32;
+
+// "key.path=value" as given to --set. The value is parsed as YAML (so "5", "true",
+// "[a, b]" work). An override of a key that does not exist is an error like an unknown key.
+struct Override {
+  std::string path;
+  std::string value;
+};
+
+// Parses "a.b=c" into an Override. Error: "--set expects key.path=value, got 'x'".
+Result<Override> ParseOverride(std::string_view text);
+
+// Checks that need other modules (the scenario module links no libpcap). Each returns an
+// error message for a bad value ("" when good); the parser adds the location.
+struct ExternalChecks {
+  std::function<std::string(const std::string&)> capture_filter;
+  std::function<std::string(const std::string&)> capture_interface;
+  // The named network profiles `network:` may refer to (config/profiles.yaml), and the
+  // file they came from, for error messages. Empty: only inline values are accepted.
+  std::map<std::string, LinkProfile> profiles;
+  std::string profiles_file;
+};
+
+// Reads the named network profiles (config/profiles.yaml): a map of name -> {rtt_ms,
+// jitter_ms, loss_pct, uplink_mbit, downlink_mbit, description}, checked like a scenario
+// (file:line:column errors, unknown keys, ranges).
+Result<std::map<std::string, LinkProfile>> LoadProfiles(const std::string& path);
+
+// Reads and validates a scenario file. Errors: missing file
+// ("scenarios/x.yaml: cannot read file: No such file or directory"), YAML syntax,
+// unknown keys (with "did you mean"), wrong types, out-of-range values.
+Result<Scenario> LoadScenario(const std::string& path,
+                              const std::vector<Override>& overrides = {},
+                              const ExternalChecks& checks = {});
+
+// The same from text; `file_name` is used in error locations.
+Result<Scenario> ParseScenario(std::string_view yaml_text, const std::string& file_name,
+                               const std::vector<Override>& overrides = {},
+                               const ExternalChecks& checks = {});
+
+// The resolved scenario as YAML (every key, defaults applied; secrets redacted).
+// Feeding this back to ParseScenario yields an equal Scenario.
+std::string ScenarioToYaml(const Scenario& scenario);
+
+// The MQTT protocol level as users write it: "3.1.1" or "5".
+std::string ProtocolName(int protocol);
+std::string PayloadKindName(PayloadKind kind);
+std::string LinkBackendName(LinkBackend backend);  // "auto", "netem", "proxy"
+
+// Per-device topic names for device `device` (0-based): {device} replaced.
+std::vector<std::string> DeviceTopics(const Scenario& scenario, int device);
+// Subscription filters that cover every device topic: each level containing a
+// placeholder becomes '+'; duplicates removed, order kept.
+std::vector<std::string> SubscriptionFilters(const Scenario& scenario);
+
+}  // namespace edgebench
+
+#endif  // EDGEBENCH_SCENARIO_SCENARIO_H_

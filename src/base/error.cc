@@ -1,0 +1,23 @@
+// Formatting of Error values.
+#include "edgebench/base/error.h"
+
+#include <string>
+
+namespace edgebench {
+
+std::string Error::ToString() const {
+  if (!where) return message;
+  std::string s = where->file;
+  if (where->line > 0) {
+    s += ":" + std::to_string(where->line);
+    if (where->column > 0) s += ":" + std::to_string(where->column);
+  }
+  return s + ": " + message;
+}
+
+std::string Error::ToStringWithContext() const {
+  if (context.empty()) return ToString();
+  return ToString() + "\n" + context;
+}
+
+}  // namespace edgebench

@@ -1,0 +1,208 @@
+// Forking, spawning, waiting for and killing child processes.
+#include "edgebench/base/process.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <pthread.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <exception>
+#include <cstdlib>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace edgebench {
+namespace {
+
+// Signals stay blocked across fork(), so the child cannot run one of the parent's handlers
+// before PrepareChild() has reset them (a SIGTERM there would be lost in a flag).
+class BlockSignals {
+ public:
+  BlockSignals() {
+    sigset_t all;
+    sigfillset(&all);
+    ::pthread_sigmask(SIG_SETMASK, &all, &saved_);
+  }
+  ~BlockSignals() { ::pthread_sigmask(SIG_SETMASK, &saved_, nullptr); }
+  BlockSignals(const BlockSignals&) = delete;
+  BlockSignals& operator=(const BlockSignals&) = delete;
+  const sigset_t& saved() const { return saved_; }
+
+ private:
+  sigset_t saved_;
+};
+
+// In the child right after fork: default signal handling, die with the parent, leave the
+// terminal's process group.
+void PrepareChild(pid_t parent, const sigset_t& mask) {
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig != SIGKILL && sig != SIGSTOP) ::signal(sig, SIG_DFL);
+  }
+  ::pthread_sigmask(SIG_SETMASK, &mask, nullptr);
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent) ::_exit(127);  // the parent died before prctl took effect
+  ::setpgid(0, 0);
+}
+
+}  // namespace
+
+ChildProcess& ChildProcess::operator=(ChildProcess&& other) noexcept {
+  if (this != &other) {
+    Kill();
+    pid_ = std::exchange(other.pid_, -1);
+    status_ = other.status_;
+  }
+  return *this;
+}
+
+std::optional<int> ChildProcess::Poll() {
+  if (status_ || pid_ <= 0) return status_;
+  int status = 0;
+  pid_t r;
+  do {
+    r = ::waitpid(pid_, &status, WNOHANG);
+  } while (r < 0 && errno == EINTR);
+  if (r == pid_) status_ = status;
+  return status_;
+}
+
+std::optional<int> ChildProcess::Wait(int timeout_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    if (Poll()) return status_;
+    if (pid_ <= 0) return std::nullopt;
+    if (timeout_ms >= 0 && std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+int ChildProcess::Terminate(int grace_ms) {
+  if (pid_ <= 0) return status_.value_or(0);
+  if (!Poll()) {
+    ::kill(pid_, SIGTERM);
+    if (!Wait(grace_ms)) Kill();
+  }
+  return status_.value_or(0);
+}
+
+void ChildProcess::Kill() {
+  if (pid_ <= 0 || Poll()) return;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  pid_t r;
+  do {
+    r = ::waitpid(pid_, &status, 0);
+  } while (r < 0 && errno == EINTR);
+  if (r == pid_) status_ = status;
+}
+
+std::string DescribeWaitStatus(int status) {
+  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    int sig = WTERMSIG(status);
+    return "killed by signal " + std::to_string(sig) + " (" + strsignal(sig) + ")";
+  }
+  return "stopped (wait status " + std::to_string(status) + ")";
+}
+
+std::optional<std::string> FindProgram(const std::string& name) {
+  auto executable = [](const std::string& p) { return ::access(p.c_str(), X_OK) == 0; };
+  if (name.find('/') != std::string::npos) {
+    if (executable(name)) return name;
+    return std::nullopt;
+  }
+  std::string path = std::getenv("PATH") ? std::getenv("PATH") : "";  // NOLINT(concurrency-mt-unsafe)
+  path += ":/usr/local/sbin:/usr/sbin:/sbin";
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find(':', start);
+    if (end == std::string::npos) end = path.size();
+    std::string dir = path.substr(start, end - start);
+    if (!dir.empty() && executable(dir + "/" + name)) return dir + "/" + name;
+    start = end + 1;
+  }
+  return std::nullopt;
+}
+
+Result<ChildProcess> SpawnProgram(const std::vector<std::string>& argv,
+                                  const std::string& output_path) {
+  std::optional<std::string> program = FindProgram(argv.at(0));
+  if (!program) return Error{"cannot start " + argv[0] + ": not found in PATH or /usr/sbin"};
+  int out = ::open(output_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (out < 0) return Error{"cannot write " + output_path + ": " + strerror(errno)};
+  // A pipe whose write end closes on exec tells the parent whether exec worked.
+  int exec_check[2];
+  if (::pipe2(exec_check, O_CLOEXEC) != 0) {
+    ::close(out);
+    return Error{std::string("cannot create pipe: ") + strerror(errno)};
+  }
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t parent = ::getpid();
+  BlockSignals blocked;
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(out);
+    ::close(exec_check[0]);
+    ::close(exec_check[1]);
+    return Error{std::string("cannot fork: ") + strerror(errno)};
+  }
+  if (pid == 0) {
+    PrepareChild(parent, blocked.saved());
+    int devnull = ::open("/dev/null", O_RDONLY);
+    ::dup2(devnull, 0);
+    ::dup2(out, 1);
+    ::dup2(out, 2);
+    ::execv(program->c_str(), args.data());
+    int err = errno;
+    (void)!::write(exec_check[1], &err, sizeof err);
+    ::_exit(127);
+  }
+  ::close(out);
+  ::close(exec_check[1]);
+  ChildProcess child(pid);
+  int err = 0;
+  ssize_t n;
+  do {
+    n = ::read(exec_check[0], &err, sizeof err);
+  } while (n < 0 && errno == EINTR);
+  ::close(exec_check[0]);
+  if (n == static_cast<ssize_t>(sizeof err)) {
+    child.Wait(-1);
+    return Error{"cannot start " + *program + ": " + strerror(err)};
+  }
+  return child;
+}
+
+Result<ChildProcess> ForkFunction(const std::function<int()>& child_main) {
+  pid_t parent = ::getpid();
+  BlockSignals blocked;
+  pid_t pid = ::fork();
+  if (pid < 0) return Error{std::string("cannot fork: ") + strerror(errno)};
+  if (pid == 0) {
+    PrepareChild(parent, blocked.saved());
+    // Nothing may unwind out of the child into the parent's code (its destructors would
+    // stop the parent's processes): an escaping exception ends the child here.
+    int rc = 70;
+    try {
+      rc = child_main();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "edgebench: error: internal error in the worker: %s\n", e.what());
+    } catch (...) {
+      std::fprintf(stderr, "edgebench: error: internal error in the worker\n");
+    }
+    ::_exit(rc);
+  }
+  return ChildProcess(pid);
+}
+
+}  // namespace edgebench

@@ -1,0 +1,290 @@
+// In-process packet capture with libpcap: the only file that includes <pcap.h>.
+#include "edgebench/measure/packet_capture.h"
+
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include <pcap/pcap.h>
+#include <spdlog/spdlog.h>
+
+#include "edgebench/base/clock.h"
+#include "edgebench/base/fd.h"
+
+namespace edgebench {
+namespace {
+
+constexpr int kCaptureSnaplen = 65535;   // whole packets: MQTT headers can sit anywhere
+constexpr int kReadTimeoutMs = 100;      // how long the kernel may hold packets back
+constexpr size_t kAutoPayloadBytes = 16; // snaplen "auto": headers plus this much TCP data
+
+uint64_t RealtimeNowNs() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+struct PcapCloser {
+  void operator()(pcap_t* p) const { pcap_close(p); }
+};
+struct DumperCloser {
+  void operator()(pcap_dumper_t* d) const { pcap_dump_close(d); }
+};
+
+// The first address of `host`, as text ("127.0.0.1", "::1").
+Result<std::string> NumericAddress(const std::string& host, sockaddr_storage* out) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  int rc = ::getaddrinfo(host.c_str(), nullptr, &hints, &res);
+  if (rc != 0) return Error{"cannot resolve broker host '" + host + "': " + gai_strerror(rc)};
+  char text[INET6_ADDRSTRLEN] = {};
+  ::getnameinfo(res->ai_addr, res->ai_addrlen, text, sizeof text, nullptr, 0, NI_NUMERICHOST);
+  if (out) std::memcpy(out, res->ai_addr, res->ai_addrlen);
+  ::freeaddrinfo(res);
+  return std::string(text);
+}
+
+bool SameAddress(const sockaddr* a, const sockaddr_storage& b) {
+  if (a == nullptr || a->sa_family != b.ss_family) return false;
+  if (a->sa_family == AF_INET) {
+    return reinterpret_cast<const sockaddr_in*>(a)->sin_addr.s_addr ==
+           reinterpret_cast<const sockaddr_in*>(&b)->sin_addr.s_addr;
+  }
+  if (a->sa_family == AF_INET6) {
+    return std::memcmp(&reinterpret_cast<const sockaddr_in6*>(a)->sin6_addr,
+                       &reinterpret_cast<const sockaddr_in6*>(&b)->sin6_addr, 16) == 0;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string CheckCaptureFilter(const std::string& filter) {
+  if (filter.empty()) return "";
+  std::unique_ptr<pcap_t, PcapCloser> dead(pcap_open_dead(DLT_EN10MB, kCaptureSnaplen));
+  bpf_program prog{};
+  if (pcap_compile(dead.get(), &prog, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
+    return "capture.filter is not a valid BPF filter: " + std::string(pcap_geterr(dead.get()));
+  }
+  pcap_freecode(&prog);
+  return "";
+}
+
+std::string CheckCaptureInterface(const std::string& name) {
+  if (name == "auto") return "";
+  pcap_if_t* all = nullptr;
+  char err[PCAP_ERRBUF_SIZE] = {};
+  if (pcap_findalldevs(&all, err) != 0) return "";  // cannot tell here; Open() will say
+  std::string names;
+  bool found = false;
+  for (pcap_if_t* d = all; d; d = d->next) {
+    if (name == d->name) found = true;
+    names += (names.empty() ? "" : ", ") + std::string(d->name);
+  }
+  pcap_freealldevs(all);
+  if (found) return "";
+  return "capture.interface '" + name + "' does not exist (capture devices: " + names + ")";
+}
+
+Result<std::string> InterfaceForHost(const std::string& host) {
+  sockaddr_storage target{};
+  Result<std::string> numeric = NumericAddress(host, &target);
+  if (!numeric.ok()) return numeric.error();
+  // The kernel picks the route when a UDP socket connects; no packet is sent.
+  Fd s(::socket(target.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (target.ss_family == AF_INET) reinterpret_cast<sockaddr_in*>(&target)->sin_port = htons(9);
+  if (target.ss_family == AF_INET6) reinterpret_cast<sockaddr_in6*>(&target)->sin6_port = htons(9);
+  socklen_t len = target.ss_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+  if (!s.valid() || ::connect(s.get(), reinterpret_cast<sockaddr*>(&target), len) != 0) {
+    return Error{"cannot find the route to " + host + ": " + strerror(errno)};
+  }
+  sockaddr_storage local{};
+  socklen_t local_len = sizeof local;
+  ::getsockname(s.get(), reinterpret_cast<sockaddr*>(&local), &local_len);
+  ifaddrs* ifs = nullptr;
+  if (::getifaddrs(&ifs) != 0) return Error{std::string("getifaddrs: ") + strerror(errno)};
+  std::string name;
+  for (ifaddrs* i = ifs; i && name.empty(); i = i->ifa_next) {
+    if (SameAddress(i->ifa_addr, local)) name = i->ifa_name;
+  }
+  ::freeifaddrs(ifs);
+  if (name.empty()) return Error{"cannot find the interface of the route to " + host};
+  return name;
+}
+
+Result<std::string> DefaultCaptureFilter(const std::string& host, int port) {
+  Result<std::string> numeric = NumericAddress(host, nullptr);
+  if (!numeric.ok()) return numeric.error();
+  return "tcp and host " + *numeric + " and port " + std::to_string(port);
+}
+
+class PacketCapture::Impl {
+ public:
+  Impl(int broker_port, int snaplen) : wire(broker_port), store_snaplen(snaplen) {}
+
+  std::unique_ptr<pcap_t, PcapCloser> pcap;
+  std::unique_ptr<pcap_dumper_t, DumperCloser> dumper;
+  WireStats wire;
+  int store_snaplen;  // -1 auto, 0 whole
+  LinkType link = LinkType::kEthernet;
+  int64_t realtime_minus_monotonic_ns = 0;
+  std::atomic<uint64_t> origin_ns{0};  // second 0 of the per-second series; 0 = not yet known
+  CaptureReport report;
+
+  static void OnPacket(u_char* user, const pcap_pkthdr* h, const u_char* bytes) {
+    reinterpret_cast<Impl*>(user)->Handle(h, bytes);
+  }
+
+  void Handle(const pcap_pkthdr* h, const u_char* bytes) {
+    ++report.packets_seen;
+    uint64_t real_ns = static_cast<uint64_t>(h->ts.tv_sec) * 1'000'000'000u +
+                       static_cast<uint64_t>(h->ts.tv_usec);  // nanoseconds: see Open()
+    // WireStats buckets by time since its origin 0: hand it the time since t0 (packets
+    // before t0, like the connects, fall into second 0).
+    uint64_t mono_ns = real_ns - static_cast<uint64_t>(realtime_minus_monotonic_ns);
+    uint64_t origin = origin_ns.load(std::memory_order_relaxed);
+    wire.Add(link, bytes, h->caplen, origin && mono_ns > origin ? mono_ns - origin : 0);
+    if (!dumper) return;
+    pcap_pkthdr stored = *h;
+    if (store_snaplen < 0) {
+      size_t headers = WireStats::HeaderBytes(link, bytes, h->caplen);
+      size_t keep = headers ? headers + kAutoPayloadBytes : 128;
+      stored.caplen = static_cast<bpf_u_int32>(std::min<size_t>(h->caplen, keep));
+    } else if (store_snaplen > 0) {
+      stored.caplen = std::min<bpf_u_int32>(h->caplen, static_cast<bpf_u_int32>(store_snaplen));
+    }
+    report.pcap_bytes += stored.caplen;
+    pcap_dump(reinterpret_cast<u_char*>(dumper.get()), &stored, bytes);
+  }
+
+  // Reads until Stop() breaks the loop.
+  void Loop() {
+    for (;;) {
+      int n = pcap_dispatch(pcap.get(), -1, &Impl::OnPacket, reinterpret_cast<u_char*>(this));
+      if (n == PCAP_ERROR_BREAK) return;
+      if (n == PCAP_ERROR) {
+        spdlog::warn("capture stopped early: {}", pcap_geterr(pcap.get()));
+        return;
+      }
+    }
+  }
+
+  // After the thread has stopped: reads what is left in the buffer without waiting.
+  void Drain() {
+    char err[PCAP_ERRBUF_SIZE] = {};
+    if (pcap_setnonblock(pcap.get(), 1, err) != 0) return;
+    while (pcap_dispatch(pcap.get(), -1, &Impl::OnPacket, reinterpret_cast<u_char*>(this)) > 0) {
+    }
+  }
+};
+
+Result<std::unique_ptr<PacketCapture>> PacketCapture::Open(const CaptureOptions& o,
+                                                           CaptureFailure* failure) {
+  *failure = CaptureFailure::kOther;
+  auto impl = std::make_unique<Impl>(o.broker_port, o.spec.snaplen);
+  CaptureReport& r = impl->report;
+  if (o.spec.interface == "auto") {
+    Result<std::string> ifname = InterfaceForHost(o.broker_host);
+    if (!ifname.ok()) return ifname.error();
+    r.interface = *ifname;
+  } else {
+    r.interface = o.spec.interface;
+  }
+  if (o.spec.filter.empty()) {
+    Result<std::string> f = DefaultCaptureFilter(o.broker_host, o.broker_port);
+    if (!f.ok()) return f.error();
+    r.filter = *f;
+  } else {
+    r.filter = o.spec.filter;
+  }
+
+  char err[PCAP_ERRBUF_SIZE] = {};
+  impl->pcap.reset(pcap_create(r.interface.c_str(), err));
+  if (!impl->pcap) return Error{"cannot capture on " + r.interface + ": " + err};
+  pcap_t* p = impl->pcap.get();
+  pcap_set_snaplen(p, kCaptureSnaplen);
+  pcap_set_promisc(p, 0);
+  pcap_set_timeout(p, kReadTimeoutMs);
+  pcap_set_immediate_mode(p, 0);  // batches of packets: far fewer wake-ups under load
+  pcap_set_buffer_size(p, o.spec.buffer_mb * 1024 * 1024);
+  pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO);
+  int rc = pcap_activate(p);
+  if (rc == PCAP_ERROR_PERM_DENIED || rc == PCAP_ERROR_PROMISC_PERM_DENIED) {
+    *failure = CaptureFailure::kPermission;
+    return Error{"no permission to capture packets on " + r.interface + " (" +
+                 pcap_geterr(p) +
+                 "); run as root, or grant the capability once: sudo setcap "
+                 "cap_net_raw,cap_net_admin+eip $(command -v edgebench)"};
+  }
+  if (rc == PCAP_ERROR_NO_SUCH_DEVICE) {
+    *failure = CaptureFailure::kBadInterface;
+    return Error{"capture.interface '" + r.interface + "' does not exist: " + pcap_geterr(p)};
+  }
+  if (rc < 0) return Error{"cannot capture on " + r.interface + ": " + pcap_geterr(p)};
+  if (rc > 0) spdlog::warn("capture on {}: {}", r.interface, pcap_statustostr(rc));
+
+  bpf_program prog{};
+  if (pcap_compile(p, &prog, r.filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
+    *failure = CaptureFailure::kBadFilter;
+    return Error{"capture.filter is not a valid BPF filter: " + std::string(pcap_geterr(p))};
+  }
+  rc = pcap_setfilter(p, &prog);
+  pcap_freecode(&prog);
+  if (rc != 0) return Error{"cannot set the capture filter: " + std::string(pcap_geterr(p))};
+
+  r.link_type = pcap_datalink(p);
+  impl->link = static_cast<LinkType>(r.link_type);
+  impl->dumper.reset(pcap_dump_open(p, o.pcap_path.c_str()));
+  if (!impl->dumper) return Error{"cannot write " + o.pcap_path + ": " + pcap_geterr(p)};
+  *failure = CaptureFailure::kNone;
+  return std::unique_ptr<PacketCapture>(new PacketCapture(std::move(impl)));
+}
+
+PacketCapture::PacketCapture(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+PacketCapture::~PacketCapture() { Stop(); }
+
+void PacketCapture::SetOrigin(uint64_t origin_ns) { impl_->origin_ns = origin_ns; }
+
+void PacketCapture::Start() {
+  impl_->realtime_minus_monotonic_ns =
+      static_cast<int64_t>(RealtimeNowNs()) - static_cast<int64_t>(MonotonicNowNs());
+  thread_ = std::thread([this] { impl_->Loop(); });
+}
+
+void PacketCapture::Stop() {
+  if (!thread_.joinable()) return;
+  // The kernel hands over a partly filled buffer block only after the read timeout, so wait
+  // that long (twice, to be safe) for the last packets (final acks, DISCONNECTs) before
+  // breaking the loop, then read whatever is left.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2 * kReadTimeoutMs));
+  pcap_breakloop(impl_->pcap.get());
+  thread_.join();
+  impl_->Drain();
+  pcap_stat st{};
+  if (pcap_stats(impl_->pcap.get(), &st) == 0) {
+    impl_->report.kernel_dropped = st.ps_drop;
+    impl_->report.interface_dropped = st.ps_ifdrop;
+  }
+  if (impl_->dumper) pcap_dump_flush(impl_->dumper.get());
+  impl_->dumper.reset();
+}
+
+CaptureReport PacketCapture::TakeReport() {
+  impl_->report.totals = impl_->wire.totals();
+  impl_->report.per_second = impl_->wire.per_second();
+  return std::move(impl_->report);
+}
+
+}  // namespace edgebench

@@ -1,0 +1,602 @@
+// One run, end to end: broker, worker, collector, sampler, results directory.
+#include "edgebench/run/run.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+#include <cstdio>
+#include <optional>
+#include <random>
+#include <string>
+#include <utility>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "edgebench/broker/broker.h"
+#include "edgebench/base/clock.h"
+#include "edgebench/measure/collector.h"
+#include "edgebench/mqtt/credentials.h"
+#include "edgebench/link/link.h"
+#include "edgebench/base/logging.h"
+#include "edgebench/mqtt/mqtt_client.h"
+#include "edgebench/measure/packet_capture.h"
+#include "edgebench/measure/proc_sampler.h"
+#include "edgebench/results/run_directory.h"
+#include "edgebench/run/summary.h"
+#include "edgebench/load/worker.h"
+
+namespace edgebench {
+
+std::atomic<bool>& StopRequested() {
+  static std::atomic<bool> flag{false};
+  return flag;
+}
+
+namespace {
+
+constexpr uint64_t kNsPerS = 1'000'000'000;
+// Lead time between `go` and t0, so the worker is waiting when the schedule starts.
+constexpr uint64_t kStartLeadNs = 200'000'000;
+// MQTT round trips measured through the link before the load starts.
+constexpr int kRttProbes = 10;
+
+uint64_t Ns(double seconds) { return static_cast<uint64_t>(seconds * 1e9); }
+
+std::string ProxyLossNote(double loss_pct) {
+  return fmt::format("network.loss_pct {:g}% is not emulated: the proxy carries a TCP stream, "
+                     "which has no packets to lose (the netem backend can)", loss_pct);
+}
+
+WorkerCounters SumCounters(const std::vector<WorkerCounters>& all) {
+  WorkerCounters t;
+  for (const WorkerCounters& c : all) {
+    t.scheduled += c.scheduled;
+    t.sent += c.sent;
+    t.acked += c.acked;
+    t.publish_errors += c.publish_errors;
+    t.disconnects += c.disconnects;
+    t.reconnects += c.reconnects;
+    t.skipped_disconnected += c.skipped_disconnected;
+    t.window_sent += c.window_sent;
+    t.last_send_ns = std::max(t.last_send_ns, c.last_send_ns);
+  }
+  return t;
+}
+
+// One report for all workers: their devices are consecutive ranges in worker order.
+WorkerReport MergeReports(std::vector<std::optional<WorkerReport>>& parts) {
+  WorkerReport out;
+  std::vector<WorkerCounters> counters;
+  for (std::optional<WorkerReport>& p : parts) {
+    counters.push_back(p->counters);
+    out.sent_per_device.insert(out.sent_per_device.end(), p->sent_per_device.begin(),
+                               p->sent_per_device.end());
+    if (p->sent_per_second.size() > out.sent_per_second.size()) {
+      out.sent_per_second.resize(p->sent_per_second.size());
+    }
+    for (size_t i = 0; i < p->sent_per_second.size(); ++i) out.sent_per_second[i] += p->sent_per_second[i];
+    out.lag_us.Merge(p->lag_us);
+    out.inflight_at_end += p->inflight_at_end;
+    out.cpu_s += p->cpu_s;
+    out.rss_peak_kb = std::max(out.rss_peak_kb, p->rss_peak_kb);
+  }
+  out.counters = SumCounters(counters);
+  return out;
+}
+
+// The state of one run; each step is one method so the sequence in Execute() reads
+// like the design's data flow.
+class Run {
+ public:
+  Run(const Scenario& s, const RunOptions& o) : s_(s), o_(o) {}
+
+  RunOutcome Execute();
+
+ private:
+  Status Prepare();
+  Status PlanLink();
+  Status StartBroker();
+  Status AttachLink();
+  Status OpenCapture();
+  Status StartWorkerAndCollector();
+  void Measure();
+  void WaitForDrain();
+  void Shutdown();
+  RunOutcome Finish();
+  void ShowStatus(uint64_t now, const WorkerCounters& progress);
+  void Fail(int exit_code, std::string error);
+
+  const Scenario& s_;
+  const RunOptions& o_;
+  std::optional<RunDirectory> dir_;
+  nlohmann::json manifest_;
+  uint32_t run_id_ = 0;
+  std::string host_;  // the broker, as seen from this host
+  int port_ = 0;
+  std::string device_host_;  // where the devices connect: the broker, or the link in front of it
+  int device_port_ = 0;
+  std::string device_netns_;  // the devices' network namespace ("" = this one)
+  std::optional<Link> link_;
+  std::optional<Result<RttProbe>> probe_;
+  std::optional<LinkProxyReport> proxy_report_;
+  std::optional<EmbeddedBroker> broker_;
+  std::vector<Worker> workers_;
+  std::string password_;  // never logged or written
+  std::optional<Collector> collector_;
+  std::optional<ProcSampler> sampler_;
+  std::unique_ptr<PacketCapture> capture_;
+  RunClock clock_;
+  RunData data_;
+  bool have_final_ = false;  // every worker has sent its final report
+  uint64_t interrupted_ns_ = 0;  // when a stop was requested, or 0
+  int exit_code_ = kExitOk;
+  // Live status bookkeeping.
+  uint64_t last_status_ns_ = 0;
+  uint64_t last_sent_ = 0;
+  uint64_t last_received_ = 0;
+};
+
+void Run::Fail(int exit_code, std::string error) {
+  if (exit_code_ != kExitOk) return;  // keep the first failure: it is the cause
+  exit_code_ = exit_code;
+  data_.status = exit_code == kExitInterrupted ? "interrupted" : "failed";
+  data_.error = std::move(error);
+  if (exit_code != kExitInterrupted) spdlog::error("{}", data_.error);
+}
+
+Status Run::Prepare() {
+  Result<RunDirectory> dir = RunDirectory::Create(o_.out_root, s_.name);
+  if (!dir.ok()) return dir.error();
+  dir_ = std::move(dir.value());
+  Status st = AddLogFile(dir_->File("edgebench.log"));
+  if (!st) return st;
+  st = dir_->Write("scenario.yaml", ScenarioToYaml(s_));
+  if (!st) return st;
+  run_id_ = std::random_device{}();
+  manifest_ = {{"edgebench_version", EdgebenchVersion()},
+               {"git_revision", EdgebenchGitRevision()},
+               {"run", dir_->run_name()},
+               {"run_id", run_id_},
+               {"scenario", s_.name},
+               {"scenario_file", s_.source_file},
+               {"seed", s_.seed},
+               {"command_line", o_.command_line},
+               {"host", HostFacts()},
+               {"libmosquitto_version", MosquittoLibrary::Version()},
+               {"start_time", UtcIso8601()}};
+  spdlog::info("run started scenario={} dir={}", s_.name, dir_->path());
+  return Ok{};
+}
+
+Status Run::StartBroker() {
+  if (!s_.broker.embedded) {
+    host_ = s_.broker.host;
+    port_ = s_.broker.port;
+    manifest_["broker"] = {{"embedded", false}, {"host", host_}, {"port", port_},
+                           {"mosquitto_version", nullptr}};
+    return Ok{};
+  }
+  EmbeddedBrokerOptions bo;
+  bo.config_template = o_.config_dir + "/mosquitto.conf.in";
+  bo.run_dir = dir_->path();
+  if (link_ && !link_->broker_listen_address().empty()) {
+    bo.extra_listen_addresses.push_back(link_->broker_listen_address());
+  }
+  Result<EmbeddedBroker> b = EmbeddedBroker::Start(bo);
+  if (!b.ok()) return b.error();
+  broker_ = std::move(b.value());
+  host_ = "127.0.0.1";
+  port_ = broker_->port();
+  manifest_["broker"] = {{"embedded", true}, {"host", host_}, {"port", port_},
+                         {"pid", broker_->pid()}, {"mosquitto_version", broker_->version()}};
+  spdlog::info("broker started pid={} port={} version={}", broker_->pid(), port_,
+               broker_->version());
+  return Ok{};
+}
+
+// The network between the devices and the broker. netem builds its namespace now, since
+// the broker must listen on the veth's host end; the proxy waits for the broker's port.
+Status Run::PlanLink() {
+  if (!s_.network.emulated) return Ok{};
+  std::string id = NetemLinkId(::getpid(), run_id_);
+  Result<Link> link = Link::Plan(s_.network, id);
+  if (!link.ok()) return link.error();
+  link_.emplace(std::move(link.value()));
+  if (!link_->fallback_reason().empty()) spdlog::warn("{}", link_->fallback_reason());
+  if (link_->backend() == LinkBackend::kProxy && s_.network.link.loss_pct > 0) {
+    spdlog::warn("{}", ProxyLossNote(s_.network.link.loss_pct));
+  }
+  spdlog::info("link planned backend={} profile={}", LinkBackendName(link_->backend()),
+               s_.network.profile.empty() ? "inline" : s_.network.profile);
+  return Ok{};
+}
+
+// Starts the proxy (if that is the backend), then measures the round trip the devices
+// will see, before any load: the figure that shows the emulation did what it said.
+Status Run::AttachLink() {
+  Result<std::string> password = ReadPassword(s_.broker);
+  if (!password.ok()) return password.error();
+  password_ = *password;
+  device_host_ = host_;
+  device_port_ = port_;
+  if (link_) {
+    if (Status st = link_->Attach(host_, port_, s_.seed); !st) return st;
+    device_host_ = link_->device_host();
+    device_port_ = link_->device_port();
+    device_netns_ = link_->device_namespace();
+    spdlog::info("link up backend={} devices connect to {}:{}{}", LinkBackendName(link_->backend()),
+                 device_host_, device_port_,
+                 device_netns_.empty() ? "" : " from namespace " + device_netns_);
+  }
+  MqttClientOptions po = ClientOptionsFor(s_, "eb-" + std::to_string(run_id_) + "-probe",
+                                          device_host_, device_port_, password_);
+  po.clean_session = true;
+  po.session_expiry_s = 0;
+  int timeout_ms = static_cast<int>(s_.broker.connect_timeout_s * 1000 +
+                                    kRttProbes * 4 * (s_.network.link.rtt_ms + 10));
+  probe_.emplace(ProbeRtt(po, "edgebench-probe/" + std::to_string(run_id_), kRttProbes,
+                          timeout_ms, device_netns_));
+  if (probe_->ok()) {
+    spdlog::info("link rtt probes={} min_ms={:.3f} median_ms={:.3f} max_ms={:.3f}", kRttProbes,
+                 probe_->value().min_ms, probe_->value().median_ms, probe_->value().max_ms);
+  } else {
+    // Not fatal here: the devices' own connections report an unreachable broker clearly.
+    spdlog::warn("could not measure the link's round trip: {}", probe_->error().message);
+  }
+  return Ok{};
+}
+
+// Opens the capture after the worker is forked (so the worker does not inherit the
+// capture buffer) but before anything connects, so every connection is seen from its SYN.
+Status Run::OpenCapture() {
+  if (!s_.capture.enabled) {
+    data_.capture_status = "disabled";
+    data_.capture_reason = "capture.enabled is false";
+    return Ok{};
+  }
+  CaptureOptions co{s_.capture, host_, port_, dir_->File("capture.pcap")};
+  if (link_ && !link_->capture_interface().empty() && s_.capture.interface == "auto") {
+    // netem: the devices' traffic crosses the veth's host end, addressed to its address.
+    co.spec.interface = link_->capture_interface();
+    co.broker_host = device_host_;
+  }
+  CaptureFailure failure = CaptureFailure::kNone;
+  Result<std::unique_ptr<PacketCapture>> c = PacketCapture::Open(co, &failure);
+  if (c.ok()) {
+    capture_ = std::move(c.value());
+    data_.capture_status = "ok";
+    return Ok{};
+  }
+  if (failure == CaptureFailure::kPermission && !s_.capture.required) {
+    spdlog::warn("running without packet capture: {}", c.error().message);
+    data_.capture_status = "unavailable";
+    data_.capture_reason = c.error().message;
+    return Ok{};
+  }
+  return c.error();
+}
+
+// How many workers: `workers: auto` is one per CPU less one for the broker.
+int WorkerCount(const Scenario& s) {
+  int n = s.workers;
+  if (n == 0) n = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) - 1);
+  return std::min(n, s.devices.count);
+}
+
+Status Run::StartWorkerAndCollector() {
+  const int n = WorkerCount(s_);
+  const int devices = s_.devices.count;
+  const int gateways = s_.devices.gateways;
+  FlushLogs();  // fork copies unflushed buffers
+  int first = 0;
+  for (int i = 0; i < n; ++i) {
+    WorkerConfig wc;
+    wc.scenario = s_;
+    wc.host = device_host_;
+    wc.port = device_port_;
+    wc.netns = device_netns_;
+    wc.run_id = run_id_;
+    wc.log_path = dir_->File("edgebench.log");
+    wc.log_level = o_.log_level;
+    wc.password = password_;
+    wc.index = i;
+    wc.first_device = first;
+    wc.device_count = devices / n + (i < devices % n ? 1 : 0);
+    if (gateways > 0) wc.gateways = std::max(1, gateways / n + (i < gateways % n ? 1 : 0));
+    first += wc.device_count;
+    Result<Worker> w = Worker::Fork(wc);
+    if (!w.ok()) return w.error();
+    workers_.push_back(std::move(w.value()));
+    spdlog::info("worker {} forked pid={} devices={}", i, workers_.back().pid(), wc.device_count);
+  }
+
+  // Threads may start from here on: the forks are done.
+  if (Status cap = OpenCapture(); !cap) return cap;
+  // subscribe.at: devices puts the collector behind the link with the devices.
+  const bool behind = s_.subscribe.at_devices;
+  const std::string& chost = behind ? device_host_ : host_;
+  const int cport = behind ? device_port_ : port_;
+  CollectorConfig cc;
+  cc.host = chost;
+  cc.port = cport;
+  cc.protocol = s_.broker.protocol;
+  cc.keepalive_s = s_.broker.keepalive_s;
+  cc.qos = s_.publish.qos;
+  cc.filters = SubscriptionFilters(s_);
+  cc.devices = s_.devices.count;
+  cc.run_id = run_id_;
+  cc.latency = s_.latency;
+  cc.connect_timeout_s = s_.broker.connect_timeout_s;
+  cc.client = ClientOptionsFor(s_, "eb-" + std::to_string(run_id_) + "-collector", chost, cport,
+                               password_);
+  collector_.emplace(std::move(cc));
+  if (capture_) capture_->Start();
+  Status st = Ok{};
+  {
+    // The collector's socket is made in Start(): inside the devices' namespace if it is theirs.
+    std::optional<ScopedNetworkNamespace> inside;
+    if (behind && !device_netns_.empty()) {
+      Result<ScopedNetworkNamespace> entered = ScopedNetworkNamespace::Enter(device_netns_);
+      if (!entered.ok()) return entered.error();
+      inside.emplace(std::move(entered.value()));
+    }
+    st = collector_->Start();
+  }
+  if (!st) return st;
+  for (Worker& w : workers_) {
+    st = w.Connect();
+    if (!st) return st;
+  }
+  double ramp_s = s_.devices.connect_rate > 0
+                      ? static_cast<double>(gateways > 0 ? gateways : devices) / s_.devices.connect_rate
+                      : 0;
+  int timeout_ms = static_cast<int>((s_.broker.connect_timeout_s + ramp_s) * 1000) + 5000;
+  for (Worker& w : workers_) {
+    Result<int> ready = w.WaitReady(timeout_ms);
+    if (!ready.ok()) return ready.error();
+  }
+  spdlog::info("workers ready workers={} devices={}", workers_.size(), devices);
+  return Ok{};
+}
+
+// Called when the worker's once-a-second progress arrives, so the sent rate covers the
+// worker's own second rather than a second that straddles two reports.
+void Run::ShowStatus(uint64_t now, const WorkerCounters& progress) {
+  double dt = last_status_ns_ ? static_cast<double>(now - last_status_ns_) / 1e9 : 1.0;
+  CollectorSnapshot snap = collector_->Snapshot();
+  double total = s_.warmup_s + s_.duration_s;
+  double elapsed = now > clock_.t0_ns ? static_cast<double>(now - clock_.t0_ns) / 1e9 : 0;
+  std::string line = fmt::format(
+      "[{:5.1f}/{:g} s] sent {:.0f}/s  received {:.0f}/s  p99 {}", std::min(elapsed, total),
+      total, static_cast<double>(progress.sent - last_sent_) / dt,
+      static_cast<double>(snap.received - last_received_) / dt,
+      snap.p99_us ? fmt::format("{:.3f} ms", static_cast<double>(snap.p99_us) / 1000) : "-");
+  if (o_.live_status) {
+    std::printf("\r\033[K%s", line.c_str());
+    std::fflush(stdout);
+  } else {
+    spdlog::info("progress {}", line);
+  }
+  last_status_ns_ = now;
+  last_sent_ = progress.sent;
+  last_received_ = snap.received;
+}
+
+void Run::Measure() {
+  sampler_.emplace("/proc", s_.sample.interval_ms);
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    sampler_->AddTarget(workers_.size() == 1 ? "worker" : "worker." + std::to_string(i),
+                        workers_[i].pid());
+  }
+  if (broker_) sampler_->AddTarget("broker", broker_->pid());
+  if (link_ && link_->proxy_pid() > 0) sampler_->AddTarget("link", link_->proxy_pid());
+  sampler_->AddTarget("orchestrator", static_cast<int>(::getpid()));
+  sampler_->Start();
+
+  clock_.t0_ns = MonotonicNowNs() + kStartLeadNs;
+  clock_.window_start_ns = clock_.t0_ns + Ns(s_.warmup_s);
+  clock_.window_end_ns = clock_.window_start_ns + Ns(s_.duration_s);
+  clock_.drain_end_ns = clock_.window_end_ns + Ns(s_.drain_s);
+  collector_->SetClock(clock_);
+  if (capture_) capture_->SetOrigin(clock_.t0_ns);
+  for (Worker& w : workers_) {
+    if (Status st = w.Go(clock_); !st) {
+      Fail(kExitRunFailed, st.error().message);
+      return;
+    }
+  }
+  spdlog::info("measuring warmup_s={:g} duration_s={:g} drain_s={:g}", s_.warmup_s,
+               s_.duration_s, s_.drain_s);
+  last_status_ns_ = clock_.t0_ns;
+  std::vector<WorkerCounters> progress(workers_.size());
+  std::vector<std::optional<WorkerReport>> finals(workers_.size());
+  size_t finished = 0;
+  bool stop_sent = false;
+  // The workers end by themselves at drain_end at the latest; past that plus a margin one hangs.
+  uint64_t give_up_ns = clock_.drain_end_ns + 10 * kNsPerS;
+  const int slice_ms = std::max(1, 200 / static_cast<int>(workers_.size()));
+  while (finished < workers_.size()) {
+    if (StopRequested() && !stop_sent) {
+      Fail(kExitInterrupted, "interrupted");
+      interrupted_ns_ = MonotonicNowNs();
+      spdlog::warn("interrupted: stopping the workers and keeping partial results");
+      stop_sent = true;
+      for (Worker& w : workers_) (void)w.Stop();
+      give_up_ns = std::min(give_up_ns, MonotonicNowNs() + 5 * kNsPerS);
+    }
+    for (size_t i = 0; i < workers_.size(); ++i) {
+      if (finals[i]) continue;
+      Result<std::optional<WorkerEvent>> ev = workers_[i].Next(slice_ms);
+      if (!ev.ok()) {
+        Fail(kExitRunFailed, ev.error().message);
+        return;
+      }
+      if (!ev.value()) continue;
+      if (ev.value()->type == WorkerEvent::Type::kProgress) {
+        progress[i] = ev.value()->progress;
+        if (i == 0) ShowStatus(MonotonicNowNs(), SumCounters(progress));
+      } else if (ev.value()->type == WorkerEvent::Type::kFinal) {
+        finals[i] = std::move(ev.value()->report);
+        ++finished;
+      }
+    }
+    if (MonotonicNowNs() > give_up_ns) {
+      Fail(kExitRunFailed, "a worker did not finish within 10 s after the drain");
+      return;
+    }
+  }
+  data_.worker = MergeReports(finals);
+  have_final_ = true;
+  if (o_.live_status) std::printf("\n");
+}
+
+void Run::WaitForDrain() {
+  // The worker has sent everything it will send; give the last messages until the end of
+  // the drain period to arrive.
+  uint64_t sent = data_.worker.counters.sent;
+  uint64_t deadline = clock_.drain_end_ns;
+  if (data_.worker.counters.last_send_ns) {
+    // A run bounded by publish.count may end long before the window does.
+    deadline = std::min(deadline, data_.worker.counters.last_send_ns + Ns(s_.drain_s));
+  }
+  while (collector_->received() < sent && MonotonicNowNs() < deadline && !StopRequested()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+void Run::Shutdown() {
+  if (collector_) collector_->Stop();
+  if (capture_) capture_->Stop();  // after the drain: the last acks are on the wire too
+  if (sampler_) sampler_->Stop();
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    int status = workers_[i].Finish(2000);
+    spdlog::info("worker {} {}", i, DescribeWaitStatus(status));
+  }
+  if (link_) {
+    Result<std::optional<LinkProxyReport>> report = link_->StopProxy();
+    if (report.ok()) {
+      proxy_report_ = std::move(report.value());
+    } else {
+      spdlog::warn("{}", report.error().message);
+    }
+  }
+  if (broker_) spdlog::info("broker {}", broker_->Stop());
+  data_.link = LinkJson(s_, link_ ? &*link_ : nullptr, probe_ ? &*probe_ : nullptr,
+                        &proxy_report_);
+  link_.reset();  // netem: the namespace and veth pair go here, after every process using them
+}
+
+RunOutcome Run::Finish() {
+  RunOutcome out;
+  out.exit_code = exit_code_;
+  out.error = data_.error;
+  if (!dir_) return out;
+  if (collector_) data_.collector = collector_->TakeReport();
+  if (sampler_) data_.samples = sampler_->samples();
+  if (capture_) {
+    data_.capture = capture_->TakeReport();
+    if (s_.broker.tls.enabled) {
+      data_.notes.push_back("TLS: the capture counts packets and bytes only; the MQTT packets "
+                            "inside are encrypted");
+    }
+    if (data_.capture.kernel_dropped + data_.capture.interface_dropped > 0) {
+      data_.notes.push_back("the capture dropped packets: network counts are low");
+    }
+  }
+  if (clock_.t0_ns) {
+    // The window actually measured: shorter when the run was interrupted.
+    uint64_t end = interrupted_ns_ ? std::min(interrupted_ns_, clock_.window_end_ns)
+                                   : clock_.window_end_ns;
+    // publish.count: the window closes with the last message, not with duration_s.
+    uint64_t last = data_.worker.counters.last_send_ns;
+    if (s_.publish.count > 0 && last && last < end) end = last;
+    uint64_t last_rx = data_.collector.last_window_receive_ns;
+    data_.receive_span_s = last_rx > clock_.window_start_ns
+                               ? static_cast<double>(last_rx - clock_.window_start_ns) / 1e9
+                               : 0.0;
+    data_.window_s = end > clock_.window_start_ns
+                         ? static_cast<double>(end - clock_.window_start_ns) / 1e9
+                         : 0.0;
+  }
+  if (!s_.latency) data_.notes.push_back("latency: false: no payload header, so no latency, "
+                                         "duplicate or reorder figures");
+  if (s_.publish.rate_max) {
+    data_.notes.push_back("publish.rate: max: there is no schedule, so latency is measured "
+                          "from the actual send time and the generator lag is 0");
+  }
+  if (data_.worker.counters.skipped_disconnected > 0) {
+    data_.notes.push_back("connections were down during the run: see "
+                          "messages.skipped_disconnected");
+  }
+  if (data_.worker.counters.publish_errors > 0) {
+    data_.notes.push_back("some publishes failed: see messages.publish_errors");
+  }
+  if (data_.link.is_null()) data_.link = LinkJson(s_, nullptr, nullptr, nullptr);
+  if (s_.network.emulated && s_.network.link.loss_pct > 0 && data_.link["backend"] == "proxy") {
+    data_.notes.push_back(ProxyLossNote(s_.network.link.loss_pct));
+  }
+  manifest_["link"] = data_.link;
+  manifest_["link"].erase("proxy");
+  manifest_["end_time"] = UtcIso8601();
+  nlohmann::json summary = BuildSummary(s_, data_);
+  std::string suffix = exit_code_ == kExitOk ? "" : data_.status;
+  Status st = dir_->Write("manifest.json", manifest_.dump(2) + "\n");
+  if (st) st = dir_->Write("summary.json", summary.dump(2) + "\n");
+  if (st) st = dir_->Write("timeline.csv", BuildTimelineCsv(s_, data_));
+  if (st) st = dir_->Write("samples.csv", BuildSamplesCsv(data_.samples));
+  if (st && s_.latency) st = dir_->Write("latency.hgrm", data_.collector.latency_us.ToHgrm(1.0));
+  if (!st) {
+    // A full disk: say so and keep the .partial directory as it is.
+    out.exit_code = kExitRunFailed;
+    out.error = st.error().message;
+    out.results_dir = dir_->path();
+    return out;
+  }
+  spdlog::info("run finished status={}", data_.status);
+  FlushLogs();
+  Result<std::string> final_path = dir_->Finish(suffix);
+  out.results_dir = final_path.ok() ? *final_path : dir_->path();
+  if (!final_path.ok() && out.exit_code == kExitOk) {
+    out.exit_code = kExitRunFailed;
+    out.error = final_path.error().message;
+  }
+  if (clock_.t0_ns) out.table = FormatSummaryTable(summary);
+  return out;
+}
+
+RunOutcome Run::Execute() {
+  Status st = Prepare();
+  if (!st) {
+    RunOutcome out;
+    out.exit_code = kExitRunFailed;
+    out.error = st.error().message;
+    out.results_dir = dir_ ? dir_->path() : "";
+    return out;
+  }
+  st = PlanLink();
+  if (st) st = StartBroker();
+  if (st) st = AttachLink();
+  if (st) st = StartWorkerAndCollector();
+  if (!st) {
+    Fail(kExitRunFailed, st.error().message);
+  } else if (StopRequested()) {
+    Fail(kExitInterrupted, "interrupted");
+  } else {
+    Measure();
+    if (have_final_) WaitForDrain();
+  }
+  Shutdown();
+  return Finish();
+}
+
+}  // namespace
+
+RunOutcome RunScenario(const Scenario& scenario, const RunOptions& options) {
+  return Run(scenario, options).Execute();
+}
+
+}  // namespace edgebench

@@ -1,0 +1,207 @@
+// End-to-end tests of the edgebench command: real binary, real mosquitto, real worker.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "edgebench/broker/broker.h"
+#include "cli_support.h"
+
+namespace {
+
+using namespace cli_support;
+
+std::string SmallScenario(int qos) {
+  return "name: small\n"
+         "devices:\n  count: 20\n"
+         "topics: [sensor1, sensor2]\n"
+         "publish:\n  rate: 10\n  qos: " + std::to_string(qos) + "\n"
+         "  payload:\n    size: 48\n    kind: random\n"
+         "duration_s: 2\nwarmup_s: 1\ndrain_s: 2\n";
+}
+
+}  // namespace
+
+TEST_CASE("run: 20 devices against the embedded broker lose nothing", "[cli][integration]") {
+  int qos = GENERATE(0, 1);
+  TempDir tmp;
+  fs::path scenario = tmp.Write("small.yaml", SmallScenario(qos));
+  fs::path out = tmp.path / "results";
+  CommandResult r = RunEdgebench({"run", scenario.string(), "--out", out.string()}, tmp.path);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+
+  fs::path dir = LastLine(r.out);
+  REQUIRE(fs::is_directory(dir));
+  CHECK(dir.parent_path() == out / "small");
+  CHECK(dir.filename().string().find(".partial") == std::string::npos);
+  for (const char* f : {"scenario.yaml", "manifest.json", "summary.json", "timeline.csv",
+                        "samples.csv", "latency.hgrm", "edgebench.log", "broker.log",
+                        "mosquitto.conf"}) {
+    CHECK(fs::exists(dir / f));
+  }
+  nlohmann::json s = nlohmann::json::parse(Slurp((dir / "summary.json").string()));
+  CHECK(s["status"] == "ok");
+  const auto& m = s["messages"];
+  // 20 devices x 10 msg/s x (1 s warm-up + 2 s window).
+  CHECK(m["scheduled"] == 600);
+  CHECK(m["sent"] == 600);
+  CHECK(m["acked"] == 600);
+  CHECK(m["received"] == 600);
+  CHECK(m["lost"] == 0);
+  CHECK(m["duplicated"] == 0);
+  CHECK(m["unsent"] == 0);
+  CHECK(s["latency_us"]["count"] == 400);  // the window only
+  CHECK(s["throughput"]["sent_per_s"].get<double>() == Approx(200.0));
+  CHECK(s["latency_us"]["p50"].get<int64_t>() > 0);
+  CHECK(s["processes"]["worker"]["cpu_s"].get<double>() >= 0);
+  CHECK(s["processes"]["broker"]["rss_peak_kb"].get<int64_t>() > 0);
+  CHECK(s["processes"]["orchestrator"]["samples"].get<int>() >= 20);
+
+  nlohmann::json manifest = nlohmann::json::parse(Slurp((dir / "manifest.json").string()));
+  CHECK(manifest["broker"]["mosquitto_version"] == "2.0.11");
+  CHECK(manifest["host"]["cpu_count"].get<int>() >= 1);
+
+  std::string timeline = Slurp((dir / "timeline.csv").string());
+  CHECK(timeline.rfind("second,phase,sent,received,p50_us,p99_us,bytes_to_broker,bytes_from_broker\n", 0) == 0);
+  CHECK(timeline.find("\n0,warmup,200,") != std::string::npos);
+  CHECK(Slurp((dir / "latency.hgrm").string()).find("Total count    =") != std::string::npos);
+}
+
+TEST_CASE("run: an unreachable broker exits 3 with one clear line", "[cli][integration]") {
+  TempDir tmp;
+  int port = *edgebench::FindFreeLoopbackPort();  // nothing listens there
+  fs::path scenario = tmp.Write("down.yaml",
+                                "name: down\nbroker:\n  embedded: false\n  host: 127.0.0.1\n"
+                                "  port: " + std::to_string(port) +
+                                "\n  connect_timeout_s: 2\ndevices:\n  count: 5\n");
+  fs::path out = tmp.path / "results";
+  CommandResult r = RunEdgebench({"run", scenario.string(), "--out", out.string(),
+                                  "--log-level", "off"}, tmp.path);
+  CHECK(r.exit_code == 3);
+  CHECK(r.err == "edgebench: error: cannot connect to the broker at 127.0.0.1:" +
+                     std::to_string(port) + ": Connection refused\n");
+  CHECK(r.seconds < 2 + 1.0);
+  // The failed run is kept and marked, not left as .partial.
+  fs::path dir = LastLine(r.out);
+  CHECK(dir.filename().string().size() > 7);
+  CHECK(dir.extension() == ".failed");
+  nlohmann::json s = nlohmann::json::parse(Slurp((dir / "summary.json").string()));
+  CHECK(s["status"] == "failed");
+  CHECK(s["error"] == "cannot connect to the broker at 127.0.0.1:" + std::to_string(port) +
+                          ": Connection refused");
+}
+
+TEST_CASE("run: a bad scenario exits 2 and creates nothing", "[cli]") {
+  TempDir tmp;
+  fs::path scenario = tmp.Write("bad.yaml", "name: bad\npublish:\n  qos: 3\n");
+  fs::path out = tmp.path / "results";
+  CommandResult r = RunEdgebench({"run", scenario.string(), "--out", out.string()}, tmp.path);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == "edgebench: error: " + scenario.string() +
+                     ":3:8: publish.qos must be 0, 1 or 2, got 3\n  qos: 3\n       ^\n");
+  CHECK(r.out.empty());
+  CHECK_FALSE(fs::exists(out));
+}
+
+TEST_CASE("run: a missing scenario file exits 2", "[cli]") {
+  TempDir tmp;
+  CommandResult r = RunEdgebench({"run", (tmp.path / "nope.yaml").string(), "--out",
+                                  (tmp.path / "results").string()}, tmp.path);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == "edgebench: error: " + (tmp.path / "nope.yaml").string() +
+                     ": cannot read file: No such file or directory\n");
+  CHECK_FALSE(fs::exists(tmp.path / "results"));
+}
+
+TEST_CASE("validate: ok files and bad ones, with --set", "[cli]") {
+  TempDir tmp;
+  fs::path good = tmp.Write("good.yaml", "name: good\n");
+  fs::path typo = tmp.Write("typo.yaml", "name: typo\npublish:\n  qso: 1\n");
+  CommandResult r = RunEdgebench({"validate", good.string()}, tmp.path);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == good.string() + ": ok\n");
+
+  r = RunEdgebench({"validate", good.string(), typo.string()}, tmp.path);
+  CHECK(r.exit_code == 2);
+  CHECK(r.out == good.string() + ": ok\n");
+  CHECK(r.err == "edgebench: error: " + typo.string() +
+                     ":3:3: unknown key 'qso' in publish (did you mean 'qos'?)\n  qso: 1\n  ^\n");
+
+  r = RunEdgebench({"validate", good.string(), "--set", "publish.qos=7"}, tmp.path);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == "edgebench: error: --set publish.qos=7: publish.qos must be 0, 1 or 2, got 7\n");
+
+  r = RunEdgebench({"validate", good.string(), "--set", "nonsense"}, tmp.path);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == "edgebench: error: --set expects key.path=value, got 'nonsense'\n"
+                 "Run 'edgebench --help' for usage.\n");
+}
+
+TEST_CASE("every scenario under scenarios/ validates through the CLI", "[cli]") {
+  TempDir tmp;
+  for (const auto& e : fs::directory_iterator(fs::path(EDGEBENCH_SOURCE_DIR) / "scenarios")) {
+    if (e.path().extension() != ".yaml") continue;
+    std::vector<std::string> args = {"validate", e.path().string()};
+    // An *.example.yaml names files of the user's (a CA certificate): point it at one.
+    if (e.path().string().ends_with(".example.yaml")) {
+      // ... and its password variable must be set (the value is never used here).
+      ::setenv("EDGEBENCH_PASSWORD", "not-used", 0);
+      args.push_back("--set");
+      args.push_back("broker.tls.ca_file=" + e.path().string());
+    }
+    CommandResult r = RunEdgebench(args, tmp.path);
+    INFO(e.path() << ": " << r.err);
+    CHECK(r.exit_code == 0);
+  }
+}
+
+TEST_CASE("usage errors exit 2; --help exits 0", "[cli]") {
+  TempDir tmp;
+  CommandResult r = RunEdgebench({"frobnicate"}, tmp.path);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == "edgebench: error: unknown subcommand 'frobnicate' (expected run, validate or version)\n"
+                 "Run 'edgebench --help' for usage.\n");
+  r = RunEdgebench({"--help"}, tmp.path);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("Exit codes: 0 ok; 2 bad usage or scenario") != std::string::npos);
+  r = RunEdgebench({"run", "--help"}, tmp.path);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("--set") != std::string::npos);
+  r = RunEdgebench({"run", "x.yaml", "--log-level", "loud"}, tmp.path);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == "edgebench: error: --log-level must be trace, debug, info, warn, error or off, "
+                 "got 'loud'\nRun 'edgebench --help' for usage.\n");
+}
+
+TEST_CASE("run: SIGINT stops the run, keeps partial results, exits 130", "[cli][integration]") {
+  TempDir tmp;
+  fs::path scenario = tmp.Write("long.yaml",
+                                "name: long\ndevices:\n  count: 10\npublish:\n  rate: 10\n"
+                                "duration_s: 30\n");
+  fs::path out = tmp.path / "results";
+  CommandResult r = RunEdgebench({"run", scenario.string(), "--out", out.string()}, tmp.path,
+                                 /*interrupt_after_ms=*/2500);
+  CHECK(r.exit_code == 130);
+  CHECK(r.seconds < 10);
+  fs::path dir = LastLine(r.out);
+  CHECK(dir.extension() == ".interrupted");
+  nlohmann::json s = nlohmann::json::parse(Slurp((dir / "summary.json").string()));
+  CHECK(s["status"] == "interrupted");
+  CHECK(s["messages"]["sent"].get<int>() > 0);
+  CHECK(s["messages"]["sent"].get<int>() < 300);
+  CHECK(s["window"]["measured_s"].get<double>() < 5);
+}
