@@ -5,6 +5,19 @@
 
 namespace edgebench {
 
+const char* ErrorKindName(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::kUsage: return "usage";
+    case ErrorKind::kScenario: return "scenario";
+    case ErrorKind::kUnavailable: return "unavailable";
+    case ErrorKind::kRunFailed: return "run-failed";
+    case ErrorKind::kInterrupted: return "interrupted";
+    case ErrorKind::kThreshold: return "threshold";
+    case ErrorKind::kInternal: return "internal";
+  }
+  return "internal";
+}
+
 std::string Error::ToString() const {
   if (!where) return message;
   std::string s = where->file;

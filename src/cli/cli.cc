@@ -69,16 +69,15 @@ CliOutcome Validate(const std::vector<std::string>& files, const std::vector<std
                     const std::string& config_dir) {
   CliOutcome out;
   Result<std::vector<Override>> overrides = ParseOverrides(sets);
-  if (!overrides.ok()) return {kExitUsage, {overrides.error().ToString()}, true};
+  if (!overrides.ok()) return {{overrides.error().WithKind(ErrorKind::kUsage)}, true};
   Result<ExternalChecks> checks = Checks(config_dir);
-  if (!checks.ok()) return {kExitUsage, {checks.error().ToStringWithContext()}, false};
+  if (!checks.ok()) return {{checks.error().WithKind(ErrorKind::kScenario)}, false};
   for (const std::string& f : files) {
     Result<Scenario> s = LoadScenario(f, *overrides, *checks);
     if (s.ok()) {
       std::printf("%s: ok\n", f.c_str());
     } else {
-      out.exit_code = kExitUsage;
-      out.errors.push_back(s.error().ToStringWithContext());
+      out.errors.push_back(s.error().WithKind(ErrorKind::kScenario));
     }
   }
   return out;
@@ -90,19 +89,20 @@ CliOutcome Validate(const std::vector<std::string>& files, const std::vector<std
 CliOutcome Run(const std::vector<std::string>& files, const std::vector<std::string>& sets,
                RunOptions options) {
   Result<std::vector<Override>> overrides = ParseOverrides(sets);
-  if (!overrides.ok()) return {kExitUsage, {overrides.error().ToString()}, true};
+  if (!overrides.ok()) return {{overrides.error().WithKind(ErrorKind::kUsage)}, true};
   if (!IsDir(options.config_dir)) {
-    return {kExitUsage,
-            {"cannot find mosquitto.conf.in in '" + options.config_dir +
-             "'; set EDGEBENCH_CONFIG_DIR or --config-dir to edgebench's config directory"},
+    return {{Error{ErrorKind::kUsage,
+                   "cannot find mosquitto.conf.in in '" + options.config_dir +
+                       "'; set EDGEBENCH_CONFIG_DIR or --config-dir to edgebench's config "
+                       "directory"}},
             false};
   }
   Result<ExternalChecks> checks = Checks(options.config_dir);
-  if (!checks.ok()) return {kExitUsage, {checks.error().ToStringWithContext()}, false};
+  if (!checks.ok()) return {{checks.error().WithKind(ErrorKind::kScenario)}, false};
   std::vector<Scenario> scenarios;
   for (const std::string& file : files) {
     Result<Scenario> s = LoadScenario(file, *overrides, *checks);
-    if (!s.ok()) return {kExitUsage, {s.error().ToStringWithContext()}, false};
+    if (!s.ok()) return {{s.error().WithKind(ErrorKind::kScenario)}, false};
     scenarios.push_back(std::move(s.value()));
   }
   InstallStopHandlers();
@@ -112,13 +112,16 @@ CliOutcome Run(const std::vector<std::string>& files, const std::vector<std::str
     if (StopRequested()) break;
     RunOutcome r = RunScenario(s, options);
     if (!r.table.empty()) std::printf("%s", r.table.c_str());
-    if (out.exit_code == kExitOk) out.exit_code = r.exit_code;
-    if (!r.error.empty() && r.exit_code != kExitInterrupted) {
-      out.errors.push_back(scenarios.size() > 1 ? s.source_file + ": " + r.error : r.error);
+    if (r.error) {
+      Error e = *r.error;
+      if (scenarios.size() > 1) e.message = s.source_file + ": " + e.message;
+      // An interruption is reported by its exit code alone.
+      if (e.kind == ErrorKind::kInterrupted) e.message.clear();
+      out.errors.push_back(std::move(e));
     }
     if (!r.results_dir.empty()) std::printf("%s\n", r.results_dir.c_str());
     std::fflush(stdout);
-    if (r.exit_code == kExitInterrupted) break;
+    if (r.error && r.error->kind == ErrorKind::kInterrupted) break;
   }
   return out;
 }
@@ -194,7 +197,8 @@ CliOutcome RunCli(int argc, char** argv) {
     }
     if (a.rfind("-", 0) == 0) continue;
     if (a != "run" && a != "validate" && a != "version") {
-      return {kExitUsage, {"unknown subcommand '" + a + "' (expected run, validate or version)"},
+      return {{Error{ErrorKind::kUsage,
+                     "unknown subcommand '" + a + "' (expected run, validate or version)"}},
               true};
     }
     break;
@@ -202,12 +206,16 @@ CliOutcome RunCli(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
-    return {app.exit(e), {}, false};
+    CliOutcome out;
+    out.help_exit_code = app.exit(e);
+    return out;
   } catch (const CLI::ParseError& e) {
-    return {kExitUsage, {e.what()}, true};
+    return {{Error{ErrorKind::kUsage, e.what()}}, true};
   }
 
-  if (Status st = SetupConsoleLogging(log_level); !st) return {kExitUsage, {st.error().message}, true};
+  if (Status st = SetupConsoleLogging(log_level); !st) {
+    return {{st.error().WithKind(ErrorKind::kUsage)}, true};
+  }
   if (*version) {
     std::printf("edgebench %s (git %s, libmosquitto %s)\n", EdgebenchVersion().c_str(),
                 EdgebenchGitRevision().c_str(), MosquittoLibrary::Version().c_str());

@@ -38,8 +38,8 @@ Result<Link> Link::Plan(const NetworkSpec& spec, const std::string& id) {
   std::string unavailable = needs_qdisc || ::geteuid() != 0 ? NetemUnavailableReason() : "";
   if (!unavailable.empty()) {
     if (spec.backend == LinkBackend::kNetem) {
-      return Error{"network.backend netem is not available here: " + unavailable +
-                   "; use network.backend: proxy (or auto)"};
+      return Error{ErrorKind::kUnavailable, "network.backend netem is not available here: " +
+                                                unavailable + "; use network.backend: proxy (or auto)"};
     }
     link.backend_ = LinkBackend::kProxy;
     link.fallback_reason_ = "the proxy carries the link: netem is not available here: " + unavailable;

@@ -108,7 +108,7 @@ class Run {
   void Shutdown();
   RunOutcome Finish();
   void ShowStatus(uint64_t now, const WorkerCounters& progress);
-  void Fail(int exit_code, std::string error);
+  void Fail(ErrorKind kind, std::string error);
 
   const Scenario& s_;
   const RunOptions& o_;
@@ -133,19 +133,19 @@ class Run {
   RunData data_;
   bool have_final_ = false;  // every worker has sent its final report
   uint64_t interrupted_ns_ = 0;  // when a stop was requested, or 0
-  int exit_code_ = kExitOk;
+  std::optional<Error> failure_;  // the first failure: it is the cause
   // Live status bookkeeping.
   uint64_t last_status_ns_ = 0;
   uint64_t last_sent_ = 0;
   uint64_t last_received_ = 0;
 };
 
-void Run::Fail(int exit_code, std::string error) {
-  if (exit_code_ != kExitOk) return;  // keep the first failure: it is the cause
-  exit_code_ = exit_code;
-  data_.status = exit_code == kExitInterrupted ? "interrupted" : "failed";
+void Run::Fail(ErrorKind kind, std::string error) {
+  if (failure_) return;  // keep the first failure: it is the cause
+  failure_ = Error{kind, error};
+  data_.status = kind == ErrorKind::kInterrupted ? "interrupted" : "failed";
   data_.error = std::move(error);
-  if (exit_code != kExitInterrupted) spdlog::error("{}", data_.error);
+  if (kind != ErrorKind::kInterrupted) spdlog::error("{}", data_.error);
 }
 
 Status Run::Prepare() {
@@ -405,7 +405,7 @@ void Run::Measure() {
   if (capture_) capture_->SetOrigin(clock_.t0_ns);
   for (Worker& w : workers_) {
     if (Status st = w.Go(clock_); !st) {
-      Fail(kExitRunFailed, st.error().message);
+      Fail(st.error().kind, st.error().message);
       return;
     }
   }
@@ -421,7 +421,7 @@ void Run::Measure() {
   const int slice_ms = std::max(1, 200 / static_cast<int>(workers_.size()));
   while (finished < workers_.size()) {
     if (StopRequested() && !stop_sent) {
-      Fail(kExitInterrupted, "interrupted");
+      Fail(ErrorKind::kInterrupted, "interrupted");
       interrupted_ns_ = MonotonicNowNs();
       spdlog::warn("interrupted: stopping the workers and keeping partial results");
       stop_sent = true;
@@ -432,7 +432,7 @@ void Run::Measure() {
       if (finals[i]) continue;
       Result<std::optional<WorkerEvent>> ev = workers_[i].Next(slice_ms);
       if (!ev.ok()) {
-        Fail(kExitRunFailed, ev.error().message);
+        Fail(ev.error().kind, ev.error().message);
         return;
       }
       if (!ev.value()) continue;
@@ -445,7 +445,7 @@ void Run::Measure() {
       }
     }
     if (MonotonicNowNs() > give_up_ns) {
-      Fail(kExitRunFailed, "a worker did not finish within 10 s after the drain");
+      Fail(ErrorKind::kRunFailed, "a worker did not finish within 10 s after the drain");
       return;
     }
   }
@@ -492,8 +492,7 @@ void Run::Shutdown() {
 
 RunOutcome Run::Finish() {
   RunOutcome out;
-  out.exit_code = exit_code_;
-  out.error = data_.error;
+  out.error = failure_;
   if (!dir_) return out;
   if (collector_) data_.collector = collector_->TakeReport();
   if (sampler_) data_.samples = sampler_->samples();
@@ -543,7 +542,7 @@ RunOutcome Run::Finish() {
   manifest_["link"].erase("proxy");
   manifest_["end_time"] = UtcIso8601();
   nlohmann::json summary = BuildSummary(s_, data_);
-  std::string suffix = exit_code_ == kExitOk ? "" : data_.status;
+  std::string suffix = failure_ ? data_.status : "";
   Status st = dir_->Write("manifest.json", manifest_.dump(2) + "\n");
   if (st) st = dir_->Write("summary.json", summary.dump(2) + "\n");
   if (st) st = dir_->Write("timeline.csv", BuildTimelineCsv(s_, data_));
@@ -551,8 +550,7 @@ RunOutcome Run::Finish() {
   if (st && s_.latency) st = dir_->Write("latency.hgrm", data_.collector.latency_us.ToHgrm(1.0));
   if (!st) {
     // A full disk: say so and keep the .partial directory as it is.
-    out.exit_code = kExitRunFailed;
-    out.error = st.error().message;
+    out.error = st.error();
     out.results_dir = dir_->path();
     return out;
   }
@@ -560,9 +558,8 @@ RunOutcome Run::Finish() {
   FlushLogs();
   Result<std::string> final_path = dir_->Finish(suffix);
   out.results_dir = final_path.ok() ? *final_path : dir_->path();
-  if (!final_path.ok() && out.exit_code == kExitOk) {
-    out.exit_code = kExitRunFailed;
-    out.error = final_path.error().message;
+  if (!final_path.ok() && !out.error) {
+    out.error = final_path.error();
   }
   if (clock_.t0_ns) out.table = FormatSummaryTable(summary);
   return out;
@@ -572,8 +569,7 @@ RunOutcome Run::Execute() {
   Status st = Prepare();
   if (!st) {
     RunOutcome out;
-    out.exit_code = kExitRunFailed;
-    out.error = st.error().message;
+    out.error = st.error();
     out.results_dir = dir_ ? dir_->path() : "";
     return out;
   }
@@ -582,9 +578,9 @@ RunOutcome Run::Execute() {
   if (st) st = AttachLink();
   if (st) st = StartWorkerAndCollector();
   if (!st) {
-    Fail(kExitRunFailed, st.error().message);
+    Fail(st.error().kind, st.error().message);
   } else if (StopRequested()) {
-    Fail(kExitInterrupted, "interrupted");
+    Fail(ErrorKind::kInterrupted, "interrupted");
   } else {
     Measure();
     if (have_final_) WaitForDrain();

@@ -16,6 +16,22 @@ struct SourceLocation {
   int column = 0;
 };
 
+// What kind of failure an Error is. Only main() turns a kind into an exit code
+// (docs/cli.md): kUsage and kScenario 2, kUnavailable, kRunFailed and kInternal 3,
+// kThreshold 1, kInterrupted 130.
+enum class ErrorKind {
+  kUsage,        // bad flags or arguments; nothing started
+  kScenario,     // a scenario (or profiles) file is wrong; nothing started
+  kUnavailable,  // something the run needs is missing here (netem, capture rights, a broker)
+  kRunFailed,    // the run started and could not be completed (worker died, disk full)
+  kInterrupted,  // SIGINT/SIGTERM: stopped early, partial results kept
+  kThreshold,    // the run completed but an `expect:` threshold failed
+  kInternal,     // a bug in edgebench
+};
+
+// "usage", "scenario", "unavailable", "run-failed", "interrupted", "threshold", "internal".
+const char* ErrorKindName(ErrorKind kind);
+
 // What went wrong and, for input files, where. `context` is optional extra text
 // shown below the message (for YAML: the offending source line and a caret).
 struct Error {
@@ -23,10 +39,21 @@ struct Error {
   explicit Error(std::string msg) : message(std::move(msg)) {}
   Error(std::string msg, std::optional<SourceLocation> loc, std::string ctx = "")
       : message(std::move(msg)), where(std::move(loc)), context(std::move(ctx)) {}
+  Error(ErrorKind k, std::string msg) : message(std::move(msg)), kind(k) {}
 
   std::string message;
   std::optional<SourceLocation> where;
   std::string context;
+  // Errors without a stated kind are run failures; scenario and usage errors say so.
+  ErrorKind kind = ErrorKind::kRunFailed;
+
+  // The same error with another kind (for a caller that knows better, e.g. that a
+  // file it read was the user's input).
+  Error WithKind(ErrorKind k) const& {
+    Error e = *this;
+    e.kind = k;
+    return e;
+  }
 
   // "file:line:column: message", or just "message" without a location.
   // The context (if any) is not part of it; see ToStringWithContext().

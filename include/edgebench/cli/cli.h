@@ -8,12 +8,16 @@
 #include <string>
 #include <vector>
 
+#include "edgebench/base/error.h"
+
 namespace edgebench {
 
 struct CliOutcome {
-  int exit_code = 0;
-  std::vector<std::string> errors;  // each printed by main() as "edgebench: error: ..."
-  bool show_usage_hint = false;     // add "Run 'edgebench --help' ..." after the errors
+  // Each printed by main() as "edgebench: error: ..."; the first one's kind picks the exit
+  // code. An interruption may come without a message (then nothing is printed for it).
+  std::vector<Error> errors;
+  bool show_usage_hint = false;  // add "Run 'edgebench --help' ..." after the errors
+  int help_exit_code = 0;        // --help and version: what CLI11 asked for
 };
 
 CliOutcome RunCli(int argc, char** argv);

@@ -8,19 +8,14 @@
 #define EDGEBENCH_RUN_RUN_H_
 
 #include <atomic>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "edgebench/base/error.h"
 #include "edgebench/scenario/scenario.h"
 
 namespace edgebench {
-
-// Exit codes of the edgebench command (docs/cli.md).
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitThresholdFailed = 1;  // reserved for `expect:` thresholds
-inline constexpr int kExitUsage = 2;            // bad flags or scenario; nothing started
-inline constexpr int kExitRunFailed = 3;        // broker unreachable, worker died, disk full
-inline constexpr int kExitInterrupted = 130;    // SIGINT/SIGTERM; partial results kept
 
 struct RunOptions {
   std::string out_root = "results";
@@ -31,8 +26,9 @@ struct RunOptions {
 };
 
 struct RunOutcome {
-  int exit_code = kExitOk;
-  std::string error;        // one line, for `edgebench: error: ...`; empty when ok
+  // Why the run is not `ok`: kRunFailed / kUnavailable (exit 3) or kInterrupted (130);
+  // one line, for `edgebench: error: ...`. nullopt when the run completed.
+  std::optional<Error> error;
   std::string results_dir;  // empty when the directory could not be created
   std::string table;        // the terminal summary
 };
