@@ -14,11 +14,11 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "edgebench/base/clock.h"
@@ -86,7 +86,7 @@ Status EnsureOpenFilesLimit(uint64_t connections) {
 // One MQTT connection: a device's own, or a gateway shared by several devices.
 struct LoadGenerator::Connection : MqttHandler {
   int index = 0;
-  WorkerCounters* totals = nullptr;  // the worker's running totals of acks and reconnects
+  Counters* totals = nullptr;  // the worker's running totals of acks and reconnects
   std::unique_ptr<MqttClient> client;
   std::vector<int> devices;  // indices into devices_ (local), served in turn under rate: max
   size_t next_device = 0;
@@ -110,7 +110,7 @@ struct LoadGenerator::Connection : MqttHandler {
     if (rc == 0) {
       if (ever_connected) {
         ++reconnects;
-        ++totals->reconnects;
+        totals->Add(Counter::kWorkerReconnects);
       }
       connected = ever_connected = true;
       backoff_ns = kFirstBackoffNs;
@@ -123,13 +123,13 @@ struct LoadGenerator::Connection : MqttHandler {
   void OnDisconnect(int rc) override {
     if (connected && rc != 0) {
       ++disconnects;
-      ++totals->disconnects;
+      totals->Add(Counter::kWorkerDisconnects);
     }
     connected = false;
   }
   void OnPublish(int) override {
     ++acked;
-    ++totals->acked;
+    totals->Add(Counter::kAcked);
   }
 };
 
@@ -313,14 +313,14 @@ Status LoadGenerator::Connect() {
 
 void LoadGenerator::Publish(Device& d, Connection& c, uint64_t intended_ns, const RunClock& clock) {
   PublishBuffers& b = *buffers_;
-  WorkerCounters& counters = report_.counters;
+  Counters& counters = report_.counters;
   uint32_t seq = static_cast<uint32_t>(d.k);
   const std::string& topic = d.topics[d.k % d.topics.size()];
   ++d.k;
-  ++counters.scheduled;
+  counters.Add(Counter::kScheduled);
   if (d.k == config_.scenario.publish.count) ++devices_done_;
   if (!c.connected) {
-    ++counters.skipped_disconnected;  // never published late: the schedule is the point
+    counters.Add(Counter::kSkippedDisconnected);  // never published late: the schedule is the point
     return;
   }
   const size_t offset = b.header ? kHeaderSize : 0;
@@ -334,18 +334,18 @@ void LoadGenerator::Publish(Device& d, Connection& c, uint64_t intended_ns, cons
                              config_.scenario.publish.qos, config_.scenario.publish.retain,
                              nullptr);
   if (rc != 0) {
-    ++counters.publish_errors;
+    counters.Add(Counter::kPublishErrors);
     return;
   }
   ++d.sent;
   ++c.sent;
-  ++counters.sent;
-  counters.last_send_ns = sent_ns;
+  counters.Add(Counter::kSent);
+  counters.Set(Counter::kLastSendNs, sent_ns);
   size_t second = sent_ns > clock.t0_ns ? static_cast<size_t>((sent_ns - clock.t0_ns) / kNsPerS) : 0;
   if (second >= report_.sent_per_second.size()) report_.sent_per_second.resize(second + 1);
   ++report_.sent_per_second[second];
   if (intended_ns >= clock.window_start_ns && intended_ns < clock.window_end_ns) {
-    ++counters.window_sent;
+    counters.Add(Counter::kWindowSent);
     report_.lag_us.Record(static_cast<int64_t>((sent_ns - intended_ns) / 1000));
   }
 }
@@ -353,7 +353,7 @@ void LoadGenerator::Publish(Device& d, Connection& c, uint64_t intended_ns, cons
 // Every 50 ms: a slice of the keep-alives, and reconnects with back-off. Once a second:
 // the progress report.
 void LoadGenerator::Maintain(uint64_t now,
-                             const std::function<void(const WorkerCounters&)>& on_progress) {
+                             const std::function<void(const Counters&)>& on_progress) {
   if (now >= next_maintenance_ns_) {
     next_maintenance_ns_ = now + kMaintenanceNs;
     // Keep-alives for one slice of the connections per pass, so that every connection is
@@ -410,7 +410,7 @@ bool LoadGenerator::HandleEvents(int n) {
 }
 
 void LoadGenerator::Run(const RunClock& clock, int control_fd,
-                        const std::function<void(const WorkerCounters&)>& on_progress) {
+                        const std::function<void(const Counters&)>& on_progress) {
   const Scenario& s = config_.scenario;
   report_ = WorkerReport();
   buffers_ = std::make_unique<PublishBuffers>(s);
@@ -508,11 +508,12 @@ void LoadGenerator::Run(const RunClock& clock, int control_fd,
                         (s.publish.rate_max ? now >= clock.window_end_ns : queue.empty());
     if (sending_over) {
       // A run bounded by publish.count drains for drain_s after its last message.
-      if (all_counted && report_.counters.last_send_ns) {
-        drain_end = std::min(drain_end, report_.counters.last_send_ns +
+      const Counters& totals = report_.counters;
+      if (all_counted && totals[Counter::kLastSendNs]) {
+        drain_end = std::min(drain_end, totals[Counter::kLastSendNs] +
                                             static_cast<uint64_t>(s.drain_s * 1e9));
       }
-      if (stop || report_.counters.acked >= report_.counters.sent || now >= drain_end) break;
+      if (stop || totals[Counter::kAcked] >= totals[Counter::kSent] || now >= drain_end) break;
     }
 
     uint64_t deadline = std::min(next_tick_ns_, next_maintenance_ns_);
@@ -529,9 +530,11 @@ void LoadGenerator::Run(const RunClock& clock, int control_fd,
 }
 
 void LoadGenerator::Finish() {
-  WorkerCounters& c = report_.counters;
+  Counters& c = report_.counters;
   for (const Device& d : devices_) report_.sent_per_device.push_back(d.sent);
-  report_.inflight_at_end = c.sent > c.acked ? c.sent - c.acked : 0;
+  const uint64_t sent = c[Counter::kSent];
+  const uint64_t acked = c[Counter::kAcked];
+  c.Set(Counter::kUnacked, sent > acked ? sent - acked : 0);
   for (auto& conn : connections_) conn->client->Disconnect();
   rusage ru{};
   ::getrusage(RUSAGE_SELF, &ru);
@@ -539,26 +542,31 @@ void LoadGenerator::Finish() {
                   static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
   report_.rss_peak_kb = ru.ru_maxrss;
   spdlog::info("worker done sent={} acked={} errors={} skipped={} disconnects={} reconnects={}",
-               c.sent, c.acked, c.publish_errors, c.skipped_disconnected, c.disconnects,
-               c.reconnects);
+               sent, acked, c[Counter::kPublishErrors], c[Counter::kSkippedDisconnected],
+               c[Counter::kWorkerDisconnects], c[Counter::kWorkerReconnects]);
 }
 
 WorkerReport LoadGenerator::TakeReport() { return std::move(report_); }
 
 namespace {
 
-Status SendJson(int fd, const nlohmann::json& j) { return WriteAll(fd, j.dump() + "\n", "worker pipe"); }
+Status Send(int fd, const FromWorkerMessage& message) {
+  return WriteAll(fd, Encode(message), "worker pipe");
+}
 
-// Blocks until one line arrives on `fd`; "" on EOF.
-std::string ReadLine(int fd) {
+// Blocks until one message arrives on `fd`; nullopt on EOF or a line that is not one.
+std::optional<ToWorkerMessage> Receive(int fd) {
   std::string line;
   char ch;
   for (;;) {
     ssize_t n = ::read(fd, &ch, 1);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0 || ch == '\n') return line;
+    if (n <= 0 || ch == '\n') break;
     line.push_back(ch);
   }
+  Result<ToWorkerMessage> m = DecodeToWorker(line);
+  if (!m.ok()) return std::nullopt;
+  return m.value();
 }
 
 }  // namespace
@@ -572,39 +580,27 @@ int WorkerMain(const WorkerConfig& config, int control_fd, int report_fd) {
   MosquittoLibrary library;
   LoadGenerator generator(config);
   // Connect only when told: the orchestrator first starts its capture and collector.
-  nlohmann::json connect = nlohmann::json::parse(ReadLine(control_fd), nullptr, false);
-  if (connect.is_discarded() || connect.value("type", "") != "connect") return 0;
+  std::optional<ToWorkerMessage> connect = Receive(control_fd);
+  if (!connect || !std::holds_alternative<ConnectMessage>(*connect)) return 0;
   uint64_t started = MonotonicNowNs();
   // network.backend netem: every device socket is made inside the devices' namespace.
   Status st = config.netns.empty() ? Status(Ok{}) : JoinNetworkNamespace(config.netns);
   if (st) st = generator.Connect();
   if (!st) {
     spdlog::debug("worker connect failed: {}", st.error().message);
-    (void)SendJson(report_fd, {{"type", "error"}, {"message", st.error().message}});
+    (void)Send(report_fd, ErrorMessage{st.error().message});
     return 3;
   }
   spdlog::info("worker {} connected in_ms={}", config.index,
                (MonotonicNowNs() - started) / 1'000'000);
-  if (!SendJson(report_fd, {{"type", "ready"}, {"connected", config.scenario.devices.count}})) return 3;
+  if (!Send(report_fd, ReadyMessage{config.scenario.devices.count})) return 3;
 
-  nlohmann::json go = nlohmann::json::parse(ReadLine(control_fd), nullptr, false);
-  if (go.is_discarded() || go.value("type", "") != "go") return 0;  // told to leave
-  RunClock clock;
-  clock.t0_ns = go.value("t0_ns", uint64_t{0});
-  clock.window_start_ns = go.value("window_start_ns", uint64_t{0});
-  clock.window_end_ns = go.value("window_end_ns", uint64_t{0});
-  clock.drain_end_ns = go.value("drain_end_ns", uint64_t{0});
-
-  generator.Run(clock, control_fd, [&](const WorkerCounters& p) {
-    nlohmann::json j{{"type", "progress"},     {"scheduled", p.scheduled},
-                     {"sent", p.sent},         {"acked", p.acked},
-                     {"publish_errors", p.publish_errors},
-                     {"disconnects", p.disconnects}, {"reconnects", p.reconnects},
-                     {"skipped_disconnected", p.skipped_disconnected},
-                     {"window_sent", p.window_sent}};
-    (void)SendJson(report_fd, j);
+  std::optional<ToWorkerMessage> go = Receive(control_fd);
+  if (!go || !std::holds_alternative<GoMessage>(*go)) return 0;  // told to leave
+  generator.Run(std::get<GoMessage>(*go).clock, control_fd, [&](const Counters& progress) {
+    (void)Send(report_fd, ProgressMessage{progress});
   });
-  Status sent = SendJson(report_fd, ToJson(generator.TakeReport()));
+  Status sent = Send(report_fd, FinalMessage{generator.TakeReport()});
   FlushLogs();
   return sent ? 0 : 3;
 }

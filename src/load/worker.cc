@@ -1,4 +1,4 @@
-// The orchestrator's side of the worker process and the JSON pipe protocol.
+// The orchestrator's side of the worker process.
 #include "edgebench/load/worker.h"
 
 #include <errno.h>
@@ -11,64 +11,6 @@
 #include <utility>
 
 namespace edgebench {
-
-using nlohmann::json;
-
-json ToJson(const WorkerReport& r) {
-  const WorkerCounters& c = r.counters;
-  return json{{"type", "final"},
-              {"scheduled", c.scheduled},
-              {"sent", c.sent},
-              {"acked", c.acked},
-              {"publish_errors", c.publish_errors},
-              {"disconnects", c.disconnects},
-              {"reconnects", c.reconnects},
-              {"skipped_disconnected", c.skipped_disconnected},
-              {"window_sent", c.window_sent},
-              {"last_send_ns", c.last_send_ns},
-              {"sent_per_device", r.sent_per_device},
-              {"sent_per_second", r.sent_per_second},
-              {"lag_us", r.lag_us.ToJson()},
-              {"inflight_at_end", r.inflight_at_end},
-              {"cpu_s", r.cpu_s},
-              {"rss_peak_kb", r.rss_peak_kb}};
-}
-
-namespace {
-
-WorkerCounters CountersFromJson(const json& j) {
-  WorkerCounters c;
-  c.scheduled = j.value("scheduled", uint64_t{0});
-  c.sent = j.value("sent", uint64_t{0});
-  c.acked = j.value("acked", uint64_t{0});
-  c.publish_errors = j.value("publish_errors", uint64_t{0});
-  c.disconnects = j.value("disconnects", uint64_t{0});
-  c.window_sent = j.value("window_sent", uint64_t{0});
-  c.reconnects = j.value("reconnects", uint64_t{0});
-  c.skipped_disconnected = j.value("skipped_disconnected", uint64_t{0});
-  c.last_send_ns = j.value("last_send_ns", uint64_t{0});
-  return c;
-}
-
-}  // namespace
-
-Result<WorkerReport> WorkerReportFromJson(const json& j) {
-  try {
-    WorkerReport r;
-    r.counters = CountersFromJson(j);
-    r.sent_per_device = j.at("sent_per_device").get<std::vector<uint64_t>>();
-    r.sent_per_second = j.at("sent_per_second").get<std::vector<uint64_t>>();
-    Result<LatencyHistogram> lag = LatencyHistogram::FromJson(j.at("lag_us"));
-    if (!lag.ok()) return lag.error();
-    r.lag_us = std::move(lag.value());
-    r.inflight_at_end = j.value("inflight_at_end", uint64_t{0});
-    r.cpu_s = j.value("cpu_s", 0.0);
-    r.rss_peak_kb = j.value("rss_peak_kb", int64_t{0});
-    return r;
-  } catch (const json::exception& e) {
-    return Error{std::string("worker report: ") + e.what()};
-  }
-}
 
 Result<Worker> Worker::Fork(const WorkerConfig& config) {
   Result<PipeEnds> control = MakePipe();
@@ -98,35 +40,18 @@ std::string Worker::DescribeExit() {
   return what;
 }
 
-Result<std::optional<WorkerEvent>> Worker::ParseLine(const std::string& line) {
-  json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) {
-    return Error{"worker sent a malformed message: " + line.substr(0, 80)};
-  }
-  WorkerEvent ev;
-  ev.type = WorkerEvent::Type::kProgress;
-  std::string type = j.value("type", "");
-  if (type == "ready") {
-    ev.type = WorkerEvent::Type::kReady;
-    ev.connected = j.value("connected", 0);
-  } else if (type == "error") {
-    ev.type = WorkerEvent::Type::kError;
-    ev.message = j.value("message", "");
-    last_error_ = ev.message;
-  } else if (type == "progress") {
-    ev.progress = CountersFromJson(j);
-  } else if (type == "final") {
-    ev.type = WorkerEvent::Type::kFinal;
-    Result<WorkerReport> r = WorkerReportFromJson(j);
-    if (!r.ok()) return r.error();
-    ev.report = std::move(r.value());
-  } else {
-    return Error{"worker sent an unknown message type '" + type + "'"};
-  }
-  return std::optional<WorkerEvent>(std::move(ev));
+Result<std::optional<FromWorkerMessage>> Worker::ParseLine(const std::string& line) {
+  Result<FromWorkerMessage> m = DecodeFromWorker(line);
+  if (!m.ok()) return m.error();
+  if (const auto* e = std::get_if<ErrorMessage>(&m.value())) last_error_ = e->message;
+  return std::optional<FromWorkerMessage>(std::move(m.value()));
 }
 
-Result<std::optional<WorkerEvent>> Worker::Next(int timeout_ms) {
+Status Worker::Send(const ToWorkerMessage& message) {
+  return WriteAll(to_worker_.get(), Encode(message), "worker pipe");
+}
+
+Result<std::optional<FromWorkerMessage>> Worker::Next(int timeout_ms) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   for (;;) {
     size_t nl = buffer_.find('\n');
@@ -137,10 +62,10 @@ Result<std::optional<WorkerEvent>> Worker::Next(int timeout_ms) {
     }
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
-    if (left.count() < 0) return std::optional<WorkerEvent>();
+    if (left.count() < 0) return std::optional<FromWorkerMessage>();
     pollfd p{from_worker_.get(), POLLIN, 0};
     int r = ::poll(&p, 1, static_cast<int>(left.count()));
-    if (r < 0 && errno == EINTR) return std::optional<WorkerEvent>();  // a signal: let the caller look
+    if (r < 0 && errno == EINTR) return std::optional<FromWorkerMessage>();  // a signal: let the caller look
     if (r <= 0) continue;
     char buf[65536];
     ssize_t n = ::read(from_worker_.get(), buf, sizeof buf);
@@ -153,29 +78,20 @@ Result<std::optional<WorkerEvent>> Worker::Next(int timeout_ms) {
 Result<int> Worker::WaitReady(int timeout_ms) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (std::chrono::steady_clock::now() < deadline) {
-    Result<std::optional<WorkerEvent>> ev = Next(100);
+    Result<std::optional<FromWorkerMessage>> ev = Next(100);
     if (!ev.ok()) return ev.error();
     if (!ev.value()) continue;
-    if (ev.value()->type == WorkerEvent::Type::kReady) return ev.value()->connected;
-    if (ev.value()->type == WorkerEvent::Type::kError) return Error{ev.value()->message};
+    if (const auto* r = std::get_if<ReadyMessage>(&*ev.value())) return r->connected;
+    if (const auto* e = std::get_if<ErrorMessage>(&*ev.value())) return Error{e->message};
   }
   return Error{"worker was not ready within " + std::to_string(timeout_ms / 1000) + " s"};
 }
 
-Status Worker::Go(const RunClock& c) {
-  json j{{"type", "go"},
-         {"t0_ns", c.t0_ns},
-         {"window_start_ns", c.window_start_ns},
-         {"window_end_ns", c.window_end_ns},
-         {"drain_end_ns", c.drain_end_ns}};
-  return WriteAll(to_worker_.get(), j.dump() + "\n", "worker pipe");
-}
+Status Worker::Go(const RunClock& clock) { return Send(GoMessage{clock}); }
 
-Status Worker::Connect() {
-  return WriteAll(to_worker_.get(), "{\"type\":\"connect\"}\n", "worker pipe");
-}
+Status Worker::Connect() { return Send(ConnectMessage{}); }
 
-Status Worker::Stop() { return WriteAll(to_worker_.get(), "{\"type\":\"stop\"}\n", "worker pipe"); }
+Status Worker::Stop() { return Send(StopMessage{}); }
 
 int Worker::Finish(int grace_ms) {
   to_worker_.Reset();  // EOF tells a worker that still waits to leave

@@ -50,7 +50,7 @@ class Collector::Handler : public MqttHandler {
     for (const std::string& f : config_.filters) client->Subscribe(f.c_str(), config_.qos, nullptr);
   }
   void OnDisconnect(int rc) override {
-    if (connected && rc != 0) ++report_.disconnects;
+    if (connected && rc != 0) report_.counters.Add(Counter::kCollectorDisconnects);
     connected = false;
     lost = rc != 0;
   }
@@ -65,17 +65,17 @@ class Collector::Handler : public MqttHandler {
     PayloadHeader h;
     if (!DecodeHeader(payload, size, &h) || h.run_id != config_.run_id ||
         h.device >= static_cast<uint32_t>(config_.devices)) {
-      ++report_.foreign;
+      report_.counters.Add(Counter::kForeign);
       return;
     }
     if (!MarkSeen(h.device, h.seq)) {
-      ++report_.duplicated;
+      report_.counters.Add(Counter::kDuplicated);
       return;
     }
     int64_t latency_us = static_cast<int64_t>(now - h.intended_ns) / 1000;
     if (clock_set && h.intended_ns >= clock.window_start_ns && h.intended_ns < clock.window_end_ns) {
-      ++report_.window_received;
-      report_.last_window_receive_ns = now;
+      report_.counters.Add(Counter::kWindowReceived);
+      report_.counters.Set(Counter::kLastWindowReceiveNs, now);
       report_.latency_us.Record(latency_us);
       report_.latency_actual_us.Record(static_cast<int64_t>(now - h.sent_ns) / 1000);
     }
@@ -96,7 +96,8 @@ class Collector::Handler : public MqttHandler {
 
  private:
   void Count(uint64_t now, int64_t latency_us) {
-    ++report_.received;
+    report_.counters.Add(Counter::kReceived);
+    report_.counters.Set(Counter::kLastReceiveNs, now);
     AdvanceTo(now);
     ++current_.received;
     if (latency_us >= 0) interval_.Record(latency_us);
@@ -123,7 +124,7 @@ class Collector::Handler : public MqttHandler {
     bits[word] |= mask;
     ++report_.received_per_device[device];
     if (static_cast<int64_t>(seq) < highest_seq_[device]) {
-      ++report_.reordered;
+      report_.counters.Add(Counter::kReordered);
     } else {
       highest_seq_[device] = seq;
     }
@@ -238,12 +239,12 @@ void Collector::Run() {
       next_misc = now + std::chrono::seconds(1);
       if (h.client->socket() >= 0) h.client->LoopMisc();  // keep-alive pings
     }
-    received_.store(h.report().received, std::memory_order_relaxed);
+    received_.store(h.report().counters[Counter::kReceived], std::memory_order_relaxed);
     if (now >= next_snapshot) {
       next_snapshot = now + std::chrono::milliseconds(250);
       h.AdvanceTo(MonotonicNowNs());
       std::lock_guard<std::mutex> lock(mu_);
-      snapshot_.received = h.report().received;
+      snapshot_.received = h.report().counters[Counter::kReceived];
       snapshot_.p99_us = h.WindowP99();
     }
   }

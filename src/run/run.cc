@@ -51,40 +51,17 @@ std::string ProxyLossNote(double loss_pct) {
                      "which has no packets to lose (the netem backend can)", loss_pct);
 }
 
-WorkerCounters SumCounters(const std::vector<WorkerCounters>& all) {
-  WorkerCounters t;
-  for (const WorkerCounters& c : all) {
-    t.scheduled += c.scheduled;
-    t.sent += c.sent;
-    t.acked += c.acked;
-    t.publish_errors += c.publish_errors;
-    t.disconnects += c.disconnects;
-    t.reconnects += c.reconnects;
-    t.skipped_disconnected += c.skipped_disconnected;
-    t.window_sent += c.window_sent;
-    t.last_send_ns = std::max(t.last_send_ns, c.last_send_ns);
-  }
+// Running totals of all workers' progress.
+Counters SumCounters(const std::vector<Counters>& all) {
+  Counters t;
+  for (const Counters& c : all) t.Merge(c);
   return t;
 }
 
 // One report for all workers: their devices are consecutive ranges in worker order.
 WorkerReport MergeReports(std::vector<std::optional<WorkerReport>>& parts) {
   WorkerReport out;
-  std::vector<WorkerCounters> counters;
-  for (std::optional<WorkerReport>& p : parts) {
-    counters.push_back(p->counters);
-    out.sent_per_device.insert(out.sent_per_device.end(), p->sent_per_device.begin(),
-                               p->sent_per_device.end());
-    if (p->sent_per_second.size() > out.sent_per_second.size()) {
-      out.sent_per_second.resize(p->sent_per_second.size());
-    }
-    for (size_t i = 0; i < p->sent_per_second.size(); ++i) out.sent_per_second[i] += p->sent_per_second[i];
-    out.lag_us.Merge(p->lag_us);
-    out.inflight_at_end += p->inflight_at_end;
-    out.cpu_s += p->cpu_s;
-    out.rss_peak_kb = std::max(out.rss_peak_kb, p->rss_peak_kb);
-  }
-  out.counters = SumCounters(counters);
+  for (std::optional<WorkerReport>& p : parts) out.Merge(*p);
   return out;
 }
 
@@ -107,7 +84,7 @@ class Run {
   void WaitForDrain();
   void Shutdown();
   RunOutcome Finish();
-  void ShowStatus(uint64_t now, const WorkerCounters& progress);
+  void ShowStatus(uint64_t now, const Counters& progress);
   void Fail(ErrorKind kind, std::string error);
 
   const Scenario& s_;
@@ -365,14 +342,14 @@ Status Run::StartWorkerAndCollector() {
 
 // Called when the worker's once-a-second progress arrives, so the sent rate covers the
 // worker's own second rather than a second that straddles two reports.
-void Run::ShowStatus(uint64_t now, const WorkerCounters& progress) {
+void Run::ShowStatus(uint64_t now, const Counters& progress) {
   double dt = last_status_ns_ ? static_cast<double>(now - last_status_ns_) / 1e9 : 1.0;
   CollectorSnapshot snap = collector_->Snapshot();
   double total = s_.warmup_s + s_.duration_s;
   double elapsed = now > clock_.t0_ns ? static_cast<double>(now - clock_.t0_ns) / 1e9 : 0;
   std::string line = fmt::format(
       "[{:5.1f}/{:g} s] sent {:.0f}/s  received {:.0f}/s  p99 {}", std::min(elapsed, total),
-      total, static_cast<double>(progress.sent - last_sent_) / dt,
+      total, static_cast<double>(progress[Counter::kSent] - last_sent_) / dt,
       static_cast<double>(snap.received - last_received_) / dt,
       snap.p99_us ? fmt::format("{:.3f} ms", static_cast<double>(snap.p99_us) / 1000) : "-");
   if (o_.live_status) {
@@ -382,7 +359,7 @@ void Run::ShowStatus(uint64_t now, const WorkerCounters& progress) {
     spdlog::info("progress {}", line);
   }
   last_status_ns_ = now;
-  last_sent_ = progress.sent;
+  last_sent_ = progress[Counter::kSent];
   last_received_ = snap.received;
 }
 
@@ -412,7 +389,7 @@ void Run::Measure() {
   spdlog::info("measuring warmup_s={:g} duration_s={:g} drain_s={:g}", s_.warmup_s,
                s_.duration_s, s_.drain_s);
   last_status_ns_ = clock_.t0_ns;
-  std::vector<WorkerCounters> progress(workers_.size());
+  std::vector<Counters> progress(workers_.size());
   std::vector<std::optional<WorkerReport>> finals(workers_.size());
   size_t finished = 0;
   bool stop_sent = false;
@@ -430,17 +407,17 @@ void Run::Measure() {
     }
     for (size_t i = 0; i < workers_.size(); ++i) {
       if (finals[i]) continue;
-      Result<std::optional<WorkerEvent>> ev = workers_[i].Next(slice_ms);
+      Result<std::optional<FromWorkerMessage>> ev = workers_[i].Next(slice_ms);
       if (!ev.ok()) {
         Fail(ev.error().kind, ev.error().message);
         return;
       }
       if (!ev.value()) continue;
-      if (ev.value()->type == WorkerEvent::Type::kProgress) {
-        progress[i] = ev.value()->progress;
+      if (auto* p = std::get_if<ProgressMessage>(&*ev.value())) {
+        progress[i] = p->counters;
         if (i == 0) ShowStatus(MonotonicNowNs(), SumCounters(progress));
-      } else if (ev.value()->type == WorkerEvent::Type::kFinal) {
-        finals[i] = std::move(ev.value()->report);
+      } else if (auto* f = std::get_if<FinalMessage>(&*ev.value())) {
+        finals[i] = std::move(f->report);
         ++finished;
       }
     }
@@ -457,11 +434,11 @@ void Run::Measure() {
 void Run::WaitForDrain() {
   // The worker has sent everything it will send; give the last messages until the end of
   // the drain period to arrive.
-  uint64_t sent = data_.worker.counters.sent;
+  uint64_t sent = data_.worker.counters[Counter::kSent];
   uint64_t deadline = clock_.drain_end_ns;
-  if (data_.worker.counters.last_send_ns) {
+  if (data_.worker.counters[Counter::kLastSendNs]) {
     // A run bounded by publish.count may end long before the window does.
-    deadline = std::min(deadline, data_.worker.counters.last_send_ns + Ns(s_.drain_s));
+    deadline = std::min(deadline, data_.worker.counters[Counter::kLastSendNs] + Ns(s_.drain_s));
   }
   while (collector_->received() < sent && MonotonicNowNs() < deadline && !StopRequested()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -511,9 +488,9 @@ RunOutcome Run::Finish() {
     uint64_t end = interrupted_ns_ ? std::min(interrupted_ns_, clock_.window_end_ns)
                                    : clock_.window_end_ns;
     // publish.count: the window closes with the last message, not with duration_s.
-    uint64_t last = data_.worker.counters.last_send_ns;
+    uint64_t last = data_.worker.counters[Counter::kLastSendNs];
     if (s_.publish.count > 0 && last && last < end) end = last;
-    uint64_t last_rx = data_.collector.last_window_receive_ns;
+    uint64_t last_rx = data_.collector.counters[Counter::kLastWindowReceiveNs];
     data_.receive_span_s = last_rx > clock_.window_start_ns
                                ? static_cast<double>(last_rx - clock_.window_start_ns) / 1e9
                                : 0.0;
@@ -527,11 +504,11 @@ RunOutcome Run::Finish() {
     data_.notes.push_back("publish.rate: max: there is no schedule, so latency is measured "
                           "from the actual send time and the generator lag is 0");
   }
-  if (data_.worker.counters.skipped_disconnected > 0) {
+  if (data_.worker.counters[Counter::kSkippedDisconnected] > 0) {
     data_.notes.push_back("connections were down during the run: see "
                           "messages.skipped_disconnected");
   }
-  if (data_.worker.counters.publish_errors > 0) {
+  if (data_.worker.counters[Counter::kPublishErrors] > 0) {
     data_.notes.push_back("some publishes failed: see messages.publish_errors");
   }
   if (data_.link.is_null()) data_.link = LinkJson(s_, nullptr, nullptr, nullptr);

@@ -72,7 +72,7 @@ json NetworkJson(const Scenario& s, const RunData& run) {
   const CaptureReport& c = run.capture;
   const DirectionStats& to = c.totals.to_broker;
   const DirectionStats& from = c.totals.from_broker;
-  uint64_t sent = run.worker.counters.sent;
+  uint64_t sent = run.worker.counters[Counter::kSent];
   return {{"capture", "ok"},
           {"reason", nullptr},
           {"interface", c.interface},
@@ -111,28 +111,31 @@ const char* PhaseOf(const Scenario& s, size_t second) {
 }  // namespace
 
 json BuildSummary(const Scenario& s, const RunData& run) {
-  const WorkerCounters& w = run.worker.counters;
-  const CollectorReport& c = run.collector;
-  json messages = {{"scheduled", w.scheduled},
-                   {"sent", w.sent},
-                   {"acked", w.acked},
-                   {"received", c.received},
-                   {"lost", w.sent > c.received ? w.sent - c.received : 0},
-                   {"duplicated", s.latency ? json(c.duplicated) : json(nullptr)},
-                   {"reordered", s.latency ? json(c.reordered) : json(nullptr)},
-                   {"unsent", w.scheduled > w.sent ? w.scheduled - w.sent : 0},
-                   {"publish_errors", w.publish_errors},
-                   {"skipped_disconnected", w.skipped_disconnected},
-                   {"unacked", run.worker.inflight_at_end},
-                   {"foreign", c.foreign}};
+  const Counters& w = run.worker.counters;
+  const Counters& c = run.collector.counters;
+  const uint64_t sent = w[Counter::kSent];
+  const uint64_t received = c[Counter::kReceived];
+  const uint64_t scheduled = w[Counter::kScheduled];
+  json messages = {{"scheduled", scheduled},
+                   {"sent", sent},
+                   {"acked", w[Counter::kAcked]},
+                   {"received", received},
+                   {"lost", sent > received ? sent - received : 0},
+                   {"duplicated", s.latency ? json(c[Counter::kDuplicated]) : json(nullptr)},
+                   {"reordered", s.latency ? json(c[Counter::kReordered]) : json(nullptr)},
+                   {"unsent", scheduled > sent ? scheduled - sent : 0},
+                   {"publish_errors", w[Counter::kPublishErrors]},
+                   {"skipped_disconnected", w[Counter::kSkippedDisconnected]},
+                   {"unacked", w[Counter::kUnacked]},
+                   {"foreign", c[Counter::kForeign]}};
   double window = run.window_s;
   auto per_s = [window](uint64_t n) { return window > 0 ? static_cast<double>(n) / window : 0.0; };
-  uint64_t window_received = c.window_received;
+  uint64_t window_received = c[Counter::kWindowReceived];
   if (!s.latency) {
     // Without a header there is no intended time: count by receive second instead.
     window_received = 0;
-    for (size_t i = 0; i < c.per_second.size(); ++i) {
-      if (std::string(PhaseOf(s, i)) == "measure") window_received += c.per_second[i].received;
+    for (size_t i = 0; i < run.collector.per_second.size(); ++i) {
+      if (std::string(PhaseOf(s, i)) == "measure") window_received += run.collector.per_second[i].received;
     }
   }
   json summary = {
@@ -145,21 +148,21 @@ json BuildSummary(const Scenario& s, const RunData& run) {
                   {"drain_s", s.drain_s}, {"measured_s", window}}},
       {"messages", messages},
       {"throughput",
-       {{"sent_per_s", per_s(w.window_sent)},
+       {{"sent_per_s", per_s(w[Counter::kWindowSent])},
         // Over the window or until its last message arrived, whichever is longer: a burst
         // sent in 0.1 s and delivered over 0.5 s was delivered at the slower rate.
         {"received_per_s", std::max(window, run.receive_span_s) > 0
                                ? static_cast<double>(window_received) /
                                      std::max(window, run.receive_span_s)
                                : 0.0}}},
-      {"latency_us", s.latency ? LatencyJson(c.latency_us) : json(nullptr)},
-      {"latency_from_actual_send_us", s.latency ? LatencyJson(c.latency_actual_us) : json(nullptr)},
+      {"latency_us", s.latency ? LatencyJson(run.collector.latency_us) : json(nullptr)},
+      {"latency_from_actual_send_us", s.latency ? LatencyJson(run.collector.latency_actual_us) : json(nullptr)},
       {"generator_lag_us", LatencyJson(run.worker.lag_us)},
       {"connections", {{"devices", s.devices.count},
                        {"gateways", s.devices.gateways},
-                       {"worker_disconnects", w.disconnects},
-                       {"worker_reconnects", w.reconnects},
-                       {"collector_disconnects", c.disconnects}}},
+                       {"worker_disconnects", w[Counter::kWorkerDisconnects]},
+                       {"worker_reconnects", w[Counter::kWorkerReconnects]},
+                       {"collector_disconnects", c[Counter::kCollectorDisconnects]}}},
       {"processes", ProcessesJson(run.samples)},
       {"network", NetworkJson(s, run)},
       {"link", run.link.is_null() ? json::object() : run.link},

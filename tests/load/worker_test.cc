@@ -15,6 +15,7 @@
 #include <vector>
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include "edgebench/base/clock.h"
 #include "test_support.h"
@@ -68,21 +69,21 @@ RunClock ClockFor(const Scenario& s) {
 
 WorkerReport SampleReport() {
   WorkerReport r;
-  r.counters.scheduled = 100;
-  r.counters.sent = 98;
-  r.counters.acked = 97;
-  r.counters.publish_errors = 2;
-  r.counters.disconnects = 1;
-  r.counters.reconnects = 1;
-  r.counters.skipped_disconnected = 3;
-  r.counters.window_sent = 90;
-  r.counters.last_send_ns = 123'456'789;
+  r.counters[Counter::kScheduled] = 100;
+  r.counters[Counter::kSent] = 98;
+  r.counters[Counter::kAcked] = 97;
+  r.counters[Counter::kPublishErrors] = 2;
+  r.counters[Counter::kWorkerDisconnects] = 1;
+  r.counters[Counter::kWorkerReconnects] = 1;
+  r.counters[Counter::kSkippedDisconnected] = 3;
+  r.counters[Counter::kWindowSent] = 90;
+  r.counters[Counter::kLastSendNs] = 123'456'789;
   r.sent_per_device = {50, 48};
   r.sent_per_second = {10, 80, 8};
   r.lag_us.Record(5);
   r.lag_us.Record(120);
   r.lag_us.Record(98'765);
-  r.inflight_at_end = 1;
+  r.counters[Counter::kUnacked] = 1;
   r.cpu_s = 0.25;
   r.rss_peak_kb = 12'345;
   return r;
@@ -131,33 +132,32 @@ TEST_CASE("worker publishes a small scenario to a real broker", "[worker]") {
   uint64_t last_progress_sent = 0;
   auto deadline = steady_clock::now() + milliseconds(8000);
   while (!report && steady_clock::now() < deadline) {
-    Result<std::optional<WorkerEvent>> ev = worker->Next(500);
+    Result<std::optional<FromWorkerMessage>> ev = worker->Next(500);
     INFO((ev.ok() ? std::string() : ev.error().message));
     REQUIRE(ev.ok());
     if (!ev.value()) continue;
-    const WorkerEvent& e = *ev.value();
-    if (e.type == WorkerEvent::Type::kProgress) {
-      CHECK(e.progress.scheduled == 100);
-      CHECK(e.progress.sent >= last_progress_sent);
-      CHECK(e.progress.sent <= 100);
-      last_progress_sent = e.progress.sent;
+    const FromWorkerMessage& e = *ev.value();
+    if (const auto* progress = std::get_if<ProgressMessage>(&e)) {
+      CHECK(progress->counters[Counter::kScheduled] == 100);
+      CHECK(progress->counters[Counter::kSent] >= last_progress_sent);
+      CHECK(progress->counters[Counter::kSent] <= 100);
+      last_progress_sent = progress->counters[Counter::kSent];
     } else {
-      REQUIRE(e.type == WorkerEvent::Type::kFinal);
-      REQUIRE(e.report);
-      report = e.report;
+      REQUIRE(std::holds_alternative<FinalMessage>(e));
+      report = std::get<FinalMessage>(e).report;
     }
   }
   REQUIRE(report);
   // The worker gives up on acks at drain_end at the latest.
   CHECK(MonotonicNowNs() < clock.drain_end_ns + 2000 * kNsPerMs);
-  const WorkerCounters& c = report->counters;
-  CHECK(c.scheduled == 100);
-  CHECK(c.sent == 100);
-  CHECK(c.acked == 100);
-  CHECK(c.window_sent == 100);
-  CHECK(c.publish_errors == 0);
-  CHECK(c.disconnects == 0);
-  CHECK(report->inflight_at_end == 0);
+  const Counters& c = report->counters;
+  CHECK(c[Counter::kScheduled] == 100);
+  CHECK(c[Counter::kSent] == 100);
+  CHECK(c[Counter::kAcked] == 100);
+  CHECK(c[Counter::kWindowSent] == 100);
+  CHECK(c[Counter::kPublishErrors] == 0);
+  CHECK(c[Counter::kWorkerDisconnects] == 0);
+  CHECK(report->counters[Counter::kUnacked] == 0);
   CHECK(report->sent_per_device == std::vector<uint64_t>(5, 20));
   CHECK(std::accumulate(report->sent_per_second.begin(), report->sent_per_second.end(),
                         uint64_t{0}) == 100);
@@ -228,11 +228,11 @@ TEST_CASE("worker killed during the run is reported, not waited for", "[worker]"
   auto start = steady_clock::now();
   std::optional<Error> error;
   while (!error && steady_clock::now() - start < milliseconds(3000)) {
-    Result<std::optional<WorkerEvent>> ev = worker->Next(500);
+    Result<std::optional<FromWorkerMessage>> ev = worker->Next(500);
     if (!ev.ok()) {
       error = ev.error();
     } else if (ev.value()) {
-      CHECK(ev.value()->type == WorkerEvent::Type::kProgress);  // never a final report
+      CHECK(std::holds_alternative<ProgressMessage>(*ev.value()));  // never a final report
     }
   }
   REQUIRE(error);
@@ -241,36 +241,54 @@ TEST_CASE("worker killed during the run is reported, not waited for", "[worker]"
   CHECK(ProcessGone(pid));  // reaped while describing the exit
 }
 
+namespace {
+
+// The report as the worker sends it: one line of the worker protocol, parsed as JSON.
+nlohmann::json Wire(const WorkerReport& r) {
+  std::string line = Encode(FromWorkerMessage(FinalMessage{r}));
+  REQUIRE(line.back() == '\n');
+  return nlohmann::json::parse(line);
+}
+
+Result<WorkerReport> WorkerReportFromJson(const nlohmann::json& j) {
+  Result<FromWorkerMessage> m = DecodeFromWorker(j.dump());
+  if (!m.ok()) return m.error();
+  REQUIRE(std::holds_alternative<FinalMessage>(m.value()));
+  return std::get<FinalMessage>(m.value()).report;
+}
+
+}  // namespace
+
 TEST_CASE("WorkerReport JSON round trip", "[worker]") {
   WorkerReport in = SampleReport();
-  nlohmann::json j = ToJson(in);
+  nlohmann::json j = Wire(in);
   CHECK(j.at("type") == "final");
   Result<WorkerReport> out = WorkerReportFromJson(nlohmann::json::parse(j.dump()));
   INFO((out.ok() ? std::string() : out.error().message));
   REQUIRE(out.ok());
-  CHECK(out->counters.scheduled == 100);
-  CHECK(out->counters.sent == 98);
-  CHECK(out->counters.acked == 97);
-  CHECK(out->counters.publish_errors == 2);
-  CHECK(out->counters.disconnects == 1);
-  CHECK(out->counters.window_sent == 90);
-  CHECK(out->counters.reconnects == 1);
-  CHECK(out->counters.skipped_disconnected == 3);
-  CHECK(out->counters.last_send_ns == 123'456'789);
+  CHECK(out->counters[Counter::kScheduled] == 100);
+  CHECK(out->counters[Counter::kSent] == 98);
+  CHECK(out->counters[Counter::kAcked] == 97);
+  CHECK(out->counters[Counter::kPublishErrors] == 2);
+  CHECK(out->counters[Counter::kWorkerDisconnects] == 1);
+  CHECK(out->counters[Counter::kWindowSent] == 90);
+  CHECK(out->counters[Counter::kWorkerReconnects] == 1);
+  CHECK(out->counters[Counter::kSkippedDisconnected] == 3);
+  CHECK(out->counters[Counter::kLastSendNs] == 123'456'789);
   CHECK(out->sent_per_device == in.sent_per_device);
   CHECK(out->sent_per_second == in.sent_per_second);
   CHECK(out->lag_us.count() == 3);
   CHECK(out->lag_us.min() == 5);
   CHECK(out->lag_us.max() == 98'765);
   CHECK(out->lag_us.ToJson() == in.lag_us.ToJson());
-  CHECK(out->inflight_at_end == 1);
+  CHECK(out->counters[Counter::kUnacked] == 1);
   CHECK(out->cpu_s == 0.25);
   CHECK(out->rss_peak_kb == 12'345);
-  CHECK(ToJson(out.value()) == j);
+  CHECK(Wire(out.value()) == j);
 }
 
 TEST_CASE("WorkerReportFromJson errors", "[worker]") {
-  nlohmann::json j = ToJson(SampleReport());
+  nlohmann::json j = Wire(SampleReport());
   SECTION("missing sent_per_device") {
     j.erase("sent_per_device");
     Result<WorkerReport> r = WorkerReportFromJson(j);

@@ -31,23 +31,23 @@ drain_s: 1
 RunData SampleRun() {
   RunData run;
   run.window_s = 2.0;
-  WorkerCounters& w = run.worker.counters;
-  w.scheduled = 100;
-  w.sent = 98;
-  w.acked = 97;
-  w.publish_errors = 2;
-  w.disconnects = 1;
-  w.window_sent = 50;
-  run.worker.inflight_at_end = 1;
+  Counters& w = run.worker.counters;
+  w[Counter::kScheduled] = 100;
+  w[Counter::kSent] = 98;
+  w[Counter::kAcked] = 97;
+  w[Counter::kPublishErrors] = 2;
+  w[Counter::kWorkerDisconnects] = 1;
+  w[Counter::kWindowSent] = 50;
+  w[Counter::kUnacked] = 1;
   run.worker.sent_per_second = {10, 20, 5};
   run.worker.lag_us.RecordN(250, 2);
   CollectorReport& c = run.collector;
-  c.received = 95;
-  c.duplicated = 1;
-  c.reordered = 2;
-  c.foreign = 3;
-  c.window_received = 40;
-  c.disconnects = 4;
+  c.counters[Counter::kReceived] = 95;
+  c.counters[Counter::kDuplicated] = 1;
+  c.counters[Counter::kReordered] = 2;
+  c.counters[Counter::kForeign] = 3;
+  c.counters[Counter::kWindowReceived] = 40;
+  c.counters[Counter::kCollectorDisconnects] = 4;
   c.latency_us.RecordN(1000, 4);
   c.latency_actual_us.RecordN(900, 4);
   c.received_per_device = {24, 24, 24, 23};
@@ -155,8 +155,8 @@ TEST_CASE("BuildSummary edge cases", "[summary]") {
   Scenario s = ScenarioFromYaml(kScenario);
   SECTION("more received than sent is no negative loss") {
     RunData run = SampleRun();
-    run.collector.received = 120;
-    run.worker.counters.scheduled = 90;  // and more sent than scheduled: no negative unsent
+    run.collector.counters[Counter::kReceived] = 120;
+    run.worker.counters[Counter::kScheduled] = 90;  // and more sent than scheduled: no negative unsent
     json m = BuildSummary(s, run)["messages"];
     CHECK(m["lost"] == 0);
     CHECK(m["unsent"] == 0);

@@ -40,7 +40,7 @@ class LoadGenerator {
   Status Connect();
   // `control_fd` is watched for "stop" (or EOF); `on_progress` is called once a second.
   void Run(const RunClock& clock, int control_fd,
-           const std::function<void(const WorkerCounters&)>& on_progress);
+           const std::function<void(const Counters&)>& on_progress);
   WorkerReport TakeReport();
 
   struct Connection;
@@ -49,7 +49,7 @@ class LoadGenerator {
 
  private:
   void Publish(Device& d, Connection& c, uint64_t intended_ns, const RunClock& clock);
-  void Maintain(uint64_t now, const std::function<void(const WorkerCounters&)>& on_progress);
+  void Maintain(uint64_t now, const std::function<void(const Counters&)>& on_progress);
   bool HandleEvents(int n);
   void Finish();
 

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "edgebench/base/error.h"
+#include "edgebench/results/counters.h"
 #include "edgebench/results/histogram.h"
 #include "edgebench/mqtt/mqtt_client.h"
 #include "edgebench/base/clock.h"
@@ -45,13 +46,10 @@ struct SecondStats {
 };
 
 struct CollectorReport {
-  uint64_t received = 0;         // distinct messages of this run (duplicates not counted)
-  uint64_t duplicated = 0;       // copies of a message already received
-  uint64_t reordered = 0;        // arrived after a later message of the same device
-  uint64_t foreign = 0;          // on our topics but not from this run (no or another header)
-  uint64_t window_received = 0;  // distinct messages with an intended time in the window
-  uint64_t disconnects = 0;
-  uint64_t last_window_receive_ns = 0;  // when the last window message arrived (CLOCK_MONOTONIC)
+  // The collector's counters: received (distinct messages of this run; duplicates not
+  // counted), duplicated, reordered, foreign (on our topics but not from this run),
+  // window_received, collector_disconnects, last_window_receive_ns, last_receive_ns.
+  Counters counters;
   LatencyHistogram latency_us;         // receive - intended send time, window messages
   LatencyHistogram latency_actual_us;  // receive - actual send time, window messages
   std::vector<uint64_t> received_per_device;
