@@ -8,7 +8,6 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -18,6 +17,7 @@
 #include <cmath>
 #include <cstdio>
 #include <deque>
+#include <optional>
 #include <queue>
 #include <random>
 #include <string>
@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "edgebench/base/clock.h"
+#include "edgebench/base/event_loop.h"
 
 namespace edgebench {
 
@@ -198,7 +199,7 @@ struct LinkProxy::Impl {
   LinkProxyReport report;
 
   // Loop state.
-  Fd epoll;
+  std::optional<EventLoop> loop;
   uint64_t next_id = 1;
   std::unordered_map<uint64_t, Conn> conns;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers;
@@ -211,6 +212,9 @@ struct LinkProxy::Impl {
   std::vector<char> scratch = std::vector<char>(kMaxRead);
 
   Status Loop(int stop_fd);
+  void Configure();
+  Status WatchListenerAndStop(int stop_fd);
+  uint64_t FlushDueTimers();
   void Accept();
   void OnEvent(uint64_t tag, uint32_t events);
   void Read(Conn& c, bool up);
@@ -276,6 +280,25 @@ Status LinkProxy::Run(int stop_fd) { return impl_->Loop(stop_fd); }
 Status LinkProxy::Impl::Loop(int stop_fd) {
   // Wake-ups on time: the kernel may otherwise defer a timed wake-up by 50 us.
   ::prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+  Configure();
+  if (Status st = WatchListenerAndStop(stop_fd); !st) return st;
+  for (;;) {
+    uint64_t now = FlushDueTimers();
+    uint64_t deadline = timers.empty() ? EventLoop::kNoDeadline : timers.top().at_ns;
+    Result<int> n = loop->Wait(now, deadline);
+    if (!n.ok()) return Error{"link proxy: " + n.error().message};
+    for (int i = 0; i < *n; ++i) {
+      EventLoop::Event ev = loop->event(i);
+      if (ev.tag == kStopTag) {
+        conns.clear();
+        return Ok{};
+      }
+      OnEvent(ev.tag, ev.events);
+    }
+  }
+}
+
+void LinkProxy::Impl::Configure() {
   const LinkProfile& p = config.profile;
   up_bucket = TokenBucket(p.uplink_mbit);
   down_bucket = TokenBucket(p.downlink_mbit);
@@ -283,54 +306,32 @@ Status LinkProxy::Impl::Loop(int stop_fd) {
   rtt_ns = MsToNs(p.rtt_ms);
   jitter_half_ns = static_cast<int64_t>(MsToNs(p.jitter_ms / 2));
   rng.seed(config.seed);
+}
 
-  epoll = Fd(::epoll_create1(EPOLL_CLOEXEC));
-  if (!epoll.valid()) return Error{"link proxy: epoll_create1: " + Errno()};
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.u64 = kListenTag;
-  if (::epoll_ctl(epoll.get(), EPOLL_CTL_ADD, listener.get(), &ev) != 0) {
-    return Error{"link proxy: epoll_ctl: " + Errno()};
+Status LinkProxy::Impl::WatchListenerAndStop(int stop_fd) {
+  Result<EventLoop> created = EventLoop::Create();
+  if (!created.ok()) return Error{"link proxy: " + created.error().message};
+  loop.emplace(std::move(created.value()));
+  Status st = loop->Watch(listener.get(), kListenTag, EPOLLIN);
+  if (st) st = loop->Watch(stop_fd, kStopTag, EPOLLIN);
+  if (!st) return Error{"link proxy: " + st.error().message};
+  return Ok{};
+}
+
+// Writes every direction whose head chunk is due; returns the time after the last write.
+uint64_t LinkProxy::Impl::FlushDueTimers() {
+  uint64_t now = MonotonicNowNs();
+  while (!timers.empty() && timers.top().at_ns <= now) {
+    Timer t = timers.top();
+    timers.pop();
+    auto it = conns.find(t.conn);
+    if (it == conns.end()) continue;
+    Flow& f = t.up ? it->second.up : it->second.down;
+    f.armed = false;
+    Flush(it->second, t.up);
+    now = MonotonicNowNs();
   }
-  ev.data.u64 = kStopTag;
-  if (::epoll_ctl(epoll.get(), EPOLL_CTL_ADD, stop_fd, &ev) != 0) {
-    return Error{"link proxy: epoll_ctl: " + Errno()};
-  }
-  constexpr int kMaxEvents = 256;
-  epoll_event events[kMaxEvents];
-  for (;;) {
-    uint64_t now = MonotonicNowNs();
-    while (!timers.empty() && timers.top().at_ns <= now) {
-      Timer t = timers.top();
-      timers.pop();
-      auto it = conns.find(t.conn);
-      if (it == conns.end()) continue;
-      Flow& f = t.up ? it->second.up : it->second.down;
-      f.armed = false;
-      Flush(it->second, t.up);
-      now = MonotonicNowNs();
-    }
-    timespec ts{};
-    timespec* timeout = nullptr;
-    if (!timers.empty()) {
-      uint64_t wait = timers.top().at_ns - now;
-      ts.tv_sec = static_cast<time_t>(wait / 1'000'000'000);
-      ts.tv_nsec = static_cast<long>(wait % 1'000'000'000);
-      timeout = &ts;
-    }
-    int n = ::epoll_pwait2(epoll.get(), events, kMaxEvents, timeout, nullptr);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Error{"link proxy: epoll_pwait2: " + Errno()};
-    }
-    for (int i = 0; i < n; ++i) {
-      if (events[i].data.u64 == kStopTag) {
-        conns.clear();
-        return Ok{};
-      }
-      OnEvent(events[i].data.u64, events[i].events);
-    }
-  }
+  return now;
 }
 
 void LinkProxy::Impl::Accept() {
@@ -532,16 +533,14 @@ void LinkProxy::Impl::FinishIfDone(Conn& c) {
 void LinkProxy::Impl::SyncFd(int fd, uint64_t tag, uint32_t want, uint32_t* mask,
                              bool* registered) {
   if (*registered && want == *mask) return;
-  epoll_event ev{};
-  ev.events = want;
-  ev.data.u64 = tag;
+  // epoll_ctl cannot fail here: the fd is open and `registered` says whether the set holds it.
   if (want == 0) {
-    if (*registered) ::epoll_ctl(epoll.get(), EPOLL_CTL_DEL, fd, nullptr);
+    if (*registered) (void)loop->Unwatch(fd);
     *registered = false;
   } else if (*registered) {
-    ::epoll_ctl(epoll.get(), EPOLL_CTL_MOD, fd, &ev);
+    (void)loop->Modify(fd, tag, want);
   } else {
-    ::epoll_ctl(epoll.get(), EPOLL_CTL_ADD, fd, &ev);
+    (void)loop->Watch(fd, tag, want);
     *registered = true;
   }
   *mask = want;

@@ -18,7 +18,7 @@
 // that direction, so a slow link pushes back on the sender through TCP as a real
 // bottleneck does, and memory stays bounded.
 //
-// Threads: Run() is one single-threaded epoll loop (timer slack 1 ns, epoll_pwait2
+// Threads: Run() is one single-threaded EventLoop (timer slack 1 ns, nanosecond
 // timeouts), meant to have a thread or a process of its own. LinkProxyProcess forks that
 // process, so its CPU can be sampled on its own (the role "link"), and raises its priority
 // to nice -10 where allowed (root): netem, in the kernel, runs ahead of every process, and
