@@ -1,8 +1,8 @@
 // The scenario module's reader machinery, shared by its files (scenario.cc reads the
-// scenario's sections, scenario_network.cc the network and the profiles file): the schema
+// scenario's sections, network.cc the network and the profiles file): the schema
 // of the keys each map accepts, the Reader that keeps the first error with its
 // file:line:column (or the --set that put the value there), the checked sections, and the
-// scalar readers. Internal: nothing outside src/scenario*.cc includes this header.
+// scalar readers. Internal: nothing outside src/scenario/ includes this header.
 //
 // Contract: every Read* function is a no-op once the Reader has failed, so section readers
 // run straight through and test r.failed() once at the end. Values are judged by their
@@ -52,6 +52,9 @@ std::optional<std::string> CheckKey(const SectionSchema& section, std::string_vi
 std::vector<std::string> SplitLines(std::string_view text);
 // True when `path` is `prefix` or lies below it ("publish" covers "publish.qos").
 bool Covers(std::string_view prefix, std::string_view path);
+// Every error of this module is ErrorKind::kScenario: the input is wrong, nothing started.
+Error ScenarioError(std::string message, std::optional<SourceLocation> where = std::nullopt,
+                    std::string context = "");
 Error OverrideError(const Override& o, std::string message);
 
 // One key/value pair of a YAML map, with the dotted path of the key.
@@ -68,8 +71,13 @@ struct Entry {
 // below can run straight through without testing a status after each call.
 class Reader {
  public:
-  Reader(std::string file, std::string_view text, const std::vector<Override>& overrides)
-      : file_(std::move(file)), lines_(SplitLines(text)), overrides_(overrides) {}
+  // `run_time_warnings`: see ExternalChecks::run_time_warnings (nullptr: errors).
+  Reader(std::string file, std::string_view text, const std::vector<Override>& overrides,
+         std::vector<Error>* run_time_warnings = nullptr)
+      : file_(std::move(file)),
+        lines_(SplitLines(text)),
+        overrides_(overrides),
+        run_time_warnings_(run_time_warnings) {}
 
   bool failed() const { return error_.has_value(); }
   const Error& error() const { return *error_; }
@@ -80,6 +88,16 @@ class Reader {
   void Fail(const Entry& entry, std::string message) {
     Fail(entry.path, entry.mark(), std::move(message));
   }
+  // A problem with something only a run reads (a certificate file, a password variable):
+  // an error, or under `validate` a warning that says `run` needs it.
+  void FailForRun(const Entry& entry, std::string message, std::string_view needed) {
+    if (run_time_warnings_ == nullptr) {
+      Fail(entry, std::move(message));
+    } else if (!error_) {
+      run_time_warnings_->push_back(MakeError(
+          entry.path, entry.mark(), message + " (edgebench run needs " + std::string(needed) + ")"));
+    }
+  }
   bool Overridden(std::string_view path) const { return FindOverride(path, false) != nullptr; }
 
  private:
@@ -87,9 +105,9 @@ class Reader {
     if (const Override* o = FindOverride(path, mark.is_null())) {
       return OverrideError(*o, std::move(message));
     }
-    if (mark.is_null()) return Error{std::move(message), SourceLocation{file_}, {}};
+    if (mark.is_null()) return ScenarioError(std::move(message), SourceLocation{file_});
     SourceLocation where{file_, mark.line + 1, mark.column + 1};
-    return Error{std::move(message), where, Caret(mark)};
+    return ScenarioError(std::move(message), where, Caret(mark));
   }
 
   // The last --set that wrote `path` or a map above it. Nodes that a --set created on the
@@ -114,6 +132,7 @@ class Reader {
   std::string file_;
   std::vector<std::string> lines_;
   const std::vector<Override>& overrides_;
+  std::vector<Error>* run_time_warnings_;
   std::optional<Error> error_;
 };
 

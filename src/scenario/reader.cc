@@ -1,5 +1,5 @@
 // The scenario reader's machinery: schema lookup, key suggestions, the Reader's error
-// locations, sections and checked scalar values (contract in scenario_internal.h).
+// locations, sections and checked scalar values (contract in internal.h).
 #include "scenario/internal.h"
 
 #include <algorithm>
@@ -160,8 +160,15 @@ bool Covers(std::string_view prefix, std::string_view path) {
          (path.starts_with(prefix) && path.size() > prefix.size() && path[prefix.size()] == '.');
 }
 
+Error ScenarioError(std::string message, std::optional<SourceLocation> where,
+                    std::string context) {
+  Error e{std::move(message), std::move(where), std::move(context)};
+  e.kind = ErrorKind::kScenario;
+  return e;
+}
+
 Error OverrideError(const Override& o, std::string message) {
-  return Error{std::move(message), SourceLocation{"--set " + o.path + "=" + o.value}, {}};
+  return ScenarioError(std::move(message), SourceLocation{"--set " + o.path + "=" + o.value});
 }
 
 
@@ -374,8 +381,8 @@ Result<std::string> ReadScenarioFile(const std::string& path) {
     void operator()(std::FILE* f) const { std::fclose(f); }
   };
   auto read_error = [&path](int err) {
-    return Error{
-        "cannot read file: " + std::generic_category().message(err), SourceLocation{path}, {}};
+    return ScenarioError("cannot read file: " + std::generic_category().message(err),
+                         SourceLocation{path});
   };
   std::unique_ptr<std::FILE, Closer> file(std::fopen(path.c_str(), "rb"));
   if (!file) return read_error(errno);

@@ -1,6 +1,6 @@
 // Scenario files: the sections of a scenario, defaults, validation, --set overrides and the
-// resolved dump. The reader machinery is in scenario_reader.cc, the network sections and the
-// profiles file in scenario_network.cc.
+// resolved dump. The reader machinery is in reader.cc, the network sections and the
+// profiles file in network.cc.
 #include "edgebench/scenario/scenario.h"
 
 #include <sys/stat.h>
@@ -67,22 +67,24 @@ void ReadProtocol(Reader& r, const Section& s, int* out) {
 }
 
 // A path that must be readable now: a missing certificate is a scenario error, not a
-// failed run.
+// failed run (under `validate`, a warning: the user may not have the file yet).
 void ReadFilePath(Reader& r, const Section& s, std::string_view key, std::string* out) {
   ReadString(r, s, key, out);
   const Entry* e = s.Find(key);
   if (e == nullptr || r.failed()) return;
   // A directory opens for reading too, but cannot be read as a file.
+  int err = 0;
   struct stat st {};
   if (::stat(out->c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-    r.Fail(*e, e->path + ": cannot read '" + *out + "': " + std::generic_category().message(EISDIR));
-    return;
-  }
-  if (std::FILE* f = std::fopen(out->c_str(), "r")) {
+    err = EISDIR;
+  } else if (std::FILE* f = std::fopen(out->c_str(), "r")) {
     std::fclose(f);
     return;
+  } else {
+    err = errno;
   }
-  r.Fail(*e, e->path + ": cannot read '" + *out + "': " + std::generic_category().message(errno));
+  r.FailForRun(*e, e->path + ": cannot read '" + *out + "': " + std::generic_category().message(err),
+               "this file");
 }
 
 void ReadTls(Reader& r, const Entry* entry, TlsSpec* out) {
@@ -119,8 +121,10 @@ void ReadCredentials(Reader& r, const Section& s, BrokerSpec* out) {
   } else if ((env || file) && out->username.empty()) {
     r.Fail(env ? *env : *file, "a password needs broker.username");
   } else if (env && std::getenv(out->password_env.c_str()) == nullptr) {  // NOLINT(concurrency-mt-unsafe)
-    r.Fail(*env, "broker.password_env: environment variable '" + out->password_env +
-                     "' is not set");
+    r.FailForRun(*env,
+                 "broker.password_env: environment variable '" + out->password_env +
+                     "' is not set",
+                 "it set");
   }
 }
 
@@ -151,12 +155,28 @@ void ReadMqtt5Options(Reader& r, const Section& s, BrokerSpec* out) {
   }
 }
 
-void ReadBroker(Reader& r, const Entry* entry, BrokerSpec* out) {
-  Section s = OpenSection(r, entry, "broker");
+// broker.host or broker.port names an external broker, so either one turns the default
+// `embedded: true` off; written next to an explicit `embedded: true`, one of them would be
+// ignored, and a user would measure a local mosquitto instead of the broker named.
+void ReadBrokerAddress(Reader& r, const Section& s, BrokerSpec* out) {
   ReadBool(r, s, "embedded", &out->embedded);
   ReadString(r, s, "host", &out->host);
   if (!r.failed() && out->host.empty()) r.Fail(*s.Find("host"), "broker.host must not be empty");
   ReadInt(r, s, "port", 1, 65535, &out->port);
+  if (r.failed()) return;
+  const Entry* address = s.Find("host") ? s.Find("host") : s.Find("port");
+  if (address == nullptr) return;
+  if (s.Find("embedded") == nullptr) {
+    out->embedded = false;
+  } else if (out->embedded) {
+    r.Fail(*address, address->path + " is set, so the broker is external; remove " +
+                         address->path + " or broker.embedded: true");
+  }
+}
+
+void ReadBroker(Reader& r, const Entry* entry, BrokerSpec* out) {
+  Section s = OpenSection(r, entry, "broker");
+  ReadBrokerAddress(r, s, out);
   ReadProtocol(r, s, &out->protocol);
   ReadInt(r, s, "keepalive_s", 5, 65535, &out->keepalive_s);
   ReadBool(r, s, "clean_session", &out->clean_session);
@@ -465,8 +485,10 @@ Scenario RedactSecrets(const Scenario& scenario) { return scenario; }
 void EmitBroker(YAML::Emitter& out, const BrokerSpec& b) {
   out << YAML::Key << "broker" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "embedded" << YAML::Value << b.embedded;
-  out << YAML::Key << "host" << YAML::Value << YAML::DoubleQuoted << b.host;
-  out << YAML::Key << "port" << YAML::Value << b.port;
+  if (!b.embedded) {  // with embedded: true, a host or port would be refused on reading
+    out << YAML::Key << "host" << YAML::Value << YAML::DoubleQuoted << b.host;
+    out << YAML::Key << "port" << YAML::Value << b.port;
+  }
   out << YAML::Key << "protocol" << YAML::Value << YAML::DoubleQuoted << ProtocolName(b.protocol);
   out << YAML::Key << "keepalive_s" << YAML::Value << b.keepalive_s;
   out << YAML::Key << "clean_session" << YAML::Value << b.clean_session;
@@ -550,7 +572,7 @@ Result<Override> ParseOverride(std::string_view text) {
       return o;
     }
   }
-  return Error{"--set expects key.path=value, got '" + std::string(text) + "'", {}, {}};
+  return ScenarioError("--set expects key.path=value, got '" + std::string(text) + "'");
 }
 
 Result<Scenario> LoadScenario(const std::string& path, const std::vector<Override>& overrides,
@@ -563,14 +585,18 @@ Result<Scenario> LoadScenario(const std::string& path, const std::vector<Overrid
 Result<Scenario> ParseScenario(std::string_view yaml_text, const std::string& file_name,
                                const std::vector<Override>& overrides,
                                const ExternalChecks& checks) {
-  Reader r(file_name, yaml_text, overrides);
+  Reader r(file_name, yaml_text, overrides, checks.run_time_warnings);
   YAML::Node root = LoadMap(r, yaml_text, "a scenario must be a YAML map of keys");
   if (r.failed()) return r.error();
   for (const Override& o : overrides) {
     Status applied = ApplyOverride(root, o);
     if (!applied) return applied.error();
   }
-  return Validate(r, root, file_name, checks);
+  size_t warnings_before = checks.run_time_warnings ? checks.run_time_warnings->size() : 0;
+  Result<Scenario> s = Validate(r, root, file_name, checks);
+  // Warnings are for a scenario that is otherwise good; an error says enough.
+  if (!s.ok() && checks.run_time_warnings) checks.run_time_warnings->resize(warnings_before);
+  return s;
 }
 
 std::string ScenarioToYaml(const Scenario& scenario) {

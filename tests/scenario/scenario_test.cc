@@ -468,6 +468,99 @@ seed: 18446744073709551615
   CHECK(ScenarioToYaml(defaults).find("name: \"d\"\ndescription: \"\"\nbroker:\n") == 0);
 }
 
+TEST_CASE("broker.host or broker.port means an external broker", "[scenario]") {
+  Scenario host = Parse("name: x\nbroker: {host: mqtt.example.org}\n");
+  CHECK_FALSE(host.broker.embedded);
+  CHECK(host.broker.host == "mqtt.example.org");
+  CHECK(host.broker.port == 1883);
+  Scenario port = Parse("name: x\nbroker:\n  port: 8883\n");
+  CHECK_FALSE(port.broker.embedded);
+  CHECK(port.broker.host == "127.0.0.1");
+  CHECK(port.broker.port == 8883);
+  CHECK_FALSE(Parse("name: x\nbroker: {embedded: false, host: h}\n").broker.embedded);
+  CHECK_FALSE(Parse("name: x\n", {"broker.port=1884"}).broker.embedded);
+  CHECK(Parse("name: x\nbroker: {embedded: true}\n").broker.embedded);
+
+  // Written next to an explicit embedded: true, the address would be ignored: refused.
+  Error e = ErrorValue("name: x\nbroker:\n  embedded: true\n  host: mqtt.example.org\n");
+  CHECK(e.ToString() ==
+        "t.yaml:4:9: broker.host is set, so the broker is external; remove broker.host or "
+        "broker.embedded: true");
+  CHECK(e.context == "  host: mqtt.example.org\n        ^");
+  CHECK(ErrorOf("name: x\nbroker: {embedded: true, port: 1884}\n") ==
+        "t.yaml:2:32: broker.port is set, so the broker is external; remove broker.port or "
+        "broker.embedded: true");
+  CHECK(ErrorOf("name: x\nbroker: {embedded: true}\n", {"broker.host=mqtt.example.org"}) ==
+        "--set broker.host=mqtt.example.org: broker.host is set, so the broker is external; "
+        "remove broker.host or broker.embedded: true");
+
+  // The dump round-trips both ways: an embedded broker is written without an address.
+  CHECK(Parse(ScenarioToYaml(host)) == host);
+  CHECK(Parse(ScenarioToYaml(port)) == port);
+  Scenario embedded = Parse("name: d\n");
+  CHECK(ScenarioToYaml(embedded).find("broker:\n  embedded: true\n  protocol: \"3.1.1\"\n") !=
+        std::string::npos);
+  CHECK(ScenarioToYaml(host).find("broker:\n  embedded: false\n  host: \"mqtt.example.org\"\n"
+                                  "  port: 1883\n") != std::string::npos);
+}
+
+TEST_CASE("every scenario error has the scenario kind", "[scenario]") {
+  CHECK(ErrorValue("name: x\npublish: {qos: 3}").kind == ErrorKind::kScenario);
+  CHECK(ErrorValue("name: x\npublish: [1, 2\n").kind == ErrorKind::kScenario);
+  CHECK(ErrorValue("- a\n").kind == ErrorKind::kScenario);
+  CHECK(LoadScenario("/nonexistent/x.yaml").error().kind == ErrorKind::kScenario);
+  CHECK(ParseOverride("noequals").error().kind == ErrorKind::kScenario);
+  Result<Scenario> by_set =
+      ParseScenario("name: x\n", "t.yaml", {Override{"publish.qso", "1"}});
+  REQUIRE_FALSE(by_set.ok());
+  CHECK(by_set.error().kind == ErrorKind::kScenario);
+  Result<Scenario> bad_value =
+      ParseScenario("name: x\n", "t.yaml", {Override{"publish.qos", "9"}});
+  REQUIRE_FALSE(bad_value.ok());
+  CHECK(bad_value.error().kind == ErrorKind::kScenario);
+  CHECK(LoadProfiles("/nonexistent/profiles.yaml").error().kind == ErrorKind::kScenario);
+}
+
+TEST_CASE("validate mode: what only a run reads is a warning, not an error", "[scenario]") {
+  std::vector<Error> warnings;
+  ExternalChecks checks;
+  checks.run_time_warnings = &warnings;
+  const char* tls = "name: x\nbroker:\n  tls: {ca_file: /nonexistent/ca.pem}\n";
+  Result<Scenario> s = ParseScenario(tls, "t.yaml", {}, checks);
+  REQUIRE(s.ok());
+  CHECK(s->broker.tls.ca_file == "/nonexistent/ca.pem");
+  REQUIRE(warnings.size() == 1);
+  CHECK(warnings[0].ToString() ==
+        "t.yaml:3:18: broker.tls.ca_file: cannot read '/nonexistent/ca.pem': No such file or "
+        "directory (edgebench run needs this file)");
+  CHECK(warnings[0].context == "  tls: {ca_file: /nonexistent/ca.pem}\n                 ^");
+  CHECK(warnings[0].kind == ErrorKind::kScenario);
+
+  warnings.clear();
+  const char* env = "name: x\nbroker: {username: u, password_env: EDGEBENCH_TEST_UNSET_VARIABLE}";
+  REQUIRE(ParseScenario(env, "t.yaml", {}, checks).ok());
+  REQUIRE(warnings.size() == 1);
+  CHECK(warnings[0].ToString() ==
+        "t.yaml:2:37: broker.password_env: environment variable 'EDGEBENCH_TEST_UNSET_VARIABLE' "
+        "is not set (edgebench run needs it set)");
+
+  // Without the warnings list (as `run` reads a scenario), the same are errors.
+  CHECK(ErrorOf(env) ==
+        "t.yaml:2:37: broker.password_env: environment variable 'EDGEBENCH_TEST_UNSET_VARIABLE' "
+        "is not set");
+
+  // A real error wins, and then no warning is left behind.
+  warnings.clear();
+  Result<Scenario> both = ParseScenario(std::string(tls) + "publish: {qos: 3}\n", "t.yaml", {},
+                                        checks);
+  REQUIRE_FALSE(both.ok());
+  CHECK(both.error().ToString() == "t.yaml:4:16: publish.qos must be 0, 1 or 2, got 3");
+  CHECK(warnings.empty());
+  // Other TLS mistakes stay errors.
+  CHECK_FALSE(ParseScenario("name: x\nbroker:\n  tls: {insecure: true}\n", "t.yaml", {}, checks)
+                  .ok());
+}
+
 TEST_CASE("ProtocolName and PayloadKindName", "[scenario]") {
   CHECK(ProtocolName(4) == "3.1.1");
   CHECK(ProtocolName(5) == "5");

@@ -37,9 +37,12 @@ struct UserProperty {
 };
 
 struct BrokerSpec {
-  bool embedded = true;          // edgebench starts its own mosquitto on loopback
-  std::string host = "127.0.0.1";  // ignored when embedded
-  int port = 1883;               // ignored when embedded (a free port is chosen)
+  // edgebench starts its own mosquitto on loopback. Setting broker.host or broker.port
+  // makes it false (an external broker); with `embedded: true` written too, the scenario
+  // is refused. So an embedded scenario always has the default host and port.
+  bool embedded = true;
+  std::string host = "127.0.0.1";  // the external broker (unused when embedded)
+  int port = 1883;                 // the external broker's port (embedded: a free port is chosen)
   int protocol = 4;              // MQTT protocol level: 4 = 3.1.1, 5 = 5.0 (YAML: "3.1.1" or 5)
   int keepalive_s = 60;
   bool clean_session = true;
@@ -173,6 +176,7 @@ Result<Override> ParseOverride(std::string_view text);
 
 // Checks that need other modules (the scenario module links no libpcap). Each returns an
 // error message for a bad value ("" when good); the parser adds the location.
+// Every Error of this module has ErrorKind::kScenario.
 struct ExternalChecks {
   std::function<std::string(const std::string&)> capture_filter;
   std::function<std::string(const std::string&)> capture_interface;
@@ -180,6 +184,12 @@ struct ExternalChecks {
   // file they came from, for error messages. Empty: only inline values are accepted.
   std::map<std::string, LinkProfile> profiles;
   std::string profiles_file;
+  // For `validate`: when set, what only a run reads (broker.tls.ca_file, cert_file,
+  // key_file, broker.password_file, the variable of broker.password_env) is still checked,
+  // but a problem is appended here as a warning instead of failing the scenario. nullptr
+  // (for `run`): such a problem is an error like any other. Appended to only when the
+  // scenario is otherwise valid.
+  std::vector<Error>* run_time_warnings = nullptr;
 };
 
 // Reads the named network profiles (config/profiles.yaml): a map of name -> {rtt_ms,
