@@ -1,6 +1,7 @@
-// Parsing of /proc/<pid>/stat and status, and the thread that samples them.
+// Parsing of /proc/<pid>/stat, status and schedstat, and the thread that samples them.
 #include "edgebench/measure/proc_sampler.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <unistd.h>
@@ -10,9 +11,12 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <cstring>
 #include <optional>
 #include <system_error>
 #include <utility>
+
+#include "edgebench/base/clock.h"
 
 namespace edgebench {
 
@@ -73,6 +77,10 @@ double TicksPerSecond() {
   return ticks_per_s;
 }
 
+uint64_t TicksToNs(uint64_t ticks) {
+  return static_cast<uint64_t>(static_cast<double>(ticks) * 1e9 / TicksPerSecond());
+}
+
 // Reads a whole /proc file into `buf`. These files report size 0 and are generated as
 // they are read, so read until EOF. Returns the byte count, or -1 with errno set. A file
 // larger than `size` is cut short; the fields edgebench uses come well before that.
@@ -114,10 +122,74 @@ Result<std::string_view> ReadProcFile(const std::string& proc_root, int pid, con
   return std::string_view(buf, static_cast<size_t>(n));
 }
 
+// The first field of a schedstat file: nanoseconds the task has run on a CPU.
+std::optional<uint64_t> ParseSchedstatRuntime(std::string_view text) {
+  size_t end = 0;
+  while (end < text.size() && !IsSpace(text[end])) ++end;
+  uint64_t ns = 0;
+  if (!ParseNumber(text.substr(0, end), &ns)) return std::nullopt;
+  return ns;
+}
+
+std::optional<uint64_t> ReadSchedstat(const char* path) {
+  std::array<char, 256> buf;
+  const ssize_t n = ReadSmallFile(path, buf.data(), buf.size());
+  if (n <= 0) return std::nullopt;
+  return ParseSchedstatRuntime(std::string_view(buf.data(), static_cast<size_t>(n)));
+}
+
+// The runtime of every live thread of `pid`, summed over <pid>/task/*/schedstat, which
+// getdents64 lists into a stack buffer (opendir would allocate). nullopt when there is no
+// task directory or no thread has a schedstat file.
+std::optional<uint64_t> ReadThreadsSchedstat(const std::string& proc_root, int pid) {
+  char path[PATH_MAX];
+  int length = std::snprintf(path, sizeof path, "%s/%d/task", proc_root.c_str(), pid);
+  if (length < 0 || static_cast<size_t>(length) >= sizeof path) return std::nullopt;
+  const int dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return std::nullopt;
+  std::array<char, 8192> entries;
+  uint64_t sum_ns = 0;
+  bool found = false;
+  ssize_t n = 0;
+  while ((n = getdents64(dir, entries.data(), entries.size())) > 0) {
+    for (ssize_t off = 0; off < n;) {
+      // struct linux_dirent64: d_ino (8), d_off (8), d_reclen (2), d_type (1), d_name.
+      unsigned short reclen = 0;
+      std::memcpy(&reclen, entries.data() + off + 16, sizeof reclen);
+      const char* name = entries.data() + off + 19;
+      off += reclen;
+      if (name[0] < '0' || name[0] > '9') continue;  // ".", ".."
+      char file[PATH_MAX];
+      length = std::snprintf(file, sizeof file, "%s/%s/schedstat", path, name);
+      if (length < 0 || static_cast<size_t>(length) >= sizeof file) continue;
+      // A thread that ended since the listing has no file any more: its time is in stat.
+      if (std::optional<uint64_t> ns = ReadSchedstat(file)) {
+        sum_ns += *ns;
+        found = true;
+      }
+    }
+  }
+  close(dir);
+  if (!found) return std::nullopt;
+  return sum_ns;
+}
+
 struct ProcFiles {
   ProcStat stat;
   ProcStatus status;
+  std::optional<uint64_t> live_threads_cpu_ns;  // from schedstat, when the files exist
 };
+
+// <pid>/schedstat covers the thread-group leader only, so it is the process's only for a
+// single-threaded one; otherwise every thread's file is read.
+std::optional<uint64_t> ReadProcessSchedstat(const std::string& proc_root, int pid,
+                                             int64_t num_threads) {
+  if (num_threads > 1) return ReadThreadsSchedstat(proc_root, pid);
+  char path[PATH_MAX];
+  const int length = std::snprintf(path, sizeof path, "%s/%d/schedstat", proc_root.c_str(), pid);
+  if (length < 0 || static_cast<size_t>(length) >= sizeof path) return std::nullopt;
+  return ReadSchedstat(path);
+}
 
 Result<ProcFiles> ReadProcFiles(const std::string& proc_root, int pid) {
   std::array<char, kReadBufferSize> buf;
@@ -133,14 +205,28 @@ Result<ProcFiles> ReadProcFiles(const std::string& proc_root, int pid) {
   Result<ProcStatus> status = ParseProcStatus(text.value());
   if (!status.ok()) return status.error();
   files.status = status.value();
+  // Read after stat, so the live threads' runtime is at least what stat counted for them.
+  files.live_threads_cpu_ns = ReadProcessSchedstat(proc_root, pid, files.stat.num_threads);
   return files;
 }
 
-ProcSample ToSample(const ProcFiles& files, int pid) {
+// `exited_threads_cpu_ns` is the target's running estimate of the CPU of threads that
+// have ended (stat counts it, no schedstat does any more); raised here when stat shows more.
+ProcSample ToSample(const ProcFiles& files, int pid, uint64_t* exited_threads_cpu_ns) {
   ProcSample sample;
   sample.pid = pid;
-  sample.cpu_s =
-      static_cast<double>(files.stat.utime_ticks + files.stat.stime_ticks) / TicksPerSecond();
+  const uint64_t tick_ns = TicksToNs(files.stat.utime_ticks + files.stat.stime_ticks);
+  // A kernel without schedstats writes "0 0 0": then the ticks are all there is.
+  const uint64_t live_ns = files.live_threads_cpu_ns.value_or(0);
+  if (live_ns == 0) {
+    sample.cpu_s = static_cast<double>(tick_ns) / 1e9;
+  } else {
+    // stat's ticks are the whole process's runtime rounded down, so what they show beyond
+    // the live threads' runtime is a lower bound of the exited threads' CPU.
+    if (tick_ns > live_ns) *exited_threads_cpu_ns = std::max(*exited_threads_cpu_ns, tick_ns - live_ns);
+    sample.cpu_s = static_cast<double>(live_ns + *exited_threads_cpu_ns) / 1e9;
+    sample.cpu_from_schedstat = true;
+  }
   sample.rss_kb = files.status.vm_rss_kb;
   sample.rss_peak_kb = files.status.vm_hwm_kb;
   sample.threads = files.status.threads;
@@ -232,9 +318,13 @@ Result<ProcStatus> ParseProcStatus(std::string_view text) {
 }
 
 Result<ProcSample> SampleOnce(const std::string& proc_root, int pid) {
+  const uint64_t mono_ns = MonotonicNowNs();
   Result<ProcFiles> files = ReadProcFiles(proc_root, pid);
   if (!files.ok()) return files.error();
-  return ToSample(files.value(), pid);
+  uint64_t exited_threads_cpu_ns = 0;
+  ProcSample sample = ToSample(files.value(), pid, &exited_threads_cpu_ns);
+  sample.mono_ns = mono_ns;
+  return sample;
 }
 
 std::vector<ProcessSummary> SummarizeSamples(const std::vector<ProcSample>& samples) {
@@ -327,6 +417,7 @@ void ProcSampler::Run() {
 void ProcSampler::SampleAll() {
   for (Target& target : targets_) {
     if (!target.alive) continue;
+    const uint64_t mono_ns = MonotonicNowNs();
     const int64_t t_ns =
         std::chrono::duration_cast<std::chrono::nanoseconds>(steady_clock::now() - start_).count();
     Result<ProcFiles> files = ReadProcFiles(proc_root_, target.pid);
@@ -336,9 +427,12 @@ void ProcSampler::SampleAll() {
       target.alive = false;
       continue;
     }
-    ProcSample sample = ToSample(files.value(), target.pid);
+    ProcSample sample = ToSample(files.value(), target.pid, &target.exited_threads_cpu_ns);
+    sample.mono_ns = mono_ns;  // the run's clock, so samples line up with the timeline
     sample.t_ms = t_ns / 1'000'000;
     sample.role = target.role;
+    // The live threads' runtime drops when a thread ends, until stat's ticks catch up.
+    if (target.has_previous) sample.cpu_s = std::max(sample.cpu_s, target.previous_cpu_s);
     if (target.has_previous && t_ns > target.previous_t_ns) {
       const double wall_s = static_cast<double>(t_ns - target.previous_t_ns) / 1e9;
       sample.cpu_pct = (sample.cpu_s - target.previous_cpu_s) / wall_s * 100.0;

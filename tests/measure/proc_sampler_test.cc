@@ -17,6 +17,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "edgebench/base/clock.h"
+
 namespace edgebench {
 namespace {
 
@@ -245,6 +247,32 @@ TEST_CASE("SampleOnce reads a fixture process", "[proc]") {
   CHECK(sample->nonvoluntary_ctxt_switches == 457);
 }
 
+TEST_CASE("SampleOnce takes CPU from schedstat where it exists, else from stat ticks",
+          "[proc][proc_sampler]") {
+  // 5678 is single-threaded: its own schedstat is the process's (stat says 1334 ticks).
+  const uint64_t before_ns = MonotonicNowNs();
+  Result<ProcSample> single = SampleOnce(kFixtureRoot, 5678);
+  const uint64_t after_ns = MonotonicNowNs();
+  REQUIRE(single.ok());
+  CHECK(single->cpu_from_schedstat);
+  CHECK(single->cpu_s == Approx(13.345678901).epsilon(0).margin(1e-9));
+  CHECK(single->mono_ns >= before_ns);
+  CHECK(single->mono_ns <= after_ns);
+
+  // 5680 has two threads: the sum of task/*/schedstat, not the leader's own 9 s, and more
+  // than stat's 1500 ticks.
+  Result<ProcSample> threads = SampleOnce(kFixtureRoot, 5680);
+  REQUIRE(threads.ok());
+  CHECK(threads->cpu_from_schedstat);
+  CHECK(threads->cpu_s == Approx(15.5).epsilon(0).margin(1e-9));
+
+  // 1234 has no schedstat files: the ticks of stat.
+  Result<ProcSample> ticks = SampleOnce(kFixtureRoot, 1234);
+  REQUIRE(ticks.ok());
+  CHECK_FALSE(ticks->cpu_from_schedstat);
+  CHECK(ticks->cpu_s == Approx((4521 + 1377) / Ticks()));
+}
+
 TEST_CASE("SampleOnce reports a missing process", "[proc]") {
   Result<ProcSample> sample = SampleOnce(kFixtureRoot, 999999);
   REQUIRE_FALSE(sample.ok());
@@ -260,6 +288,8 @@ TEST_CASE("SampleOnce reads the test process itself", "[proc]") {
   CHECK(sample->threads >= 1);
   CHECK(sample->rss_kb > 0);
   CHECK(sample->rss_peak_kb >= sample->rss_kb);
+  // This kernel keeps schedstat files, and the test process has run for more than a tick.
+  if (std::filesystem::exists("/proc/self/schedstat")) CHECK(sample->cpu_from_schedstat);
 }
 
 TEST_CASE("SummarizeSamples groups by role in first-appearance order", "[proc]") {
@@ -375,6 +405,66 @@ TEST_CASE("ProcSampler computes CPU from the change between samples", "[proc]") 
   CHECK(summaries[0].rss_peak_kb == 6000);
   CHECK(summaries[0].cpu_pct_mean > 0);
   CHECK(summaries[0].cpu_pct_mean <= cpu_delta_s / 0.019 * 100);
+}
+
+TEST_CASE("ProcSampler CPU from schedstat has nanosecond resolution", "[proc][proc_sampler]") {
+  TempDir root;
+  REQUIRE(!root.path().empty());
+  const std::string dir = root.path() + "/91";
+  std::filesystem::create_directory(dir);
+  WriteText(dir + "/stat", StatWithField(20, "1").replace(0, 4, "91  "));
+  WriteText(dir + "/status", StatusText(100, 100));
+  WriteText(dir + "/schedstat", "1000000000 5 1\n");
+
+  ProcSampler sampler(root.path(), 60000);  // only Start() and Stop() sample
+  sampler.AddTarget("broker", 91);
+  const uint64_t before_ns = MonotonicNowNs();
+  sampler.Start();
+  std::this_thread::sleep_for(milliseconds(20));
+  WriteText(dir + "/schedstat", "1012345678 5 2\n");
+  sampler.Stop();
+  const uint64_t after_ns = MonotonicNowNs();
+
+  const std::vector<ProcSample>& samples = sampler.samples();
+  REQUIRE(samples.size() == 2);
+  CHECK(samples[0].cpu_s == Approx(1.0).epsilon(0).margin(1e-9));
+  // 12.345678 ms: no multiple of the 10 ms tick.
+  CHECK(samples[1].cpu_s - samples[0].cpu_s == Approx(0.012345678).epsilon(0).margin(1e-9));
+  CHECK(samples[1].cpu_pct > 0);
+  CHECK(samples[0].mono_ns >= before_ns);
+  CHECK(samples[1].mono_ns > samples[0].mono_ns);
+  CHECK(samples[1].mono_ns <= after_ns);
+  // mono_ns and t_ms are two views of one instant: t_ms counts from the first sample.
+  CHECK(static_cast<int64_t>((samples[1].mono_ns - samples[0].mono_ns) / 1'000'000) >=
+        samples[1].t_ms - samples[0].t_ms - 1);
+}
+
+TEST_CASE("ProcSampler keeps the CPU of a thread that has exited", "[proc][proc_sampler]") {
+  TempDir root;
+  REQUIRE(!root.path().empty());
+  const std::string dir = root.path() + "/92";
+  std::filesystem::create_directories(dir + "/task/92");
+  std::filesystem::create_directories(dir + "/task/93");
+  WriteText(dir + "/stat", StatText(92, 100, 0));  // two threads, 1.00 s in ticks
+  WriteText(dir + "/status", StatusText(100, 100));
+  WriteText(dir + "/task/92/schedstat", "600000000 0 1\n");
+  WriteText(dir + "/task/93/schedstat", "500000000 0 1\n");
+
+  ProcSampler sampler(root.path(), 60000);
+  sampler.AddTarget("orchestrator", 92);
+  sampler.Start();
+  // Thread 93 ends: its 0.5 s is now only in stat's ticks (1.12 s in all).
+  std::filesystem::remove_all(dir + "/task/93");
+  WriteText(dir + "/stat", StatText(92, 112, 0));
+  WriteText(dir + "/task/92/schedstat", "610000000 0 2\n");
+  sampler.Stop();
+
+  const std::vector<ProcSample>& samples = sampler.samples();
+  REQUIRE(samples.size() == 2);
+  CHECK(samples[0].cpu_s == Approx(1.1).epsilon(0).margin(1e-9));  // 0.6 + 0.5
+  // The live thread's 0.61 s and, for the ended one, what stat shows beyond it.
+  CHECK(samples[1].cpu_s == Approx(1.12).epsilon(0).margin(1e-9));
+  CHECK(samples[1].cpu_pct >= 0);
 }
 
 TEST_CASE("ProcSampler stops sampling a target whose files vanish", "[proc]") {

@@ -1,7 +1,8 @@
 // ProcSampler: a thread that samples CPU time and memory of processes from /proc.
 //
 // Contract: AddTarget() before Start(); Start() spawns one thread that reads
-// <proc_root>/<pid>/stat and <proc_root>/<pid>/status for every target each interval;
+// <proc_root>/<pid>/stat, status and the schedstat files (see ProcSample::cpu_s) for every
+// target each interval;
 // Stop() joins it. samples() is read only after Stop() (the thread owns the data until
 // then). A target that has exited (its files are gone, or it is a zombie) or whose files
 // do not parse stops being sampled; that is not an error.
@@ -45,10 +46,18 @@ Result<ProcStat> ParseProcStat(std::string_view text);
 Result<ProcStatus> ParseProcStatus(std::string_view text);
 
 struct ProcSample {
-  int64_t t_ms = 0;  // since Start(), steady clock
-  std::string role;  // "worker", "broker", "orchestrator", ...
+  int64_t t_ms = 0;      // since Start(), steady clock
+  uint64_t mono_ns = 0;  // CLOCK_MONOTONIC at the read (MonotonicNowNs()): the run's clock
+  std::string role;      // "worker", "broker", "orchestrator", ...
   int pid = 0;
-  double cpu_s = 0;    // cumulative user+system CPU seconds of the process
+  // Cumulative user+system CPU seconds of the process. From the scheduler's nanosecond
+  // runtime (the first field of <pid>/schedstat for a single-threaded process, the sum over
+  // <pid>/task/*/schedstat otherwise) where those files exist, so CPU % is not a multiple
+  // of the 10 ms tick; the CPU of threads that have exited, which no schedstat holds any
+  // more, comes from the stat ticks. Without schedstat (fixtures, kernels without
+  // CONFIG_SCHED_INFO): the ticks of <pid>/stat alone.
+  double cpu_s = 0;
+  bool cpu_from_schedstat = false;  // false: cpu_s has the 10 ms resolution of stat ticks
   double cpu_pct = 0;  // CPU % since this target's previous sample (100 = one core); 0 for the first
   int64_t rss_kb = 0;
   int64_t rss_peak_kb = 0;
@@ -57,7 +66,7 @@ struct ProcSample {
   uint64_t nonvoluntary_ctxt_switches = 0;
 };
 
-// Reads <proc_root>/<pid>/stat and <proc_root>/<pid>/status once. The sample has t_ms 0,
+// Reads <proc_root>/<pid>/stat, status and schedstat once. The sample has t_ms 0,
 // cpu_pct 0 and an empty role. Fails with "cannot read <path>: <strerror>" when a file
 // cannot be read (e.g. the process does not exist) or with the parse error.
 Result<ProcSample> SampleOnce(const std::string& proc_root, int pid);
@@ -102,6 +111,9 @@ class ProcSampler {
     bool alive = true;
     bool has_previous = false;
     double previous_cpu_s = 0;
+    // CPU of threads that have exited, in ns: stat still counts it, no schedstat does.
+    // Only grows, so cpu_s never goes back when a thread ends.
+    uint64_t exited_threads_cpu_ns = 0;
     int64_t previous_t_ns = 0;  // since start_; finer than t_ms so short gaps still give a rate
   };
   void SampleAll();
