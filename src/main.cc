@@ -28,6 +28,9 @@ int ExitCodeFor(edgebench::ErrorKind kind) {
 int main(int argc, char** argv) {
   try {
     edgebench::CliOutcome out = edgebench::RunCli(argc, argv);
+    for (const edgebench::Error& w : out.warnings) {
+      std::fprintf(stderr, "edgebench: warning: %s\n", w.ToStringWithContext().c_str());
+    }
     for (const edgebench::Error& e : out.errors) {
       if (e.message.empty()) continue;  // an interruption: the exit code says it
       std::fprintf(stderr, "edgebench: error: %s\n", e.ToStringWithContext().c_str());

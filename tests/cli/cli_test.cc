@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -185,6 +186,94 @@ TEST_CASE("usage errors exit 2; --help exits 0", "[cli]") {
   CHECK(r.exit_code == 2);
   CHECK(r.err == "edgebench: error: --log-level must be trace, debug, info, warn, error or off, "
                  "got 'loud'\nRun 'edgebench --help' for usage.\n");
+}
+
+TEST_CASE("a mistyped subcommand gets a suggestion", "[cli]") {
+  TempDir tmp;
+  CommandResult r = RunEdgebench({"valdate", "x.yaml"}, tmp.path);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == "edgebench: error: unknown subcommand 'valdate' (did you mean 'validate'? "
+                 "expected run, validate or version)\nRun 'edgebench --help' for usage.\n");
+  CHECK(r.out.empty());
+  r = RunEdgebench({"--log-level", "warn", "rn", "x.yaml"}, tmp.path);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == "edgebench: error: unknown subcommand 'rn' (did you mean 'run'? expected run, "
+                 "validate or version)\nRun 'edgebench --help' for usage.\n");
+  r = RunEdgebench({"verison"}, tmp.path);
+  CHECK(r.err == "edgebench: error: unknown subcommand 'verison' (did you mean 'version'? "
+                 "expected run, validate or version)\nRun 'edgebench --help' for usage.\n");
+  // A prefix of one name only.
+  r = RunEdgebench({"ver"}, tmp.path);
+  CHECK(r.err == "edgebench: error: unknown subcommand 'ver' (did you mean 'version'? "
+                 "expected run, validate or version)\nRun 'edgebench --help' for usage.\n");
+}
+
+TEST_CASE("every subcommand's --help lists --log-level", "[cli]") {
+  TempDir tmp;
+  for (const char* sub : {"run", "validate", "version"}) {
+    INFO(sub);
+    CommandResult r = RunEdgebench({sub, "--help"}, tmp.path);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.find("\n  --log-level TEXT=info       What goes to stderr: trace, debug, info, "
+                     "warn, error or off") != std::string::npos);
+    CHECK(r.out.find("Exit codes: 0 ok;") != std::string::npos);
+  }
+  // ... and it works after the subcommand as before it.
+  fs::path good = tmp.Write("good.yaml", "name: good\n");
+  CommandResult r = RunEdgebench({"validate", good.string(), "--log-level", "off"}, tmp.path);
+  CHECK(r.exit_code == 0);
+  r = RunEdgebench({"--log-level", "off", "validate", good.string()}, tmp.path);
+  CHECK(r.exit_code == 0);
+}
+
+TEST_CASE("validate scenarios/*.yaml on a fresh clone: ok, the example warns, run refuses it",
+          "[cli]") {
+  // A fresh clone: no CA file of the user's, no password variable, run from the tree's root
+  // with the shell's glob, as the README writes it.
+  if (fs::exists("/etc/edgebench/broker-ca.pem")) {
+    WARN("/etc/edgebench/broker-ca.pem exists here, so this is not a fresh machine");
+    return;
+  }
+  TempDir tmp;
+  const std::string source = EDGEBENCH_SOURCE_DIR;
+  std::string command = "cd '" + source + "' && exec env -u EDGEBENCH_PASSWORD -u "
+                        "EDGEBENCH_CONFIG_DIR '" + std::string(EDGEBENCH_BINARY) + "' ";
+  CommandResult r = RunCommand({"/bin/sh", "-c", command + "validate scenarios/*.yaml"}, tmp.path);
+  CHECK(r.exit_code == 0);
+  std::vector<std::string> files;
+  for (const auto& e : fs::directory_iterator(fs::path(source) / "scenarios")) {
+    if (e.path().extension() == ".yaml") files.push_back("scenarios/" + e.path().filename().string());
+  }
+  std::sort(files.begin(), files.end());
+  REQUIRE(files.size() >= 4);
+  std::string expected_out;
+  for (const std::string& f : files) {
+    expected_out += f + (f == "scenarios/real-broker.example.yaml" ? ": ok (2 warnings)\n" : ": ok\n");
+  }
+  CHECK(r.out == expected_out);
+  CHECK(r.err ==
+        "edgebench: warning: scenarios/real-broker.example.yaml:26:14: broker.tls.ca_file: cannot "
+        "read '/etc/edgebench/broker-ca.pem': No such file or directory (edgebench run needs this "
+        "file)\n"
+        "    ca_file: /etc/edgebench/broker-ca.pem\n"
+        "             ^\n"
+        "edgebench: warning: scenarios/real-broker.example.yaml:28:17: broker.password_env: "
+        "environment variable 'EDGEBENCH_PASSWORD' is not set (edgebench run needs it set)\n"
+        "  password_env: EDGEBENCH_PASSWORD\n"
+        "                ^\n");
+
+  // run still refuses, before anything starts.
+  fs::path out = tmp.path / "results";
+  r = RunCommand({"/bin/sh", "-c", command + "run scenarios/real-broker.example.yaml --out '" +
+                                       out.string() + "'"},
+                 tmp.path);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == "edgebench: error: scenarios/real-broker.example.yaml:26:14: broker.tls.ca_file: "
+                 "cannot read '/etc/edgebench/broker-ca.pem': No such file or directory\n"
+                 "    ca_file: /etc/edgebench/broker-ca.pem\n"
+                 "             ^\n");
+  CHECK(r.out.empty());
+  CHECK_FALSE(fs::exists(out));
 }
 
 TEST_CASE("run: SIGINT stops the run, keeps partial results, exits 130", "[cli][integration]") {

@@ -1,4 +1,4 @@
-// Cli: the edgebench command line (run, validate, version) over the modules.
+// Cli: the edgebench command line, a table of subcommands (run, validate, version).
 //
 // Contract: RunCli() parses argv, runs the subcommand and returns what main() needs to
 // print and return; it prints results to stdout but never prints errors itself.
@@ -18,6 +18,9 @@ struct CliOutcome {
   std::vector<Error> errors;
   bool show_usage_hint = false;  // add "Run 'edgebench --help' ..." after the errors
   int help_exit_code = 0;        // --help and version: what CLI11 asked for
+  // Printed by main() as "edgebench: warning: ..." before the errors; they change no exit
+  // code (validate: a file that only a run reads is missing).
+  std::vector<Error> warnings{};
 };
 
 CliOutcome RunCli(int argc, char** argv);
