@@ -1,6 +1,8 @@
 // spdlog setup for the orchestrator and the worker.
 #include "edgebench/base/logging.h"
 
+#include <unistd.h>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,6 +30,11 @@ Status SetupConsoleLogging(const std::string& level) {
   auto logger = std::make_shared<spdlog::logger>("edgebench", g_console);
   logger->set_level(spdlog::level::trace);
   logger->set_pattern(kPattern);
+  if (::isatty(STDERR_FILENO) != 0) {
+    // On a terminal, a log line first clears the line it lands on: the live status line
+    // (run/run.cc) is redrawn under it at its next update instead of being glued to it.
+    g_console->set_pattern(std::string("\r\033[K") + kPattern);
+  }
   spdlog::set_default_logger(logger);
   return Ok{};
 }

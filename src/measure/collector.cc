@@ -246,6 +246,8 @@ void Collector::Run() {
       std::lock_guard<std::mutex> lock(mu_);
       snapshot_.received = h.report().counters[Counter::kReceived];
       snapshot_.p99_us = h.WindowP99();
+      snapshot_.last_receive_ns = h.report().counters[Counter::kLastReceiveNs];
+      snapshot_.disconnects = h.report().counters[Counter::kCollectorDisconnects];
     }
   }
 }

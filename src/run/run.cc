@@ -26,7 +26,8 @@
 #include "edgebench/measure/packet_capture.h"
 #include "edgebench/measure/proc_sampler.h"
 #include "edgebench/results/run_directory.h"
-#include "edgebench/run/summary.h"
+#include "edgebench/results/reporters.h"
+#include "edgebench/run/result_builder.h"
 #include "edgebench/load/worker.h"
 
 namespace edgebench {
@@ -80,11 +81,19 @@ class Run {
   Status AttachLink();
   Status OpenCapture();
   Status StartWorkerAndCollector();
+  void StartSamplerAndClock();
   void Measure();
+  bool PollWorkers(std::vector<Counters>* progress,
+                   std::vector<std::optional<WorkerReport>>* finals);
   void WaitForDrain();
   void Shutdown();
+  void CollectReports();
+  void MeasureWindow();
+  void AddNotes();
+  Status WriteResults(const RunResult& result);
   RunOutcome Finish();
   void ShowStatus(uint64_t now, const Counters& progress);
+  void ShowLine(const std::string& line);
   void Fail(ErrorKind kind, std::string error);
 
   const Scenario& s_;
@@ -110,6 +119,8 @@ class Run {
   RunData data_;
   bool have_final_ = false;  // every worker has sent its final report
   uint64_t interrupted_ns_ = 0;  // when a stop was requested, or 0
+  uint64_t sampler_start_ns_ = 0;
+  bool arriving_at_drain_end_ = false;  // messages were still arriving when the drain ended
   std::optional<Error> failure_;  // the first failure: it is the cause
   // Live status bookkeeping.
   uint64_t last_status_ns_ = 0;
@@ -120,7 +131,7 @@ class Run {
 void Run::Fail(ErrorKind kind, std::string error) {
   if (failure_) return;  // keep the first failure: it is the cause
   failure_ = Error{kind, error};
-  data_.status = kind == ErrorKind::kInterrupted ? "interrupted" : "failed";
+  data_.status = kind == ErrorKind::kInterrupted ? RunStatus::kInterrupted : RunStatus::kFailed;
   data_.error = std::move(error);
   if (kind != ErrorKind::kInterrupted) spdlog::error("{}", data_.error);
 }
@@ -332,6 +343,8 @@ Status Run::StartWorkerAndCollector() {
                       ? static_cast<double>(gateways > 0 ? gateways : devices) / s_.devices.connect_rate
                       : 0;
   int timeout_ms = static_cast<int>((s_.broker.connect_timeout_s + ramp_s) * 1000) + 5000;
+  ShowLine(fmt::format("[connecting] {} {} ...", gateways > 0 ? gateways : devices,
+                       gateways > 0 ? "gateways" : "devices"));
   for (Worker& w : workers_) {
     Result<int> ready = w.WaitReady(timeout_ms);
     if (!ready.ok()) return ready.error();
@@ -340,30 +353,42 @@ Status Run::StartWorkerAndCollector() {
   return Ok{};
 }
 
-// Called when the worker's once-a-second progress arrives, so the sent rate covers the
-// worker's own second rather than a second that straddles two reports.
-void Run::ShowStatus(uint64_t now, const Counters& progress) {
-  double dt = last_status_ns_ ? static_cast<double>(now - last_status_ns_) / 1e9 : 1.0;
-  CollectorSnapshot snap = collector_->Snapshot();
-  double total = s_.warmup_s + s_.duration_s;
-  double elapsed = now > clock_.t0_ns ? static_cast<double>(now - clock_.t0_ns) / 1e9 : 0;
-  std::string line = fmt::format(
-      "[{:5.1f}/{:g} s] sent {:.0f}/s  received {:.0f}/s  p99 {}", std::min(elapsed, total),
-      total, static_cast<double>(progress[Counter::kSent] - last_sent_) / dt,
-      static_cast<double>(snap.received - last_received_) / dt,
-      snap.p99_us ? fmt::format("{:.3f} ms", static_cast<double>(snap.p99_us) / 1000) : "-");
+// One status line: on a terminal redrawn in place (a log line clears it first, see
+// base/logging.cc), otherwise logged.
+void Run::ShowLine(const std::string& line) {
   if (o_.live_status) {
     std::printf("\r\033[K%s", line.c_str());
     std::fflush(stdout);
   } else {
     spdlog::info("progress {}", line);
   }
+}
+
+// Called when the worker's once-a-second progress arrives, so the sent rate covers the
+// worker's own second rather than a second that straddles two reports.
+void Run::ShowStatus(uint64_t now, const Counters& progress) {
+  double dt = last_status_ns_ ? static_cast<double>(now - last_status_ns_) / 1e9 : 1.0;
+  CollectorSnapshot snap = collector_->Snapshot();
+  const double total = s_.warmup_s + s_.duration_s;
+  double elapsed = now > clock_.t0_ns ? static_cast<double>(now - clock_.t0_ns) / 1e9 : 0;
+  const char* phase = elapsed < s_.warmup_s ? "warm-up" : elapsed < total ? "measuring" : "drain";
+  double left = std::max(0.0, total - elapsed);
+  uint64_t sent = progress[Counter::kSent];
+  ShowLine(fmt::format(
+      "[{} {:3.0f}% {:.0f} s left] sent {:.0f}/s  received {:.0f}/s  p99 {}  missing {}  "
+      "disconnects {}",
+      phase, std::min(100.0, 100.0 * elapsed / total), left,
+      static_cast<double>(sent - last_sent_) / dt,
+      static_cast<double>(snap.received - last_received_) / dt,
+      snap.p99_us ? fmt::format("{:.3f} ms", static_cast<double>(snap.p99_us) / 1000) : "-",
+      sent > snap.received ? sent - snap.received : 0,
+      progress[Counter::kWorkerDisconnects] + snap.disconnects));
   last_status_ns_ = now;
-  last_sent_ = progress[Counter::kSent];
+  last_sent_ = sent;
   last_received_ = snap.received;
 }
 
-void Run::Measure() {
+void Run::StartSamplerAndClock() {
   sampler_.emplace("/proc", s_.sample.interval_ms);
   for (size_t i = 0; i < workers_.size(); ++i) {
     sampler_->AddTarget(workers_.size() == 1 ? "worker" : "worker." + std::to_string(i),
@@ -372,31 +397,62 @@ void Run::Measure() {
   if (broker_) sampler_->AddTarget("broker", broker_->pid());
   if (link_ && link_->proxy_pid() > 0) sampler_->AddTarget("link", link_->proxy_pid());
   sampler_->AddTarget("orchestrator", static_cast<int>(::getpid()));
+  sampler_start_ns_ = MonotonicNowNs();
   sampler_->Start();
 
-  clock_.t0_ns = MonotonicNowNs() + kStartLeadNs;
+  uint64_t now_ns = MonotonicNowNs();
+  int64_t now_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+  clock_.t0_ns = now_ns + kStartLeadNs;
   clock_.window_start_ns = clock_.t0_ns + Ns(s_.warmup_s);
   clock_.window_end_ns = clock_.window_start_ns + Ns(s_.duration_s);
   clock_.drain_end_ns = clock_.window_end_ns + Ns(s_.drain_s);
+  data_.t0_unix_ms = now_unix_ms + static_cast<int64_t>(kStartLeadNs / 1'000'000);
+  data_.sampler_offset_ms = static_cast<int64_t>((clock_.t0_ns - sampler_start_ns_) / 1'000'000);
   collector_->SetClock(clock_);
   if (capture_) capture_->SetOrigin(clock_.t0_ns);
-  for (Worker& w : workers_) {
-    if (Status st = w.Go(clock_); !st) {
-      Fail(st.error().kind, st.error().message);
-      return;
+}
+
+// One pass over the workers' pipes; false when the run cannot go on (Fail() was called).
+bool Run::PollWorkers(std::vector<Counters>* progress,
+                      std::vector<std::optional<WorkerReport>>* finals) {
+  const int slice_ms = std::max(1, 200 / static_cast<int>(workers_.size()));
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    if ((*finals)[i]) continue;
+    Result<std::optional<FromWorkerMessage>> ev = workers_[i].Next(slice_ms);
+    if (!ev.ok()) {
+      Fail(ev.error().kind, ev.error().message);
+      return false;
     }
+    if (!ev.value()) continue;
+    if (auto* p = std::get_if<ProgressMessage>(&*ev.value())) {
+      (*progress)[i] = p->counters;
+      if (i == 0) ShowStatus(MonotonicNowNs(), SumCounters(*progress));
+    } else if (auto* f = std::get_if<FinalMessage>(&*ev.value())) {
+      (*finals)[i] = std::move(f->report);
+    }
+  }
+  return true;
+}
+
+void Run::Measure() {
+  StartSamplerAndClock();
+  for (Worker& w : workers_) {
+    if (Status st = w.Go(clock_); !st) return Fail(st.error().kind, st.error().message);
   }
   spdlog::info("measuring warmup_s={:g} duration_s={:g} drain_s={:g}", s_.warmup_s,
                s_.duration_s, s_.drain_s);
   last_status_ns_ = clock_.t0_ns;
   std::vector<Counters> progress(workers_.size());
   std::vector<std::optional<WorkerReport>> finals(workers_.size());
-  size_t finished = 0;
   bool stop_sent = false;
   // The workers end by themselves at drain_end at the latest; past that plus a margin one hangs.
   uint64_t give_up_ns = clock_.drain_end_ns + 10 * kNsPerS;
-  const int slice_ms = std::max(1, 200 / static_cast<int>(workers_.size()));
-  while (finished < workers_.size()) {
+  auto all_final = [&] {
+    return std::all_of(finals.begin(), finals.end(), [](const auto& f) { return f.has_value(); });
+  };
+  while (!all_final()) {
     if (StopRequested() && !stop_sent) {
       Fail(ErrorKind::kInterrupted, "interrupted");
       interrupted_ns_ = MonotonicNowNs();
@@ -405,25 +461,9 @@ void Run::Measure() {
       for (Worker& w : workers_) (void)w.Stop();
       give_up_ns = std::min(give_up_ns, MonotonicNowNs() + 5 * kNsPerS);
     }
-    for (size_t i = 0; i < workers_.size(); ++i) {
-      if (finals[i]) continue;
-      Result<std::optional<FromWorkerMessage>> ev = workers_[i].Next(slice_ms);
-      if (!ev.ok()) {
-        Fail(ev.error().kind, ev.error().message);
-        return;
-      }
-      if (!ev.value()) continue;
-      if (auto* p = std::get_if<ProgressMessage>(&*ev.value())) {
-        progress[i] = p->counters;
-        if (i == 0) ShowStatus(MonotonicNowNs(), SumCounters(progress));
-      } else if (auto* f = std::get_if<FinalMessage>(&*ev.value())) {
-        finals[i] = std::move(f->report);
-        ++finished;
-      }
-    }
+    if (!PollWorkers(&progress, &finals)) return;
     if (MonotonicNowNs() > give_up_ns) {
-      Fail(ErrorKind::kRunFailed, "a worker did not finish within 10 s after the drain");
-      return;
+      return Fail(ErrorKind::kRunFailed, "a worker did not finish within 10 s after the drain");
     }
   }
   data_.worker = MergeReports(finals);
@@ -431,18 +471,25 @@ void Run::Measure() {
   if (o_.live_status) std::printf("\n");
 }
 
+// The workers have sent everything they will send. Waits while messages are still due,
+// until the end of the drain; then notes whether they were still arriving (so what is
+// missing is in flight, not lost).
 void Run::WaitForDrain() {
-  // The worker has sent everything it will send; give the last messages until the end of
-  // the drain period to arrive.
-  uint64_t sent = data_.worker.counters[Counter::kSent];
+  const Counters& w = data_.worker.counters;
+  uint64_t sent = w[Counter::kSent];
   uint64_t deadline = clock_.drain_end_ns;
-  if (data_.worker.counters[Counter::kLastSendNs]) {
+  if (w[Counter::kLastSendNs]) {
     // A run bounded by publish.count may end long before the window does.
-    deadline = std::min(deadline, data_.worker.counters[Counter::kLastSendNs] + Ns(s_.drain_s));
+    deadline = std::min(deadline, w[Counter::kLastSendNs] + Ns(s_.drain_s));
   }
   while (collector_->received() < sent && MonotonicNowNs() < deadline && !StopRequested()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+  if (collector_->received() >= sent) return;
+  // "Still arriving": something arrived within the last 200 ms plus two link round trips.
+  uint64_t quiet_ns = 200'000'000 + static_cast<uint64_t>(2 * s_.network.link.rtt_ms * 1e6);
+  uint64_t last = collector_->Snapshot().last_receive_ns;
+  arriving_at_drain_end_ = last > 0 && MonotonicNowNs() - last < quiet_ns;
 }
 
 void Run::Shutdown() {
@@ -462,83 +509,107 @@ void Run::Shutdown() {
     }
   }
   if (broker_) spdlog::info("broker {}", broker_->Stop());
-  data_.link = LinkJson(s_, link_ ? &*link_ : nullptr, probe_ ? &*probe_ : nullptr,
-                        &proxy_report_);
+  data_.link = DescribeLink(s_, link_ ? &*link_ : nullptr, probe_ ? &*probe_ : nullptr,
+                            &proxy_report_);
   link_.reset();  // netem: the namespace and veth pair go here, after every process using them
+}
+
+void Run::CollectReports() {
+  if (collector_) data_.collector = collector_->TakeReport();
+  if (sampler_) data_.samples = sampler_->samples();
+  data_.capture_port = port_;
+  if (!capture_) return;
+  data_.capture = capture_->TakeReport();
+  if (s_.broker.tls.enabled) {
+    data_.notes.push_back("TLS: the capture counts packets and bytes only; the MQTT packets "
+                          "inside are encrypted");
+  }
+  if (data_.capture.kernel_dropped + data_.capture.interface_dropped > 0) {
+    data_.notes.push_back("the capture dropped packets: network counts are low");
+  }
+}
+
+// The window actually measured, and what was still in flight when the drain ended.
+void Run::MeasureWindow() {
+  uint64_t sent = data_.worker.counters[Counter::kSent];
+  uint64_t received = data_.collector.counters[Counter::kReceived];
+  if (arriving_at_drain_end_ && sent > received) {
+    data_.in_flight_at_end = sent - received;
+    data_.notes.push_back(fmt::format(
+        "{} messages were still arriving when the drain ended: counted as in flight, not "
+        "lost; a longer drain_s would tell",
+        data_.in_flight_at_end));
+  }
+  if (!clock_.t0_ns) return;
+  // Shorter than the window when the run was interrupted.
+  uint64_t end = interrupted_ns_ ? std::min(interrupted_ns_, clock_.window_end_ns)
+                                 : clock_.window_end_ns;
+  // publish.count: the window closes with the last message, not with duration_s.
+  uint64_t last = data_.worker.counters[Counter::kLastSendNs];
+  if (s_.publish.count > 0 && last && last < end) end = last;
+  uint64_t last_rx = data_.collector.counters[Counter::kLastWindowReceiveNs];
+  auto since_start = [this](uint64_t t) {
+    return t > clock_.window_start_ns ? static_cast<double>(t - clock_.window_start_ns) / 1e9
+                                      : 0.0;
+  };
+  data_.receive_span_s = since_start(last_rx);
+  data_.window_s = since_start(end);
+}
+
+void Run::AddNotes() {
+  const Counters& w = data_.worker.counters;
+  if (!s_.latency) {
+    data_.notes.push_back("latency: false: no payload header, so no latency, duplicate or "
+                          "reorder figures");
+  }
+  if (s_.publish.rate_max) {
+    data_.notes.push_back("publish.rate: max: there is no schedule, so latency is measured "
+                          "from the actual send time and the generator lag is 0");
+  }
+  if (w[Counter::kSkippedDisconnected] > 0) {
+    data_.notes.push_back("connections were down during the run: see "
+                          "messages.skipped_disconnected");
+  }
+  if (w[Counter::kPublishErrors] > 0) {
+    data_.notes.push_back("some publishes failed: see messages.publish_errors");
+  }
+  if (s_.network.emulated && s_.network.link.loss_pct > 0 && data_.link.backend == "proxy") {
+    data_.notes.push_back(ProxyLossNote(s_.network.link.loss_pct));
+  }
+}
+
+// manifest.json and every reporter's file; a full disk is the error.
+Status Run::WriteResults(const RunResult& result) {
+  manifest_["link"] = SummaryToJson(result)["link"];
+  manifest_["link"].erase("proxy");
+  manifest_["end_time"] = UtcIso8601();
+  Status st = dir_->Write("manifest.json", manifest_.dump(2) + "\n");
+  for (const ReportFile& f : RenderRunFiles(result)) {
+    if (st) st = dir_->Write(f.name, f.content);
+  }
+  return st;
 }
 
 RunOutcome Run::Finish() {
   RunOutcome out;
   out.error = failure_;
   if (!dir_) return out;
-  if (collector_) data_.collector = collector_->TakeReport();
-  if (sampler_) data_.samples = sampler_->samples();
-  if (capture_) {
-    data_.capture = capture_->TakeReport();
-    if (s_.broker.tls.enabled) {
-      data_.notes.push_back("TLS: the capture counts packets and bytes only; the MQTT packets "
-                            "inside are encrypted");
-    }
-    if (data_.capture.kernel_dropped + data_.capture.interface_dropped > 0) {
-      data_.notes.push_back("the capture dropped packets: network counts are low");
-    }
-  }
-  if (clock_.t0_ns) {
-    // The window actually measured: shorter when the run was interrupted.
-    uint64_t end = interrupted_ns_ ? std::min(interrupted_ns_, clock_.window_end_ns)
-                                   : clock_.window_end_ns;
-    // publish.count: the window closes with the last message, not with duration_s.
-    uint64_t last = data_.worker.counters[Counter::kLastSendNs];
-    if (s_.publish.count > 0 && last && last < end) end = last;
-    uint64_t last_rx = data_.collector.counters[Counter::kLastWindowReceiveNs];
-    data_.receive_span_s = last_rx > clock_.window_start_ns
-                               ? static_cast<double>(last_rx - clock_.window_start_ns) / 1e9
-                               : 0.0;
-    data_.window_s = end > clock_.window_start_ns
-                         ? static_cast<double>(end - clock_.window_start_ns) / 1e9
-                         : 0.0;
-  }
-  if (!s_.latency) data_.notes.push_back("latency: false: no payload header, so no latency, "
-                                         "duplicate or reorder figures");
-  if (s_.publish.rate_max) {
-    data_.notes.push_back("publish.rate: max: there is no schedule, so latency is measured "
-                          "from the actual send time and the generator lag is 0");
-  }
-  if (data_.worker.counters[Counter::kSkippedDisconnected] > 0) {
-    data_.notes.push_back("connections were down during the run: see "
-                          "messages.skipped_disconnected");
-  }
-  if (data_.worker.counters[Counter::kPublishErrors] > 0) {
-    data_.notes.push_back("some publishes failed: see messages.publish_errors");
-  }
-  if (data_.link.is_null()) data_.link = LinkJson(s_, nullptr, nullptr, nullptr);
-  if (s_.network.emulated && s_.network.link.loss_pct > 0 && data_.link["backend"] == "proxy") {
-    data_.notes.push_back(ProxyLossNote(s_.network.link.loss_pct));
-  }
-  manifest_["link"] = data_.link;
-  manifest_["link"].erase("proxy");
-  manifest_["end_time"] = UtcIso8601();
-  nlohmann::json summary = BuildSummary(s_, data_);
-  std::string suffix = failure_ ? data_.status : "";
-  Status st = dir_->Write("manifest.json", manifest_.dump(2) + "\n");
-  if (st) st = dir_->Write("summary.json", summary.dump(2) + "\n");
-  if (st) st = dir_->Write("timeline.csv", BuildTimelineCsv(s_, data_));
-  if (st) st = dir_->Write("samples.csv", BuildSamplesCsv(data_.samples));
-  if (st && s_.latency) st = dir_->Write("latency.hgrm", data_.collector.latency_us.ToHgrm(1.0));
-  if (!st) {
+  CollectReports();
+  MeasureWindow();
+  AddNotes();
+  RunResult result = BuildRunResult(s_, data_);
+  if (Status st = WriteResults(result); !st) {
     // A full disk: say so and keep the .partial directory as it is.
     out.error = st.error();
     out.results_dir = dir_->path();
     return out;
   }
-  spdlog::info("run finished status={}", data_.status);
+  spdlog::info("run finished status={}", RunStatusName(data_.status));
   FlushLogs();
-  Result<std::string> final_path = dir_->Finish(suffix);
+  Result<std::string> final_path = dir_->Finish(failure_ ? RunStatusName(data_.status) : "");
   out.results_dir = final_path.ok() ? *final_path : dir_->path();
-  if (!final_path.ok() && !out.error) {
-    out.error = final_path.error();
-  }
-  if (clock_.t0_ns) out.table = FormatSummaryTable(summary);
+  if (!final_path.ok() && !out.error) out.error = final_path.error();
+  if (clock_.t0_ns) out.table = SummaryTable(result);
   return out;
 }
 

@@ -60,6 +60,8 @@ struct CollectorReport {
 struct CollectorSnapshot {
   uint64_t received = 0;
   int64_t p99_us = 0;  // over the window so far
+  uint64_t last_receive_ns = 0;  // CLOCK_MONOTONIC of the last arrival (0: none yet)
+  uint64_t disconnects = 0;
 };
 
 class Collector {

@@ -26,6 +26,7 @@ struct LatencySummary {
   int64_t p99 = 0;
   int64_t p999 = 0;
   int64_t max = 0;
+  bool operator==(const LatencySummary&) const = default;
 };
 
 class LatencyHistogram {

@@ -1,6 +1,8 @@
-// Tests for src/summary.cc on hand-made reports: summary.json, timeline.csv, samples.csv
-// and the terminal table.
-#include "edgebench/run/summary.h"
+// Tests for src/run/result_builder.cc and the reporters on hand-made reports: summary.json,
+// timeline.csv, samples.csv and the terminal table.
+#include "edgebench/run/result_builder.h"
+
+#include "edgebench/results/reporters.h"
 
 #include <cstdint>
 #include <string>
@@ -163,7 +165,7 @@ TEST_CASE("BuildSummary edge cases", "[summary]") {
   }
   SECTION("a failed run with no window") {
     RunData run;
-    run.status = "failed";
+    run.status = RunStatus::kFailed;
     run.error = "worker killed by signal 9 (Killed)";
     json sm = BuildSummary(s, run);
     CHECK(sm["status"] == "failed");
@@ -188,23 +190,23 @@ TEST_CASE("BuildSummary edge cases", "[summary]") {
 
 TEST_CASE("BuildTimelineCsv", "[summary]") {
   const std::string header =
-      "second,phase,sent,received,p50_us,p99_us,bytes_to_broker,bytes_from_broker\n";
+      "second,phase,sent,received,p50_us,p99_us,bytes_to_broker,bytes_from_broker,wall_time\n";
   Scenario s = ScenarioFromYaml(kScenario);
   s.duration_s = 1;  // warm-up, measure, drain: one second each
   RunData run = SampleRun();  // no packet capture: the byte columns stay empty
-  CHECK(BuildTimelineCsv(s, run) == header +
-                                        "0,warmup,10,9,100,200,,\n"
-                                        "1,measure,20,20,150,300,,\n"
-                                        "2,drain,5,6,120,250,,\n");
+  CHECK(TimelineCsv(BuildRunResult(s, run)) == header +
+                                        "0,warmup,10,9,100,200,,,\n"
+                                        "1,measure,20,20,150,300,,,\n"
+                                        "2,drain,5,6,120,250,,,\n");
   run.collector.per_second.pop_back();  // a second with sends but nothing received
   run.worker.sent_per_second.push_back(1);
-  CHECK(BuildTimelineCsv(s, run) == header +
-                                        "0,warmup,10,9,100,200,,\n"
-                                        "1,measure,20,20,150,300,,\n"
-                                        "2,drain,5,0,0,0,,\n"
-                                        "3,drain,1,0,0,0,,\n");
+  CHECK(TimelineCsv(BuildRunResult(s, run)) == header +
+                                        "0,warmup,10,9,100,200,,,\n"
+                                        "1,measure,20,20,150,300,,,\n"
+                                        "2,drain,5,0,0,0,,,\n"
+                                        "3,drain,1,0,0,0,,,\n");
   const RunData empty;
-  CHECK(BuildTimelineCsv(s, empty) == header);
+  CHECK(TimelineCsv(BuildRunResult(s, empty)) == header);
 }
 
 TEST_CASE("BuildSamplesCsv", "[summary]") {
@@ -219,31 +221,42 @@ TEST_CASE("BuildSamplesCsv", "[summary]") {
   p.threads = 3;
   p.voluntary_ctxt_switches = 7;
   p.nonvoluntary_ctxt_switches = 8;
-  CHECK(BuildSamplesCsv({p}) ==
+  RunData run;
+  run.samples = {p};
+  Scenario s = ScenarioFromYaml(kScenario);
+  CHECK(SamplesCsv(BuildRunResult(s, run)) ==
         "t_ms,role,pid,cpu_s,cpu_pct,rss_kb,rss_peak_kb,threads,voluntary_ctxt_switches,"
-        "nonvoluntary_ctxt_switches\n"
-        "100,broker,4321,1.235,12.3,1000,2000,3,7,8\n");
+        "nonvoluntary_ctxt_switches,t_run_ms,wall_time\n"
+        "100,broker,4321,1.235,12.3,1000,2000,3,7,8,,\n");
+  // On the run's clock: t0 came 300 ms after the sampler started, at a known wall time.
+  run.t0_unix_ms = 1'764'587'560'000;  // 2025-12-01T11:12:40.000Z
+  run.sampler_offset_ms = 300;
+  CHECK(SamplesCsv(BuildRunResult(s, run)).ends_with(
+        "100,broker,4321,1.235,12.3,1000,2000,3,7,8,-200,2025-12-01T11:12:39.800Z\n"));
 }
 
 TEST_CASE("FormatSummaryTable", "[summary]") {
   Scenario s = ScenarioFromYaml(kScenario);
-  std::string table = FormatSummaryTable(BuildSummary(s, SampleRun()));
+  std::string table = SummaryTable(BuildRunResult(s, SampleRun()));
   auto has = [&table](const std::string& line) {
     INFO("line: " << line << "\ntable:\n" << table);
     CHECK(table.find(line) != std::string::npos);
   };
   has("\nsum-test — status ok, QoS 1, 4 devices, window 2 s\n");
-  has("\n  messages    scheduled 100  sent 98  acked 97  received 95  lost 3  duplicated 1  "
-      "reordered 2\n");
-  has("\n  throughput  sent 25.0 msg/s  received 20.0 msg/s\n");
-  has("\n  latency ms  p50 1.000  p90 1.000  p99 1.000  p99.9 1.000  max 1.000  (n=4)\n");
-  has("\n  gen lag ms  p50 0.250  p99 0.250  max 0.250\n");
+  has("\n  messages    whole run: scheduled 100  sent 98  acked 97  received 95  lost 3  "
+      "in flight 0  duplicated 1  reordered 2\n");
+  has("\n  throughput  window: sent 25.0 msg/s  received 20.0 msg/s\n");
+  // 4 samples: p90, p99 and p99.9 would only repeat the maximum.
+  has("\n  latency ms  window, from the intended send time: p50 1.000  max 1.000  "
+      "(n=4; too few for p90, p99, p99.9)\n");
+  has("\n  gen lag ms  p50 0.250  max 0.250  (n=2; too few for p99)\n");
+  has("\n  note        a note\n");
   has("\n  worker        50.0% CPU, 0.50 CPU s, peak RSS 2.0 MB\n");
   has("\n  broker        not sampled\n");
   has("\n  orchestrator  not sampled\n");
 
   s.latency = false;
-  table = FormatSummaryTable(BuildSummary(s, SampleRun()));
+  table = SummaryTable(BuildRunResult(s, SampleRun()));
   has("  duplicated -  reordered -\n");
   has("\n  latency     not measured (latency: false)\n");
 }
@@ -251,23 +264,24 @@ TEST_CASE("FormatSummaryTable", "[summary]") {
 TEST_CASE("FormatSummaryTable shows the link and its measured RTT", "[summary]") {
   Scenario s = ScenarioFromYaml(kScenario);
   RunData run = SampleRun();
-  std::string table = FormatSummaryTable(BuildSummary(s, run));
-  CHECK(table.find("  link ") == std::string::npos);  // no link object: no line
-
-  run.link = {{"emulated", true},          {"subscribe_at", "broker"}, {"profile", "cloud-near"},
-              {"backend", "proxy"},        {"rtt_ms", 15.0},          {"jitter_ms", 1.5},
-              {"uplink_mbit", 100.0},      {"downlink_mbit", 0.0},
-              {"measured_rtt_ms", {{"count", 10}, {"min", 14.547}, {"median", 15.316}}}};
-  table = FormatSummaryTable(BuildSummary(s, run));
+  run.link.emulated = true;
+  run.link.profile = "cloud-near";
+  run.link.backend = "proxy";
+  run.link.rtt_ms = 15.0;
+  run.link.jitter_ms = 1.5;
+  run.link.uplink_mbit = 100.0;
+  run.link.downlink_mbit = 0.0;
+  run.link.measured_rtt = RttMeasurement{10, 14.547, 15.316, 16.0, {}};
+  std::string table = SummaryTable(BuildRunResult(s, run));
   CHECK(table.find("\n  link        cloud-near (rtt 15 ms, jitter 1.5 ms, up 100 Mbit/s / down "
                    "unlimited) over proxy; measured RTT median 15.316 ms (min 14.547, 10 probes); "
                    "collector at the broker\n") != std::string::npos);
 
-  run.link = {{"emulated", false},
-              {"subscribe_at", "devices"},
-              {"measured_rtt_ms", nullptr},
-              {"measured_rtt_error", "no answer from the broker at broker.example.invalid:8883 within 5000 ms"}};
-  table = FormatSummaryTable(BuildSummary(s, run));
+  run.link = LinkResult{};
+  run.link.subscribe_at = "devices";
+  run.link.measured_rtt_error =
+      "no answer from the broker at broker.example.invalid:8883 within 5000 ms";
+  table = SummaryTable(BuildRunResult(s, run));
   CHECK(table.find("\n  link        none (the devices reach the broker directly); RTT not "
                    "measured: no answer from the broker at broker.example.invalid:8883 within 5000 ms; "
                    "collector at the devices\n") != std::string::npos);

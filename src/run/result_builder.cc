@@ -1,0 +1,193 @@
+// One run's raw reports -> its RunResult.
+#include "edgebench/run/result_builder.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "edgebench/results/reporters.h"
+
+namespace edgebench {
+namespace {
+
+RunInfo InfoOf(const Scenario& s, const RunData& run) {
+  RunInfo i;
+  i.scenario = s.name;
+  i.qos = s.publish.qos;
+  i.devices = s.devices.count;
+  i.gateways = s.devices.gateways;
+  i.warmup_s = s.warmup_s;
+  i.duration_s = s.duration_s;
+  i.drain_s = s.drain_s;
+  i.latency = s.latency;
+  i.tls = s.broker.tls.enabled;
+  i.t0_unix_ms = run.t0_unix_ms;
+  return i;
+}
+
+// Window messages received per second, over the window or until its last message arrived,
+// whichever is longer: a burst sent in 0.1 s and delivered over 0.5 s was delivered at the
+// slower rate.
+double ReceivedPerS(const RunInfo& info, const RunData& run) {
+  uint64_t window_received = run.collector.counters[Counter::kWindowReceived];
+  if (!info.latency) {
+    // Without a header there is no intended time: count by receive second instead.
+    window_received = 0;
+    for (size_t i = 0; i < run.collector.per_second.size(); ++i) {
+      if (std::string(PhaseOf(info, i)) == "measure") {
+        window_received += run.collector.per_second[i].received;
+      }
+    }
+  }
+  double span = std::max(run.window_s, run.receive_span_s);
+  return span > 0 ? static_cast<double>(window_received) / span : 0.0;
+}
+
+std::vector<TimelineSecond> TimelineOf(const RunData& run) {
+  const auto& sent = run.worker.sent_per_second;
+  const auto& recv = run.collector.per_second;
+  const auto& wire = run.capture.per_second;
+  bool captured = run.capture_status == "ok";
+  std::vector<TimelineSecond> out(std::max(sent.size(), recv.size()));
+  for (size_t i = 0; i < out.size(); ++i) {
+    TimelineSecond& t = out[i];
+    if (i < sent.size()) t.sent = sent[i];
+    if (i < recv.size()) {
+      t.received = recv[i].received;
+      t.p50_us = recv[i].p50_us;
+      t.p99_us = recv[i].p99_us;
+    }
+    if (captured) {
+      WireSecond w = i < wire.size() ? wire[i] : WireSecond{};
+      t.bytes_to_broker = w.bytes_to_broker;
+      t.bytes_from_broker = w.bytes_from_broker;
+    }
+  }
+  return out;
+}
+
+// Rounded as samples.csv writes them, so a RunResult and its files read back are equal.
+std::vector<ProcessSample> SamplesOf(const RunData& run) {
+  std::vector<ProcessSample> out;
+  out.reserve(run.samples.size());
+  for (const ProcSample& p : run.samples) {
+    ProcessSample q;
+    q.t_ms = p.t_ms;
+    if (run.t0_unix_ms > 0) q.t_run_ms = p.t_ms - run.sampler_offset_ms;
+    q.role = p.role;
+    q.pid = p.pid;
+    q.cpu_s = std::round(p.cpu_s * 1000) / 1000.0;
+    q.cpu_pct = std::round(p.cpu_pct * 10) / 10.0;
+    q.rss_kb = p.rss_kb;
+    q.rss_peak_kb = p.rss_peak_kb;
+    q.threads = p.threads;
+    q.voluntary_ctxt_switches = p.voluntary_ctxt_switches;
+    q.nonvoluntary_ctxt_switches = p.nonvoluntary_ctxt_switches;
+    out.push_back(std::move(q));
+  }
+  return out;
+}
+
+ProcessResult ProcessOf(const ProcessSummary& p) {
+  ProcessResult r;
+  r.pid = p.pid;
+  r.samples = p.samples;
+  r.cpu_s = p.cpu_s;
+  r.cpu_pct_mean = p.cpu_pct_mean;
+  r.rss_peak_kb = p.rss_peak_kb;
+  return r;
+}
+
+Processes ProcessesOf(const RunData& run) {
+  Processes out;
+  for (const ProcessSummary& p : SummarizeSamples(run.samples)) {
+    if (p.role.rfind("worker.", 0) == 0) out.workers.push_back(ProcessOf(p));
+    if (p.role == "worker") out.worker = ProcessOf(p);
+    if (p.role == "broker") out.broker = ProcessOf(p);
+    if (p.role == "orchestrator") out.orchestrator = ProcessOf(p);
+    if (p.role == "link") out.link = ProcessOf(p);
+  }
+  if (!out.workers.empty()) {
+    // Several workers: `worker` is their sum (CPU % of one core, peak RSS added up).
+    ProcessResult sum;
+    sum.workers = out.workers.size();
+    for (const ProcessResult& w : out.workers) {
+      sum.samples += w.samples;
+      sum.cpu_s += w.cpu_s;
+      sum.cpu_pct_mean += w.cpu_pct_mean;
+      sum.rss_peak_kb += w.rss_peak_kb;
+    }
+    out.worker = sum;
+  }
+  // The worker's own getrusage figure covers its whole life (connects included) and, unlike
+  // the 100 ms samples, also runs shorter than one interval.
+  if (out.worker) out.worker->cpu_s_total = run.worker.cpu_s;
+  return out;
+}
+
+DirectionTraffic TrafficOf(const DirectionStats& d) {
+  DirectionTraffic t;
+  t.packets = d.packets;
+  t.ip_bytes = d.ip_bytes;
+  t.tcp_payload_bytes = d.tcp_payload_bytes;
+  for (size_t type = 1; type < d.mqtt.size(); ++type) {
+    if (d.mqtt[type] > 0) t.mqtt[kMqttPacketNames[type]] = d.mqtt[type];
+  }
+  return t;
+}
+
+CaptureResult CaptureOf(const Scenario& s, const RunData& run) {
+  CaptureResult c;
+  c.status = run.capture_status;
+  if (!run.capture_reason.empty()) c.reason = run.capture_reason;
+  if (c.status != "ok") return c;
+  const CaptureReport& r = run.capture;
+  c.interface = r.interface;
+  c.filter = r.filter;
+  c.broker_port = run.capture_port;
+  c.to_broker = TrafficOf(r.totals.to_broker);
+  c.from_broker = TrafficOf(r.totals.from_broker);
+  c.retransmissions = r.totals.to_broker.retransmissions + r.totals.from_broker.retransmissions;
+  c.dropped = r.kernel_dropped + r.interface_dropped;
+  c.tls = s.broker.tls.enabled;
+  if (!c.tls) c.mqtt_malformed = r.totals.to_broker.mqtt_malformed + r.totals.from_broker.mqtt_malformed;
+  c.unparsed_streams = r.totals.unparsed_streams;
+  c.packets_seen = r.packets_seen;
+  c.pcap_file = "capture.pcap";
+  c.pcap_bytes = r.pcap_bytes;
+  c.buffer_bytes = static_cast<uint64_t>(s.capture.buffer_mb) << 20;
+  c.snaplen = s.capture.snaplen > 0 ? s.capture.snaplen : 0;
+  return c;
+}
+
+}  // namespace
+
+RunResult BuildRunResult(const Scenario& s, const RunData& run) {
+  RunResult r;
+  r.status = run.status;
+  if (!run.error.empty()) r.error = run.error;
+  r.info = InfoOf(s, run);
+  r.measured_s = run.window_s;
+  r.counters = run.worker.counters;
+  r.counters.Merge(run.collector.counters);
+  r.counters.Set(Counter::kInFlightAtEnd, run.in_flight_at_end);
+  uint64_t window_sent = run.worker.counters[Counter::kWindowSent];
+  r.sent_per_s = run.window_s > 0 ? static_cast<double>(window_sent) / run.window_s : 0.0;
+  r.received_per_s = ReceivedPerS(r.info, run);
+  r.latency_us = Distribution::Of(run.collector.latency_us);
+  r.latency_actual_us = Distribution::Of(run.collector.latency_actual_us);
+  r.lag_us = Distribution::Of(run.worker.lag_us);
+  r.timeline = TimelineOf(run);
+  r.samples = SamplesOf(run);
+  r.processes = ProcessesOf(run);
+  r.capture = CaptureOf(s, run);
+  r.link = run.link;
+  r.notes = run.notes;
+  return r;
+}
+
+nlohmann::json BuildSummary(const Scenario& scenario, const RunData& run) {
+  return SummaryToJson(BuildRunResult(scenario, run));
+}
+
+}  // namespace edgebench
