@@ -24,9 +24,17 @@
 namespace edgebench {
 namespace {
 
-constexpr int kCaptureSnaplen = 65535;   // whole packets: MQTT headers can sit anywhere
+// The live capture takes whole packets (libpcap's maximum), so the counters and the MQTT
+// parser see everything: on lo a TSO segment can be 64 KiB and more.
+constexpr int kCaptureSnaplen = 262144;
 constexpr int kReadTimeoutMs = 100;      // how long the kernel may hold packets back
 constexpr size_t kAutoPayloadBytes = 16; // snaplen "auto": headers plus this much TCP data
+// snaplen "auto" stores at most this: the longest link header WireStats parses (SLL2, 20),
+// IPv4 and TCP headers with options (60 each) and kAutoPayloadBytes. capture.pcap's header
+// says so, since that field is the most any stored packet holds.
+constexpr int kAutoSnaplen = 20 + 60 + 60 + static_cast<int>(kAutoPayloadBytes);
+// A packet WireStats cannot parse keeps this much in "auto" mode.
+constexpr size_t kAutoUnparsedBytes = 128;
 
 uint64_t RealtimeNowNs() {
   timespec ts{};
@@ -129,12 +137,34 @@ Result<std::string> DefaultCaptureFilter(const std::string& host, int port) {
   return "tcp and host " + *numeric + " and port " + std::to_string(port);
 }
 
+namespace {
+
+// The command that grants the capture capabilities to this very binary, as a user can
+// paste it: the absolute path of the running executable, quoted for the shell if needed.
+std::string SetcapCommand() {
+  char exe[4096] = {};
+  ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+  std::string path = n > 0 ? std::string(exe, static_cast<size_t>(n)) : "/path/to/edgebench";
+  if (path.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._+-") !=
+      std::string::npos) {
+    std::string quoted = "'";
+    for (char c : path) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    path = quoted + "'";
+  }
+  return "sudo setcap cap_net_raw,cap_net_admin+eip " + path;
+}
+
+}  // namespace
+
 class PacketCapture::Impl {
  public:
   Impl(int broker_port, int snaplen) : wire(broker_port), store_snaplen(snaplen) {}
 
   std::unique_ptr<pcap_t, PcapCloser> pcap;
-  std::unique_ptr<pcap_dumper_t, DumperCloser> dumper;
+  // capture.pcap is written through a dead handle with the stored snaplen, so the file's
+  // header states the most any stored packet holds (the live handle's would say 262144).
+  std::unique_ptr<pcap_t, PcapCloser> file_handle;
+  std::unique_ptr<pcap_dumper_t, DumperCloser> dumper;  // declared after: closed first
   WireStats wire;
   int store_snaplen;  // -1 auto, 0 whole
   LinkType link = LinkType::kEthernet;
@@ -159,13 +189,90 @@ class PacketCapture::Impl {
     pcap_pkthdr stored = *h;
     if (store_snaplen < 0) {
       size_t headers = WireStats::HeaderBytes(link, bytes, h->caplen);
-      size_t keep = headers ? headers + kAutoPayloadBytes : 128;
+      size_t keep = headers ? headers + kAutoPayloadBytes : kAutoUnparsedBytes;
+      keep = std::min(keep, static_cast<size_t>(kAutoSnaplen));
       stored.caplen = static_cast<bpf_u_int32>(std::min<size_t>(h->caplen, keep));
-    } else if (store_snaplen > 0) {
-      stored.caplen = std::min<bpf_u_int32>(h->caplen, static_cast<bpf_u_int32>(store_snaplen));
     }
+    stored.caplen =
+        std::min<bpf_u_int32>(stored.caplen, static_cast<bpf_u_int32>(report.snaplen));
     report.pcap_bytes += stored.caplen;
     pcap_dump(reinterpret_cast<u_char*>(dumper.get()), &stored, bytes);
+  }
+
+  // The interface and the filter: the scenario's, or those of the route to the broker.
+  Status ChooseTarget(const CaptureOptions& o) {
+    report.interface = o.spec.interface;
+    if (o.spec.interface == "auto") {
+      Result<std::string> ifname = InterfaceForHost(o.broker_host);
+      if (!ifname.ok()) return ifname.error();
+      report.interface = *ifname;
+    }
+    report.filter = o.spec.filter;
+    if (o.spec.filter.empty()) {
+      Result<std::string> f = DefaultCaptureFilter(o.broker_host, o.broker_port);
+      if (!f.ok()) return f.error();
+      report.filter = *f;
+    }
+    return Ok{};
+  }
+
+  Status Activate(const CaptureSpec& spec, CaptureFailure* failure) {
+    char err[PCAP_ERRBUF_SIZE] = {};
+    const std::string& ifname = report.interface;
+    pcap.reset(pcap_create(ifname.c_str(), err));
+    if (!pcap) return Error{"cannot capture on " + ifname + ": " + err};
+    pcap_t* p = pcap.get();
+    // Before activation these fail only on an activated handle, which this is not.
+    pcap_set_snaplen(p, kCaptureSnaplen);
+    pcap_set_promisc(p, 0);
+    pcap_set_timeout(p, kReadTimeoutMs);
+    pcap_set_immediate_mode(p, 0);  // batches of packets: far fewer wake-ups under load
+    const int buffer_bytes = spec.buffer_mb * 1024 * 1024;  // at most 1 GiB (scenario range)
+    pcap_set_buffer_size(p, buffer_bytes);
+    pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO);
+    int rc = pcap_activate(p);
+    if (rc == PCAP_ERROR_PERM_DENIED || rc == PCAP_ERROR_PROMISC_PERM_DENIED) {
+      *failure = CaptureFailure::kPermission;
+      return Error{ErrorKind::kUnavailable,
+                   "no permission to capture packets on " + ifname + " (" + pcap_geterr(p) +
+                       "); run as root, or grant the capability once: " + SetcapCommand()};
+    }
+    if (rc == PCAP_ERROR_NO_SUCH_DEVICE) {
+      *failure = CaptureFailure::kBadInterface;
+      return Error{"capture.interface '" + ifname + "' does not exist: " + pcap_geterr(p)};
+    }
+    if (rc < 0) return Error{"cannot capture on " + ifname + ": " + pcap_geterr(p)};
+    if (rc > 0) spdlog::warn("capture on {}: {}", ifname, pcap_statustostr(rc));
+    report.buffer_bytes = static_cast<uint64_t>(buffer_bytes);
+    report.link_type = pcap_datalink(p);
+    link = static_cast<LinkType>(report.link_type);
+    // What capture.pcap stores per packet at most; whole packets as the live handle has them.
+    report.snaplen = store_snaplen < 0    ? kAutoSnaplen
+                     : store_snaplen == 0 ? pcap_snapshot(p)
+                                          : std::min(store_snaplen, pcap_snapshot(p));
+    return Ok{};
+  }
+
+  Status SetFilter(CaptureFailure* failure) {
+    pcap_t* p = pcap.get();
+    bpf_program prog{};
+    if (pcap_compile(p, &prog, report.filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
+      *failure = CaptureFailure::kBadFilter;
+      return Error{"capture.filter is not a valid BPF filter: " + std::string(pcap_geterr(p))};
+    }
+    int rc = pcap_setfilter(p, &prog);
+    pcap_freecode(&prog);
+    if (rc != 0) return Error{"cannot set the capture filter: " + std::string(pcap_geterr(p))};
+    return Ok{};
+  }
+
+  Status OpenFile(const std::string& path) {
+    file_handle.reset(pcap_open_dead_with_tstamp_precision(report.link_type, report.snaplen,
+                                                           PCAP_TSTAMP_PRECISION_NANO));
+    if (!file_handle) return Error{"cannot write " + path + ": pcap_open_dead failed"};
+    dumper.reset(pcap_dump_open(file_handle.get(), path.c_str()));
+    if (!dumper) return Error{"cannot write " + path + ": " + pcap_geterr(file_handle.get())};
+    return Ok{};
   }
 
   // Reads until Stop() breaks the loop.
@@ -193,60 +300,10 @@ Result<std::unique_ptr<PacketCapture>> PacketCapture::Open(const CaptureOptions&
                                                            CaptureFailure* failure) {
   *failure = CaptureFailure::kOther;
   auto impl = std::make_unique<Impl>(o.broker_port, o.spec.snaplen);
-  CaptureReport& r = impl->report;
-  if (o.spec.interface == "auto") {
-    Result<std::string> ifname = InterfaceForHost(o.broker_host);
-    if (!ifname.ok()) return ifname.error();
-    r.interface = *ifname;
-  } else {
-    r.interface = o.spec.interface;
-  }
-  if (o.spec.filter.empty()) {
-    Result<std::string> f = DefaultCaptureFilter(o.broker_host, o.broker_port);
-    if (!f.ok()) return f.error();
-    r.filter = *f;
-  } else {
-    r.filter = o.spec.filter;
-  }
-
-  char err[PCAP_ERRBUF_SIZE] = {};
-  impl->pcap.reset(pcap_create(r.interface.c_str(), err));
-  if (!impl->pcap) return Error{"cannot capture on " + r.interface + ": " + err};
-  pcap_t* p = impl->pcap.get();
-  pcap_set_snaplen(p, kCaptureSnaplen);
-  pcap_set_promisc(p, 0);
-  pcap_set_timeout(p, kReadTimeoutMs);
-  pcap_set_immediate_mode(p, 0);  // batches of packets: far fewer wake-ups under load
-  pcap_set_buffer_size(p, o.spec.buffer_mb * 1024 * 1024);
-  pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO);
-  int rc = pcap_activate(p);
-  if (rc == PCAP_ERROR_PERM_DENIED || rc == PCAP_ERROR_PROMISC_PERM_DENIED) {
-    *failure = CaptureFailure::kPermission;
-    return Error{"no permission to capture packets on " + r.interface + " (" +
-                 pcap_geterr(p) +
-                 "); run as root, or grant the capability once: sudo setcap "
-                 "cap_net_raw,cap_net_admin+eip $(command -v edgebench)"};
-  }
-  if (rc == PCAP_ERROR_NO_SUCH_DEVICE) {
-    *failure = CaptureFailure::kBadInterface;
-    return Error{"capture.interface '" + r.interface + "' does not exist: " + pcap_geterr(p)};
-  }
-  if (rc < 0) return Error{"cannot capture on " + r.interface + ": " + pcap_geterr(p)};
-  if (rc > 0) spdlog::warn("capture on {}: {}", r.interface, pcap_statustostr(rc));
-
-  bpf_program prog{};
-  if (pcap_compile(p, &prog, r.filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
-    *failure = CaptureFailure::kBadFilter;
-    return Error{"capture.filter is not a valid BPF filter: " + std::string(pcap_geterr(p))};
-  }
-  rc = pcap_setfilter(p, &prog);
-  pcap_freecode(&prog);
-  if (rc != 0) return Error{"cannot set the capture filter: " + std::string(pcap_geterr(p))};
-
-  r.link_type = pcap_datalink(p);
-  impl->link = static_cast<LinkType>(r.link_type);
-  impl->dumper.reset(pcap_dump_open(p, o.pcap_path.c_str()));
-  if (!impl->dumper) return Error{"cannot write " + o.pcap_path + ": " + pcap_geterr(p)};
+  if (Status st = impl->ChooseTarget(o); !st) return st.error();
+  if (Status st = impl->Activate(o.spec, failure); !st) return st.error();
+  if (Status st = impl->SetFilter(failure); !st) return st.error();
+  if (Status st = impl->OpenFile(o.pcap_path); !st) return st.error();
   *failure = CaptureFailure::kNone;
   return std::unique_ptr<PacketCapture>(new PacketCapture(std::move(impl)));
 }

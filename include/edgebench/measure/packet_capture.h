@@ -37,6 +37,13 @@ struct CaptureReport {
   uint64_t kernel_dropped = 0;    // pcap_stats ps_drop: no room in the capture buffer
   uint64_t interface_dropped = 0; // pcap_stats ps_ifdrop
   uint64_t pcap_bytes = 0;        // bytes of packet data stored in capture.pcap
+  // The kernel capture buffer asked of libpcap and accepted (capture.buffer_mb): libpcap
+  // maps it into this process, so the orchestrator's RSS includes it.
+  uint64_t buffer_bytes = 0;
+  // The most bytes capture.pcap stores per packet, as its file header says: capture.snaplen,
+  // the whole packet the live capture takes (262144) for 0, or 156 for auto (the longest
+  // headers WireStats parses plus 16 bytes of TCP payload; most packets keep less).
+  int snaplen = 0;
 };
 
 // How Open() failed, so the caller can pick the exit code and the wording.
@@ -44,7 +51,9 @@ enum class CaptureFailure { kNone, kPermission, kBadInterface, kBadFilter, kOthe
 
 class PacketCapture {
  public:
-  // Errors: "no permission to capture on lo: ... (run as root, or grant the capability: ...)",
+  // Errors: "no permission to capture packets on lo (...); run as root, or grant the
+  // capability once: sudo setcap cap_net_raw,cap_net_admin+eip /abs/path/of/this/binary"
+  // (kUnavailable),
   // "capture.interface 'eth9' does not exist", "capture.filter ...: syntax error".
   static Result<std::unique_ptr<PacketCapture>> Open(const CaptureOptions& options,
                                                      CaptureFailure* failure);
