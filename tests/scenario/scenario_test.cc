@@ -504,6 +504,29 @@ TEST_CASE("broker.host or broker.port means an external broker", "[scenario]") {
                                   "  port: 1883\n") != std::string::npos);
 }
 
+TEST_CASE("capture keys: snaplen and the kernel buffer size", "[scenario]") {
+  Scenario d = Parse("name: x\n");
+  CHECK(d.capture.buffer_mb == 64);
+  CHECK(d.capture.snaplen == -1);
+  Scenario s = Parse("name: x\ncapture: {buffer_mb: 8, snaplen: 0, required: true}\n");
+  CHECK(s.capture.buffer_mb == 8);
+  CHECK(s.capture.snaplen == 0);
+  CHECK(s.capture.required);
+  CHECK(Parse("name: x\ncapture: {snaplen: 64}").capture.snaplen == 64);
+  CHECK(Parse("name: x\ncapture: {snaplen: auto}").capture.snaplen == -1);
+  CHECK(Parse(ScenarioToYaml(s)) == s);
+  CHECK(ErrorOf("name: x\ncapture: {buffer_mb: 0}") ==
+        "t.yaml:2:22: capture.buffer_mb must be at least 1, got 0");
+  CHECK(ErrorOf("name: x\ncapture: {buffer_mb: 2048}") ==
+        "t.yaml:2:22: capture.buffer_mb must be at most 1024, got 2048");
+  CHECK(ErrorOf("name: x\ncapture: {buffer_mb: 1.5}") ==
+        "t.yaml:2:22: capture.buffer_mb must be an integer, got '1.5'");
+  CHECK(ErrorOf("name: x\ncapture: {snaplen: 10}") ==
+        "t.yaml:2:20: capture.snaplen must be auto, 0 (whole packets) or at least 64, got 10");
+  CHECK(ErrorOf("name: x\ncapture: {snaplen: 300000}") ==
+        "t.yaml:2:20: capture.snaplen must be at most 262144, got 300000");
+}
+
 TEST_CASE("every scenario error has the scenario kind", "[scenario]") {
   CHECK(ErrorValue("name: x\npublish: {qos: 3}").kind == ErrorKind::kScenario);
   CHECK(ErrorValue("name: x\npublish: [1, 2\n").kind == ErrorKind::kScenario);
