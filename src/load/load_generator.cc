@@ -1,13 +1,10 @@
-// The worker's load engine: many libmosquitto connections driven by one epoll loop.
+// The worker's load engine: many libmosquitto connections driven by one EventLoop.
 #include "edgebench/load/load_generator.h"
 
 #include <errno.h>
 #include <signal.h>
-#include <string.h>
-#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,12 +13,14 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "edgebench/base/clock.h"
+#include "edgebench/base/event_loop.h"
 #include "edgebench/mqtt/credentials.h"
 #include "edgebench/base/logging.h"
 #include "edgebench/mqtt/mqtt_client.h"
@@ -32,8 +31,8 @@
 namespace edgebench {
 namespace {
 
-constexpr uint32_t kControlTag = std::numeric_limits<uint32_t>::max();
-constexpr int kMaxEvents = 256;
+// Event tags: a connection's is its index; the control fd's is kControlTag.
+constexpr uint64_t kControlTag = std::numeric_limits<uint64_t>::max();
 // Messages sent before the loop looks at the sockets again: large enough to catch up fast,
 // small enough that acks and keep-alives are not starved.
 constexpr int kMaxBurst = 512;
@@ -43,6 +42,7 @@ constexpr uint64_t kNsPerS = 1'000'000'000;
 constexpr uint64_t kMaintenanceNs = 50'000'000;       // reconnect checks
 constexpr uint64_t kFirstBackoffNs = 100'000'000;     // first reconnect after 100 ms
 constexpr uint64_t kMaxBackoffNs = 5'000'000'000;     // doubling up to 5 s
+constexpr uint64_t kConnectRetryNs = 100'000'000;     // Connect(): refused ones again
 constexpr uint64_t kNever = std::numeric_limits<uint64_t>::max();
 
 // splitmix64: a tiny per-device generator for Poisson gaps (8 bytes per device, not 2.5 KB
@@ -78,7 +78,7 @@ Status EnsureOpenFilesLimit(uint64_t connections) {
   lim.rlim_cur = needed;
   if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) {
     return Error{fmt::format("cannot raise the open-files limit to {}: {}", needed,
-                             strerror(errno))};
+                             std::generic_category().message(errno))};
   }
   return Ok{};
 }
@@ -90,8 +90,8 @@ struct LoadGenerator::Connection : MqttHandler {
   std::unique_ptr<MqttClient> client;
   std::vector<int> devices;  // indices into devices_ (local), served in turn under rate: max
   size_t next_device = 0;
-  int fd = -1;            // the socket registered with epoll, or -1
-  bool touched = false;   // published to since the last Sync()
+  int fd = -1;            // the socket registered with the event loop, or -1
+  bool touched = false;   // published to since the last SyncTouched()
   bool epollout = false;  // EPOLLOUT currently requested
   bool connected = false;
   bool ever_connected = false;
@@ -142,61 +142,6 @@ struct LoadGenerator::Device {
   uint64_t rng = 0;     // Poisson arrivals
 };
 
-// The epoll set and the bookkeeping of which sockets want EPOLLOUT.
-class LoadGenerator::Loop {
- public:
-  Loop() : epfd_(::epoll_create1(EPOLL_CLOEXEC)) {}
-
-  void Watch(int fd, uint32_t tag) {
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.u32 = tag;
-    ::epoll_ctl(epfd_.get(), EPOLL_CTL_ADD, fd, &ev);
-  }
-
-  // Registers the connection's current socket, and EPOLLOUT while libmosquitto has bytes
-  // queued.
-  void Sync(Connection& c) {
-    int s = c.client->socket();
-    if (s != c.fd) {
-      if (c.fd >= 0) ::epoll_ctl(epfd_.get(), EPOLL_CTL_DEL, c.fd, nullptr);
-      c.fd = s;
-      c.epollout = false;
-      if (s < 0) return;
-      epoll_event ev{};
-      ev.events = EPOLLIN;
-      ev.data.u32 = static_cast<uint32_t>(c.index);
-      ::epoll_ctl(epfd_.get(), EPOLL_CTL_ADD, s, &ev);
-    }
-    if (s < 0) return;
-    bool want = c.client->want_write();
-    if (want == c.epollout) return;
-    epoll_event ev{};
-    ev.events = EPOLLIN | (want ? EPOLLOUT : 0u);
-    ev.data.u32 = static_cast<uint32_t>(c.index);
-    ::epoll_ctl(epfd_.get(), EPOLL_CTL_MOD, s, &ev);
-    c.epollout = want;
-  }
-
-  // Waits until `deadline_ns` (CLOCK_MONOTONIC) at most; returns the number of events.
-  int Wait(uint64_t now_ns, uint64_t deadline_ns) {
-    uint64_t wait_ns = deadline_ns > now_ns ? deadline_ns - now_ns : 0;
-    timespec ts{static_cast<time_t>(wait_ns / kNsPerS), static_cast<long>(wait_ns % kNsPerS)};
-    int n = ::epoll_pwait2(epfd_.get(), events_, kMaxEvents, &ts, nullptr);
-    if (n < 0 && errno == ENOSYS) {
-      // Kernels before 5.11: millisecond resolution, rounded up so we never wake early.
-      n = ::epoll_wait(epfd_.get(), events_, kMaxEvents,
-                       static_cast<int>((wait_ns + 999'999) / 1'000'000));
-    }
-    return n < 0 ? 0 : n;
-  }
-  const epoll_event& event(int i) const { return events_[i]; }
-
- private:
-  Fd epfd_;
-  epoll_event events_[kMaxEvents];
-};
-
 // The payload being built and the filler it takes its bytes from.
 struct LoadGenerator::PublishBuffers {
   PublishBuffers(const Scenario& s)
@@ -210,17 +155,54 @@ struct LoadGenerator::PublishBuffers {
   std::vector<unsigned char> buffer;
 };
 
-LoadGenerator::LoadGenerator(const WorkerConfig& config)
-    : config_(config), loop_(std::make_unique<Loop>()) {}
+// Connect()'s ramp: when each connection starts, and when the ramp gives up.
+struct LoadGenerator::ConnectRamp {
+  uint64_t start_ns = 0;
+  double spacing_ns = 0;  // between two connections' starts (0: all at once)
+  uint64_t deadline_ns = 0;
+  uint64_t next_retry_ns = 0;
+  size_t started = 0;      // connections_[0, started) have been started
+  std::string last_error;  // the reason the last failed attempt gave
+
+  uint64_t StartNs(size_t i) const {
+    return start_ns + static_cast<uint64_t>(spacing_ns * static_cast<double>(i));
+  }
+};
+
+// What the steps of one Run() share.
+struct LoadGenerator::RunState {
+  RunState(const Scenario& s, const RunClock& c)
+      : clock(c),
+        schedule(std::max(1, s.devices.count), s.publish.rate, c.t0_ns, kNever),
+        drain_end_ns(c.drain_end_ns) {}
+  RunClock clock;
+  Schedule schedule;  // constant-rate arrivals
+  DueQueue queue;     // (intended time, device) of each device's next message
+  std::vector<Connection*> touched;  // published to since the last SyncTouched()
+  bool stop = false;                 // the control fd said stop (or hung up)
+  uint64_t drain_end_ns;             // brought forward once every count is sent
+};
+
+LoadGenerator::LoadGenerator(const WorkerConfig& config) : config_(config) {}
 
 LoadGenerator::~LoadGenerator() = default;
 
 Status LoadGenerator::Connect() {
+  Result<EventLoop> loop = EventLoop::Create();
+  if (!loop.ok()) return loop.error();
+  loop_.emplace(std::move(loop.value()));
   const Scenario& s = config_.scenario;
   first_device_ = config_.first_device;
   int n_devices = config_.device_count > 0 ? config_.device_count : s.devices.count;
   int n_conn = config_.gateways > 0 ? std::min(config_.gateways, n_devices) : n_devices;
   if (Status st = EnsureOpenFilesLimit(static_cast<uint64_t>(n_conn)); !st) return st;
+  if (Status st = CreateClients(n_conn); !st) return st;
+  AssignDevices(n_devices);
+  return OpenConnections();
+}
+
+Status LoadGenerator::CreateClients(int n_conn) {
+  const Scenario& s = config_.scenario;
   for (int i = 0; i < n_conn; ++i) {
     auto c = std::make_unique<Connection>();
     c->index = i;
@@ -234,6 +216,13 @@ Status LoadGenerator::Connect() {
     c->client = std::move(client.value());
     connections_.push_back(std::move(c));
   }
+  return Ok{};
+}
+
+// Device i uses connection i modulo the number of connections.
+void LoadGenerator::AssignDevices(int n_devices) {
+  const Scenario& s = config_.scenario;
+  const int n_conn = static_cast<int>(connections_.size());
   devices_.resize(static_cast<size_t>(n_devices));
   for (int i = 0; i < n_devices; ++i) {
     Device& d = devices_[static_cast<size_t>(i)];
@@ -243,72 +232,109 @@ Status LoadGenerator::Connect() {
     d.rng = s.seed ^ (0x5DEECE66Dull * (d.id + 1));
     connections_[static_cast<size_t>(d.connection)]->devices.push_back(i);
   }
+}
 
-  // Connections open at connect_rate per second (all at once when 0); each must be up
-  // within connect_timeout_s of its own start. A refused or reset connection is tried again
-  // every 100 ms: a broker still starting or a full accept queue is not a reason to give up.
-  const uint64_t start = MonotonicNowNs();
-  const double spacing_ns = s.devices.connect_rate > 0 ? 1e9 / s.devices.connect_rate : 0;
-  const uint64_t deadline = start + static_cast<uint64_t>(spacing_ns * n_conn) +
-                            static_cast<uint64_t>(s.broker.connect_timeout_s * 1e9);
-  std::string last_error;
-  size_t started = 0;
-  auto attempt = [&](Connection& c, bool first) {
-    Status st = first ? c.client->ConnectAsync() : c.client->ReconnectAsync();
-    if (!st) {
-      // Keep only the reason: the address is in the final message already.
-      const std::string& m = st.error().message;
-      const std::string prefix = "to the broker at " + c.client->Address() + ": ";
-      size_t at = m.find(prefix);
-      last_error = at == std::string::npos ? m : m.substr(at + prefix.size());
-    }
-    loop_->Sync(c);
-  };
+// Connections open at connect_rate per second (all at once when 0); each must be up
+// within connect_timeout_s of its own start. A refused or reset connection is tried again
+// every 100 ms: a broker still starting or a full accept queue is not a reason to give up.
+Status LoadGenerator::OpenConnections() {
+  const Scenario& s = config_.scenario;
+  ConnectRamp ramp;
+  ramp.start_ns = MonotonicNowNs();
+  ramp.spacing_ns = s.devices.connect_rate > 0 ? 1e9 / s.devices.connect_rate : 0;
+  ramp.deadline_ns = ramp.StartNs(connections_.size()) +
+                     static_cast<uint64_t>(s.broker.connect_timeout_s * 1e9);
+  ramp.next_retry_ns = ramp.start_ns + kConnectRetryNs;
   size_t connected = 0;
-  uint64_t next_retry = start + 100'000'000;
   for (;;) {
     uint64_t now = MonotonicNowNs();
-    while (started < connections_.size() &&
-           now >= start + static_cast<uint64_t>(spacing_ns * static_cast<double>(started))) {
-      attempt(*connections_[started++], true);
+    while (ramp.started < connections_.size() && now >= ramp.StartNs(ramp.started)) {
+      StartConnection(*connections_[ramp.started++], true, &ramp);
     }
     connected = 0;
     for (auto& c : connections_) {
       if (c->connected) ++connected;
       if (c->failed) return Error{c->last_error};
     }
-    if (connected == connections_.size() || now >= deadline) break;
-    if (now >= next_retry) {
-      next_retry = now + 100'000'000;
-      for (size_t i = 0; i < started; ++i) {
-        Connection& c = *connections_[i];
-        if (!c.connected && c.client->socket() < 0) attempt(c, false);
-      }
-    }
-    uint64_t wake = std::min(deadline, next_retry);
-    if (started < connections_.size()) {
-      wake = std::min(wake, start + static_cast<uint64_t>(spacing_ns * static_cast<double>(started)));
-    }
-    int n = loop_->Wait(now, wake);
-    for (int i = 0; i < n; ++i) {
-      const epoll_event& ev = loop_->event(i);
-      Connection& c = *connections_[ev.data.u32];
-      int rc = 0;
-      if (ev.events & (EPOLLIN | EPOLLERR | EPOLLHUP)) rc = c.client->LoopRead();
-      if (rc == 0 && (ev.events & EPOLLOUT)) rc = c.client->LoopWrite();
-      if (rc != 0) last_error = c.client->DescribeError(rc);
-      loop_->Sync(c);
-    }
+    if (connected == connections_.size() || now >= ramp.deadline_ns) break;
+    if (now >= ramp.next_retry_ns) RetryLostConnections(now, &ramp);
+    uint64_t wake = std::min(ramp.deadline_ns, ramp.next_retry_ns);
+    if (ramp.started < connections_.size()) wake = std::min(wake, ramp.StartNs(ramp.started));
+    ServeConnecting(Wait(now, wake), &ramp);
   }
-  if (connected < connections_.size()) {
-    std::string why = last_error.empty() ? "no answer (connect timeout)" : last_error;
-    return Error{fmt::format(
-        "cannot connect to the broker at {}:{}: {} of {} {} connected within {:g} s ({})",
-        config_.host, config_.port, connected, connections_.size(),
-        s.devices.gateways > 0 ? "gateways" : "devices",
-        static_cast<double>(deadline - start) / 1e9, why)};
+  if (connected == connections_.size()) return Ok{};
+  std::string why = ramp.last_error.empty() ? "no answer (connect timeout)" : ramp.last_error;
+  return Error{fmt::format(
+      "cannot connect to the broker at {}:{}: {} of {} {} connected within {:g} s ({})",
+      config_.host, config_.port, connected, connections_.size(),
+      s.devices.gateways > 0 ? "gateways" : "devices",
+      static_cast<double>(ramp.deadline_ns - ramp.start_ns) / 1e9, why)};
+}
+
+void LoadGenerator::StartConnection(Connection& c, bool first, ConnectRamp* ramp) {
+  Status st = first ? c.client->ConnectAsync() : c.client->ReconnectAsync();
+  if (!st) {
+    // Keep only the reason: the address is in the final message already.
+    const std::string& m = st.error().message;
+    const std::string prefix = "to the broker at " + c.client->Address() + ": ";
+    size_t at = m.find(prefix);
+    ramp->last_error = at == std::string::npos ? m : m.substr(at + prefix.size());
   }
-  return Ok{};
+  SyncSocket(c);
+}
+
+// Started connections that are down without a socket (refused, reset) start again.
+void LoadGenerator::RetryLostConnections(uint64_t now, ConnectRamp* ramp) {
+  ramp->next_retry_ns = now + kConnectRetryNs;
+  for (size_t i = 0; i < ramp->started; ++i) {
+    Connection& c = *connections_[i];
+    if (!c.connected && c.client->socket() < 0) StartConnection(c, false, ramp);
+  }
+}
+
+void LoadGenerator::ServeConnecting(int n, ConnectRamp* ramp) {
+  for (int i = 0; i < n; ++i) {
+    EventLoop::Event ev = loop_->event(i);
+    Connection& c = *connections_[static_cast<size_t>(ev.tag)];
+    int rc = ServeSocket(c, ev.events);
+    if (rc != 0) ramp->last_error = c.client->DescribeError(rc);
+    SyncSocket(c);
+  }
+}
+
+// Lets libmosquitto read and write as the socket's events allow; returns its error code.
+int LoadGenerator::ServeSocket(Connection& c, uint32_t events) {
+  int rc = 0;
+  if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) rc = c.client->LoopRead();
+  if (rc == 0 && (events & EPOLLOUT)) rc = c.client->LoopWrite();
+  return rc;
+}
+
+// Watches the connection's current socket (a reconnect makes a new one), with EPOLLOUT
+// while libmosquitto has bytes queued. epoll_ctl errors are left alone: the old socket
+// may be closed already (the kernel then forgot it), and the new one is open.
+void LoadGenerator::SyncSocket(Connection& c) {
+  const int s = c.client->socket();
+  const auto tag = static_cast<uint64_t>(c.index);
+  if (s != c.fd) {
+    if (c.fd >= 0) (void)loop_->Unwatch(c.fd);
+    c.fd = s;
+    c.epollout = false;
+    if (s < 0) return;
+    (void)loop_->Watch(s, tag, EPOLLIN);
+  }
+  if (s < 0) return;
+  bool want = c.client->want_write();
+  if (want == c.epollout) return;
+  (void)loop_->Modify(s, tag, EPOLLIN | (want ? EPOLLOUT : 0u));
+  c.epollout = want;
+}
+
+// A failed wait (not EINTR, which is 0 events) cannot happen on a valid epoll fd; it
+// counts as a wait without events, and the loop carries on.
+int LoadGenerator::Wait(uint64_t now_ns, uint64_t deadline_ns) {
+  Result<int> n = loop_->Wait(now_ns, deadline_ns);
+  return n.ok() ? *n : 0;
 }
 
 void LoadGenerator::Publish(Device& d, Connection& c, uint64_t intended_ns, const RunClock& clock) {
@@ -367,7 +393,7 @@ void LoadGenerator::Maintain(uint64_t now,
       if (!c.connected) continue;
       c.client->LoopMisc();
       c.retry_at_ns = 0;
-      loop_->Sync(c);
+      SyncSocket(c);
     }
     for (auto& c : connections_) {
       if (c->connected || c->client->socket() >= 0 || now < c->retry_at_ns) continue;
@@ -379,7 +405,7 @@ void LoadGenerator::Maintain(uint64_t now,
       c->retry_at_ns = now + c->backoff_ns;
       Status st = c->client->ReconnectAsync();
       if (!st) spdlog::debug("connection {} reconnect: {}", c->index, st.error().message);
-      loop_->Sync(*c);
+      SyncSocket(*c);
     }
   }
   if (now < next_tick_ns_) return;
@@ -391,142 +417,190 @@ void LoadGenerator::Maintain(uint64_t now,
 bool LoadGenerator::HandleEvents(int n) {
   bool go_on = true;
   for (int i = 0; i < n; ++i) {
-    const epoll_event& ev = loop_->event(i);
-    if (ev.data.u32 == kControlTag) {
+    EventLoop::Event ev = loop_->event(i);
+    if (ev.tag == kControlTag) {
       go_on = false;  // "stop", or EOF because the orchestrator is gone
       continue;
     }
-    Connection& c = *connections_[ev.data.u32];
-    int rc = 0;
-    if (ev.events & (EPOLLIN | EPOLLERR | EPOLLHUP)) rc = c.client->LoopRead();
-    if (rc == 0 && (ev.events & EPOLLOUT)) rc = c.client->LoopWrite();
-    if (rc != 0) {
+    Connection& c = *connections_[static_cast<size_t>(ev.tag)];
+    if (int rc = ServeSocket(c, ev.events); rc != 0) {
       spdlog::debug("connection {} error: {}", c.index, c.client->DescribeError(rc));
       c.retry_at_ns = 0;
     }
-    loop_->Sync(c);
+    SyncSocket(c);
   }
   return go_on;
 }
 
 void LoadGenerator::Run(const RunClock& clock, int control_fd,
                         const std::function<void(const Counters&)>& on_progress) {
-  const Scenario& s = config_.scenario;
-  report_ = WorkerReport();
-  buffers_ = std::make_unique<PublishBuffers>(s);
-  loop_->Watch(control_fd, kControlTag);
-  next_tick_ns_ = clock.t0_ns + kNsPerS;
-  const uint64_t count = s.publish.count;
-  const int qos = s.publish.qos;
-  const uint64_t max_inflight = static_cast<uint64_t>(s.publish.max_inflight);
-  const int n = static_cast<int>(devices_.size());
-
-  // The schedule: a heap of (intended time, device) for constant and Poisson arrivals.
-  Schedule schedule(std::max(1, s.devices.count), s.publish.rate, clock.t0_ns, kNever);
-  DueQueue queue;
-  auto next_due = [&](Device& d, uint64_t previous) -> uint64_t {
-    if (count > 0 && d.k >= count) return kNever;
-    uint64_t due = s.publish.arrival == Arrival::kPoisson
-                       ? (d.k == 0 ? clock.t0_ns : previous) + ExponentialGapNs(&d.rng, s.publish.rate)
-                       : schedule.IntendedNs(static_cast<int>(d.id), d.k);
-    return due < clock.window_end_ns ? due : kNever;
-  };
-  if (!s.publish.rate_max) {
-    queue.reserve(devices_.size());
-    for (int i = 0; i < n; ++i) {
-      uint64_t due = next_due(devices_[static_cast<size_t>(i)], 0);
-      if (due != kNever) queue.Push(due, i);
-    }
-  }
-  spdlog::info("worker publishing devices={} connections={} rate={}", n, connections_.size(),
-               s.publish.rate_max ? "max" : fmt::format("{:g}", s.publish.rate));
-
-  std::vector<Connection*> touched;
-  bool stop = false;
-  uint64_t drain_end = clock.drain_end_ns;
+  RunState r(config_.scenario, clock);
+  StartRun(r, control_fd);
   for (;;) {
     uint64_t now = MonotonicNowNs();
-    int burst = 0;
-    bool more_now = false;  // rate: max: some connection could take another message now
-    if (!stop && s.publish.rate_max && now >= clock.t0_ns && now < clock.window_end_ns) {
-      // Round-robin over the connections; each sends up to kConnectionBurst of its devices'
-      // messages in a row while its socket takes them and its in-flight window has room.
-      // Consecutive writes to one socket let the kernel coalesce them into fewer segments
-      // (one message per connection per pass cost about 3x the CPU per message).
-      bool progressed = true;
-      while (progressed && burst < kMaxBurst) {
-        progressed = false;
-        for (auto& cp : connections_) {
-          Connection& c = *cp;
-          for (int sent_here = 0; sent_here < kConnectionBurst; ++sent_here) {
-            if (!c.connected || c.client->want_write() ||
-                (qos > 0 && c.inflight() >= max_inflight)) {
-              break;
-            }
-            Device* next = nullptr;
-            for (size_t tries = 0; tries < c.devices.size() && next == nullptr; ++tries) {
-              Device& d = devices_[static_cast<size_t>(c.devices[c.next_device])];
-              c.next_device = (c.next_device + 1) % c.devices.size();
-              if (count == 0 || d.k < count) next = &d;
-            }
-            if (next == nullptr) break;
-            Publish(*next, c, 0, clock);
-            if (!c.touched) {
-              c.touched = true;
-              touched.push_back(&c);
-            }
-            progressed = true;
-            ++burst;
-          }
-        }
-      }
-      more_now = progressed;
-    }
-    while (!stop && !queue.empty() && queue.Top().due_ns <= now && burst < kMaxBurst) {
-      DueQueue::Entry e = queue.Top();
-      queue.Pop();
-      Device& d = devices_[static_cast<size_t>(e.device)];
-      Connection& c = *connections_[static_cast<size_t>(d.connection)];
-      Publish(d, c, e.due_ns, clock);
-      uint64_t due = next_due(d, e.due_ns);
-      if (due != kNever) queue.Push(due, e.device);
-      if (!c.touched) {
-        c.touched = true;
-        touched.push_back(&c);
-      }
-      ++burst;
-    }
-    for (Connection* c : touched) {
-      c->touched = false;
-      loop_->Sync(*c);
-    }
-    touched.clear();
-
-    // Done sending: every device has sent its count, or the window is over.
-    bool all_counted = count > 0 && devices_done_ == devices_.size();
-    bool sending_over = stop || all_counted ||
-                        (s.publish.rate_max ? now >= clock.window_end_ns : queue.empty());
-    if (sending_over) {
-      // A run bounded by publish.count drains for drain_s after its last message.
-      const Counters& totals = report_.counters;
-      if (all_counted && totals[Counter::kLastSendNs]) {
-        drain_end = std::min(drain_end, totals[Counter::kLastSendNs] +
-                                            static_cast<uint64_t>(s.drain_s * 1e9));
-      }
-      if (stop || totals[Counter::kAcked] >= totals[Counter::kSent] || now >= drain_end) break;
-    }
-
-    uint64_t deadline = std::min(next_tick_ns_, next_maintenance_ns_);
-    deadline = std::min(deadline, sending_over ? drain_end
-                                               : (queue.empty() ? clock.window_end_ns
-                                                                : queue.Top().due_ns));
-    if (s.publish.rate_max && now < clock.t0_ns) deadline = std::min(deadline, clock.t0_ns);
-    if (burst == kMaxBurst || more_now) deadline = now;  // still busy: only peek at sockets
-    int events = loop_->Wait(now, deadline);
-    if (!HandleEvents(events)) stop = true;
+    const bool busy = !r.stop && SendDue(r, now);
+    const bool sending_over = SendingOver(r, now);
+    if (sending_over && DoneDraining(r, now)) break;
+    // Still busy: only peek at the sockets, then send on.
+    uint64_t deadline = busy ? now : WakeNs(r, now, sending_over);
+    if (!HandleEvents(Wait(now, deadline))) r.stop = true;
     Maintain(MonotonicNowNs(), on_progress);
   }
   Finish();
+}
+
+void LoadGenerator::StartRun(RunState& r, int control_fd) {
+  const Scenario& s = config_.scenario;
+  report_ = WorkerReport();
+  buffers_ = std::make_unique<PublishBuffers>(s);
+  (void)loop_->Watch(control_fd, kControlTag, EPOLLIN);  // a pipe: cannot fail
+  next_tick_ns_ = r.clock.t0_ns + kNsPerS;
+  r.touched.reserve(connections_.size());
+  if (!s.publish.rate_max) {
+    r.queue.reserve(devices_.size());
+    for (size_t i = 0; i < devices_.size(); ++i) {
+      uint64_t due = NextDueNs(r, devices_[i], 0);
+      if (due != kNever) r.queue.Push(due, static_cast<int>(i));
+    }
+  }
+  spdlog::info("worker publishing devices={} connections={} rate={}", devices_.size(),
+               connections_.size(),
+               s.publish.rate_max ? "max" : fmt::format("{:g}", s.publish.rate));
+}
+
+// When device d's next message is due, given the previous one's time; kNever when the
+// device has sent its count or the message would fall after the window.
+uint64_t LoadGenerator::NextDueNs(RunState& r, Device& d, uint64_t previous_ns) {
+  const PublishSpec& p = config_.scenario.publish;
+  if (p.count > 0 && d.k >= p.count) return kNever;
+  uint64_t due = p.arrival == Arrival::kPoisson
+                     ? (d.k == 0 ? r.clock.t0_ns : previous_ns) + ExponentialGapNs(&d.rng, p.rate)
+                     : r.schedule.IntendedNs(static_cast<int>(d.id), d.k);
+  return due < r.clock.window_end_ns ? due : kNever;
+}
+
+// Sends what is due at `now`; true when more could go at once (the burst limit was hit, or
+// under rate: max a connection could take another message).
+bool LoadGenerator::SendDue(RunState& r, uint64_t now) {
+  int burst = 0;
+  bool more_now = false;
+  if (config_.scenario.publish.rate_max) {
+    if (now >= r.clock.t0_ns && now < r.clock.window_end_ns) more_now = SendAtMaxRate(r, &burst);
+  } else {
+    SendScheduled(r, now, &burst);
+  }
+  SyncTouched(r);
+  return more_now || burst == kMaxBurst;
+}
+
+// The overdue messages in due order, up to kMaxBurst in all.
+void LoadGenerator::SendScheduled(RunState& r, uint64_t now, int* burst) {
+  while (!r.queue.empty() && r.queue.Top().due_ns <= now && *burst < kMaxBurst) {
+    DueQueue::Entry e = r.queue.Top();
+    r.queue.Pop();
+    Device& d = devices_[static_cast<size_t>(e.device)];
+    Connection& c = *connections_[static_cast<size_t>(d.connection)];
+    Publish(d, c, e.due_ns, r.clock);
+    uint64_t due = NextDueNs(r, d, e.due_ns);
+    if (due != kNever) r.queue.Push(due, e.device);
+    Touch(r, c);
+    ++*burst;
+  }
+}
+
+// rate: max. Round-robin over the connections, passes until none can take more or the
+// burst limit is reached; returns whether the last pass sent anything.
+bool LoadGenerator::SendAtMaxRate(RunState& r, int* burst) {
+  bool progressed = true;
+  while (progressed && *burst < kMaxBurst) {
+    progressed = false;
+    for (auto& c : connections_) {
+      int sent = SendConnectionBurst(r, *c);
+      if (sent > 0) progressed = true;
+      *burst += sent;
+    }
+  }
+  return progressed;
+}
+
+// Up to kConnectionBurst of c's devices' messages in a row, while its socket takes them and
+// its in-flight window has room. Consecutive writes to one socket let the kernel coalesce
+// them into fewer segments (one message per connection per pass cost about 3x the CPU per
+// message). Returns how many it sent.
+int LoadGenerator::SendConnectionBurst(RunState& r, Connection& c) {
+  const PublishSpec& p = config_.scenario.publish;
+  const auto max_inflight = static_cast<uint64_t>(p.max_inflight);
+  int sent = 0;
+  for (; sent < kConnectionBurst; ++sent) {
+    if (!c.connected || c.client->want_write() || (p.qos > 0 && c.inflight() >= max_inflight)) {
+      break;
+    }
+    Device* next = NextUnfinishedDevice(c);
+    if (next == nullptr) break;
+    Publish(*next, c, 0, r.clock);
+    Touch(r, c);
+  }
+  return sent;
+}
+
+// The next of c's devices, in turn, that has not sent its count; nullptr when all have.
+LoadGenerator::Device* LoadGenerator::NextUnfinishedDevice(Connection& c) {
+  const uint64_t count = config_.scenario.publish.count;
+  for (size_t tries = 0; tries < c.devices.size(); ++tries) {
+    Device& d = devices_[static_cast<size_t>(c.devices[c.next_device])];
+    c.next_device = (c.next_device + 1) % c.devices.size();
+    if (count == 0 || d.k < count) return &d;
+  }
+  return nullptr;
+}
+
+void LoadGenerator::Touch(RunState& r, Connection& c) {
+  if (c.touched) return;
+  c.touched = true;
+  r.touched.push_back(&c);
+}
+
+// Once per burst, not per message: EPOLLOUT for the sockets libmosquitto could not empty.
+void LoadGenerator::SyncTouched(RunState& r) {
+  for (Connection* c : r.touched) {
+    c->touched = false;
+    SyncSocket(*c);
+  }
+  r.touched.clear();
+}
+
+bool LoadGenerator::AllCounted() const {
+  const uint64_t count = config_.scenario.publish.count;
+  return count > 0 && devices_done_ == devices_.size();
+}
+
+// Done sending: stopped, every device has sent its count, or the window is over.
+bool LoadGenerator::SendingOver(const RunState& r, uint64_t now) const {
+  if (r.stop || AllCounted()) return true;
+  return config_.scenario.publish.rate_max ? now >= r.clock.window_end_ns : r.queue.empty();
+}
+
+// After sending: every message acknowledged, or the drain is over. A run bounded by
+// publish.count drains for drain_s after its last message.
+bool LoadGenerator::DoneDraining(RunState& r, uint64_t now) {
+  const Counters& totals = report_.counters;
+  if (AllCounted() && totals[Counter::kLastSendNs]) {
+    r.drain_end_ns = std::min(r.drain_end_ns, totals[Counter::kLastSendNs] +
+                                                  static_cast<uint64_t>(config_.scenario.drain_s * 1e9));
+  }
+  return r.stop || totals[Counter::kAcked] >= totals[Counter::kSent] || now >= r.drain_end_ns;
+}
+
+// The next thing to wake up for: the progress tick, maintenance, the next due message (or
+// the window's end, or the drain's), and under rate: max the start.
+uint64_t LoadGenerator::WakeNs(const RunState& r, uint64_t now, bool sending_over) const {
+  uint64_t deadline = std::min(next_tick_ns_, next_maintenance_ns_);
+  uint64_t next_send = r.queue.empty() ? r.clock.window_end_ns : r.queue.Top().due_ns;
+  deadline = std::min(deadline, sending_over ? r.drain_end_ns : next_send);
+  if (config_.scenario.publish.rate_max && now < r.clock.t0_ns) {
+    deadline = std::min(deadline, r.clock.t0_ns);
+  }
+  return deadline;
 }
 
 void LoadGenerator::Finish() {

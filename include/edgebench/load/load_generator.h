@@ -1,9 +1,9 @@
 // LoadGenerator: the worker's device fleet, publishing on an open-loop schedule from one
-// epoll loop.
+// event loop (base/event_loop.h).
 //
 // Contract: runs inside the forked worker only. Connect() opens the worker's connections
 // (one per device, or `devices.gateways` shared ones; libmosquitto without its thread, the
-// sockets driven by epoll here), at `devices.connect_rate` per second when set, and returns
+// sockets driven by the event loop here), at `devices.connect_rate` per second when set, and returns
 // once all are accepted, or an Error when they are not within the ramp plus the connect
 // timeout. Run() publishes device d's message k at its intended time (constant rate with
 // evenly spread phases, or Poisson arrivals), never before that time; when behind it sends
@@ -20,10 +20,12 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "edgebench/base/error.h"
+#include "edgebench/base/event_loop.h"
 #include "edgebench/base/fd.h"
 #include "edgebench/load/worker.h"
 
@@ -39,32 +41,62 @@ class LoadGenerator {
   // Raises the open-files limit if needed and connects every connection.
   Status Connect();
   // `control_fd` is watched for "stop" (or EOF); `on_progress` is called once a second.
+  // Requires: Connect() succeeded.
   void Run(const RunClock& clock, int control_fd,
            const std::function<void(const Counters&)>& on_progress);
   WorkerReport TakeReport();
 
   struct Connection;
   struct Device;
-  class Loop;
 
  private:
+  struct ConnectRamp;
+  struct RunState;
+
+  // Connect(), in order.
+  Status CreateClients(int n_conn);
+  void AssignDevices(int n_devices);
+  Status OpenConnections();
+  void StartConnection(Connection& c, bool first, ConnectRamp* ramp);
+  void RetryLostConnections(uint64_t now, ConnectRamp* ramp);
+  void ServeConnecting(int n, ConnectRamp* ramp);
+
+  // The sockets.
+  int ServeSocket(Connection& c, uint32_t events);
+  void SyncSocket(Connection& c);
+  int Wait(uint64_t now_ns, uint64_t deadline_ns);
+
+  // Run(), in order.
+  void StartRun(RunState& r, int control_fd);
+  uint64_t NextDueNs(RunState& r, Device& d, uint64_t previous_ns);
+  bool SendDue(RunState& r, uint64_t now);
+  void SendScheduled(RunState& r, uint64_t now, int* burst);
+  bool SendAtMaxRate(RunState& r, int* burst);
+  int SendConnectionBurst(RunState& r, Connection& c);
+  Device* NextUnfinishedDevice(Connection& c);
+  void Touch(RunState& r, Connection& c);
+  void SyncTouched(RunState& r);
   void Publish(Device& d, Connection& c, uint64_t intended_ns, const RunClock& clock);
-  void Maintain(uint64_t now, const std::function<void(const Counters&)>& on_progress);
+  bool AllCounted() const;
+  bool SendingOver(const RunState& r, uint64_t now) const;
+  bool DoneDraining(RunState& r, uint64_t now);
+  uint64_t WakeNs(const RunState& r, uint64_t now, bool sending_over) const;
   bool HandleEvents(int n);
+  void Maintain(uint64_t now, const std::function<void(const Counters&)>& on_progress);
   void Finish();
 
   WorkerConfig config_;
   int first_device_ = 0;
   std::vector<std::unique_ptr<Connection>> connections_;
   std::vector<Device> devices_;
-  std::unique_ptr<Loop> loop_;
+  std::optional<EventLoop> loop_;  // made by Connect()
   WorkerReport report_;
   struct PublishBuffers;
   std::unique_ptr<PublishBuffers> buffers_;
   uint64_t next_tick_ns_ = 0;
   uint64_t next_maintenance_ns_ = 0;
-  size_t devices_done_ = 0;
-  size_t next_misc_ = 0;  // next connection whose keep-alive is due  // devices that have sent publish.count messages
+  size_t devices_done_ = 0;  // devices that have sent publish.count messages
+  size_t next_misc_ = 0;     // next connection whose keep-alive is due
 };
 
 // The open-files limit needed for `connections` (3 descriptors each in libmosquitto 2.0:
