@@ -362,42 +362,52 @@ nlohmann::json LatencyHistogram::ToJson() const {
   return j;
 }
 
-Result<LatencyHistogram> LatencyHistogram::FromJson(const nlohmann::json& j) {
+namespace {
+
+// The scalar fields of a histogram's JSON, checked.
+struct JsonHeader {
+  int64_t highest = 0;
+  int64_t digits = 0;
+  int64_t min = 0;
+  int64_t max = 0;
+  uint64_t saturated = 0;
+};
+
+Result<JsonHeader> ReadJsonHeader(const nlohmann::json& j) {
   if (!j.is_object()) return JsonError("expected an object");
   for (const char* key : {"highest_trackable", "significant_digits", "min", "max", "sum",
                           "saturated", "counts"}) {
     if (!j.contains(key)) return JsonError(std::string("missing '") + key + "'");
   }
-  int64_t highest = 0;
-  if (!GetInt64(j["highest_trackable"], &highest) || highest < 2) {
+  JsonHeader h;
+  if (!GetInt64(j["highest_trackable"], &h.highest) || h.highest < 2) {
     return JsonError("'highest_trackable' must be an integer >= 2");
   }
-  int64_t digits = 0;
-  if (!GetInt64(j["significant_digits"], &digits) || digits < 1 || digits > 5) {
+  if (!GetInt64(j["significant_digits"], &h.digits) || h.digits < 1 || h.digits > 5) {
     return JsonError("'significant_digits' must be an integer from 1 to 5");
   }
-  int64_t min_value = 0;
-  int64_t max_value = 0;
-  if (!GetInt64(j["min"], &min_value) || min_value < 0 || min_value > highest) {
+  if (!GetInt64(j["min"], &h.min) || h.min < 0 || h.min > h.highest) {
     return JsonError("'min' must be an integer from 0 to highest_trackable");
   }
-  if (!GetInt64(j["max"], &max_value) || max_value < 0 || max_value > highest) {
+  if (!GetInt64(j["max"], &h.max) || h.max < 0 || h.max > h.highest) {
     return JsonError("'max' must be an integer from 0 to highest_trackable");
   }
   if (!j["sum"].is_number() || !(j["sum"].get<double>() >= 0)) {
     return JsonError("'sum' must be a non-negative number");
   }
-  uint64_t saturated = 0;
-  if (!GetUint64(j["saturated"], &saturated)) {
+  if (!GetUint64(j["saturated"], &h.saturated)) {
     return JsonError("'saturated' must be a non-negative integer");
   }
-  const nlohmann::json& counts = j["counts"];
-  if (!counts.is_array()) return JsonError("'counts' must be an array of [index, count]");
+  if (!j["counts"].is_array()) return JsonError("'counts' must be an array of [index, count]");
+  return h;
+}
 
-  LatencyHistogram h(highest, static_cast<int>(digits));
+}  // namespace
+
+// Reads the sparse [index, count] pairs into counts_; `first` and `last` are the lowest and
+// highest non-empty indices. Requires: a fresh histogram.
+Status LatencyHistogram::LoadJsonCounts(const nlohmann::json& counts, size_t* first, size_t* last) {
   uint64_t total = 0;
-  size_t first = 0;
-  size_t last = 0;
   for (size_t n = 0; n < counts.size(); ++n) {
     const nlohmann::json& entry = counts[n];
     uint64_t index = 0;
@@ -407,40 +417,51 @@ Result<LatencyHistogram> LatencyHistogram::FromJson(const nlohmann::json& j) {
       return JsonError("counts[" + std::to_string(n) +
                        "] must be [index, count] with non-negative integers");
     }
-    if (index >= h.counts_.size()) {
+    if (index >= counts_.size()) {
       return JsonError("counts[" + std::to_string(n) + "] index " + std::to_string(index) +
-                       " is out of range (0.." + std::to_string(h.counts_.size() - 1) + ")");
+                       " is out of range (0.." + std::to_string(counts_.size() - 1) + ")");
     }
-    if (total != 0 && index <= last) {
+    if (total != 0 && index <= *last) {
       return JsonError("counts[" + std::to_string(n) + "] index " + std::to_string(index) +
                        " is not above the previous index");
     }
     if (count == 0) continue;
     if (total + count < total) return JsonError("total count overflows");
-    if (total == 0) first = static_cast<size_t>(index);
-    last = static_cast<size_t>(index);
-    h.counts_[last] = count;
+    if (total == 0) *first = static_cast<size_t>(index);
+    *last = static_cast<size_t>(index);
+    counts_[*last] = count;
     total += count;
   }
-  if (saturated > total) return JsonError("'saturated' exceeds the total count");
-  if (total == 0) {
-    if (min_value != 0 || max_value != 0) {
+  total_count_ = total;
+  return Ok{};
+}
+
+Result<LatencyHistogram> LatencyHistogram::FromJson(const nlohmann::json& j) {
+  Result<JsonHeader> header = ReadJsonHeader(j);
+  if (!header.ok()) return header.error();
+  const JsonHeader& hd = header.value();
+  LatencyHistogram h(hd.highest, static_cast<int>(hd.digits));
+  size_t first = 0;
+  size_t last = 0;
+  if (Status st = h.LoadJsonCounts(j["counts"], &first, &last); !st) return st.error();
+  if (hd.saturated > h.total_count_) return JsonError("'saturated' exceeds the total count");
+  if (h.total_count_ == 0) {
+    if (hd.min != 0 || hd.max != 0) {
       return JsonError("'min' and 'max' must be 0 when counts is empty");
     }
     return h;
   }
   const int64_t first_value = h.ValueFromIndex(first);
-  if (min_value < first_value || min_value > h.HighestEquivalent(first_value)) {
-    return JsonError("'min' " + std::to_string(min_value) + " is not in the lowest bucket");
+  if (hd.min < first_value || hd.min > h.HighestEquivalent(first_value)) {
+    return JsonError("'min' " + std::to_string(hd.min) + " is not in the lowest bucket");
   }
   const int64_t last_value = h.ValueFromIndex(last);
-  if (max_value < last_value || max_value > h.HighestEquivalent(last_value)) {
-    return JsonError("'max' " + std::to_string(max_value) + " is not in the highest bucket");
+  if (hd.max < last_value || hd.max > h.HighestEquivalent(last_value)) {
+    return JsonError("'max' " + std::to_string(hd.max) + " is not in the highest bucket");
   }
-  h.total_count_ = total;
-  h.saturated_count_ = saturated;
-  h.min_ = min_value;
-  h.max_ = max_value;
+  h.saturated_count_ = hd.saturated;
+  h.min_ = hd.min;
+  h.max_ = hd.max;
   h.sum_ = j["sum"].get<double>();
   return h;
 }

@@ -81,6 +81,9 @@ class Run {
   Status AttachLink();
   Status OpenCapture();
   Status StartWorkerAndCollector();
+  Status ForkWorkers();
+  Status StartCollector();
+  Status ConnectWorkers();
   void StartSamplerAndClock();
   void Measure();
   bool PollWorkers(std::vector<Counters>* progress,
@@ -275,7 +278,9 @@ int WorkerCount(const Scenario& s) {
   return std::min(n, s.devices.count);
 }
 
-Status Run::StartWorkerAndCollector() {
+// Forks the publisher workers, each with a consecutive share of the devices and gateways.
+// Requires: no thread has started yet.
+Status Run::ForkWorkers() {
   const int n = WorkerCount(s_);
   const int devices = s_.devices.count;
   const int gateways = s_.devices.gateways;
@@ -301,10 +306,11 @@ Status Run::StartWorkerAndCollector() {
     workers_.push_back(std::move(w.value()));
     spdlog::info("worker {} forked pid={} devices={}", i, workers_.back().pid(), wc.device_count);
   }
+  return Ok{};
+}
 
-  // Threads may start from here on: the forks are done.
-  if (Status cap = OpenCapture(); !cap) return cap;
-  // subscribe.at: devices puts the collector behind the link with the devices.
+// Connects and subscribes the collector; subscribe.at: devices puts it behind the link.
+Status Run::StartCollector() {
   const bool behind = s_.subscribe.at_devices;
   const std::string& chost = behind ? device_host_ : host_;
   const int cport = behind ? device_port_ : port_;
@@ -322,25 +328,26 @@ Status Run::StartWorkerAndCollector() {
   cc.client = ClientOptionsFor(s_, "eb-" + std::to_string(run_id_) + "-collector", chost, cport,
                                password_);
   collector_.emplace(std::move(cc));
-  if (capture_) capture_->Start();
-  Status st = Ok{};
-  {
-    // The collector's socket is made in Start(): inside the devices' namespace if it is theirs.
-    std::optional<ScopedNetworkNamespace> inside;
-    if (behind && !device_netns_.empty()) {
-      Result<ScopedNetworkNamespace> entered = ScopedNetworkNamespace::Enter(device_netns_);
-      if (!entered.ok()) return entered.error();
-      inside.emplace(std::move(entered.value()));
-    }
-    st = collector_->Start();
+  // The collector's socket is made in Start(): inside the devices' namespace if it is theirs.
+  std::optional<ScopedNetworkNamespace> inside;
+  if (behind && !device_netns_.empty()) {
+    Result<ScopedNetworkNamespace> entered = ScopedNetworkNamespace::Enter(device_netns_);
+    if (!entered.ok()) return entered.error();
+    inside.emplace(std::move(entered.value()));
   }
-  if (!st) return st;
+  return collector_->Start();
+}
+
+// Tells the workers to connect and waits until every one is ready.
+Status Run::ConnectWorkers() {
+  const int devices = s_.devices.count;
+  const int gateways = s_.devices.gateways;
   for (Worker& w : workers_) {
-    st = w.Connect();
-    if (!st) return st;
+    if (Status st = w.Connect(); !st) return st;
   }
   double ramp_s = s_.devices.connect_rate > 0
-                      ? static_cast<double>(gateways > 0 ? gateways : devices) / s_.devices.connect_rate
+                      ? static_cast<double>(gateways > 0 ? gateways : devices) /
+                            s_.devices.connect_rate
                       : 0;
   int timeout_ms = static_cast<int>((s_.broker.connect_timeout_s + ramp_s) * 1000) + 5000;
   ShowLine(fmt::format("[connecting] {} {} ...", gateways > 0 ? gateways : devices,
@@ -351,6 +358,15 @@ Status Run::StartWorkerAndCollector() {
   }
   spdlog::info("workers ready workers={} devices={}", workers_.size(), devices);
   return Ok{};
+}
+
+Status Run::StartWorkerAndCollector() {
+  if (Status st = ForkWorkers(); !st) return st;
+  // Threads may start from here on: the forks are done.
+  if (Status st = OpenCapture(); !st) return st;
+  if (capture_) capture_->Start();
+  if (Status st = StartCollector(); !st) return st;
+  return ConnectWorkers();
 }
 
 // One status line: on a terminal redrawn in place (a log line clears it first, see

@@ -86,6 +86,7 @@ class LatencyHistogram {
   int64_t LowestEquivalent(int64_t value) const;
   int64_t SizeOfEquivalentRange(int64_t value) const;
   bool SameLayout(const LatencyHistogram& other) const;
+  Status LoadJsonCounts(const nlohmann::json& counts, size_t* first, size_t* last);
   // HdrHistogram's getMean()/getStdDeviation(): from bucket midpoints (for ToHgrm).
   double HdrMean() const;
   double HdrStdDeviation() const;
