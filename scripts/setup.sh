@@ -9,6 +9,7 @@ packages=(
   libyaml-cpp-dev libspdlog-dev libfmt-dev libpcap-dev
   catch2 libcli11-dev nlohmann-json3-dev
   libcap2-bin iproute2 tcpdump openssl
+  clang-format clang-tidy
 )
 
 missing=()
