@@ -7,13 +7,20 @@ namespace edgebench {
 
 const char* ErrorKindName(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::kUsage: return "usage";
-    case ErrorKind::kScenario: return "scenario";
-    case ErrorKind::kUnavailable: return "unavailable";
-    case ErrorKind::kRunFailed: return "run-failed";
-    case ErrorKind::kInterrupted: return "interrupted";
-    case ErrorKind::kThreshold: return "threshold";
-    case ErrorKind::kInternal: return "internal";
+    case ErrorKind::kUsage:
+      return "usage";
+    case ErrorKind::kScenario:
+      return "scenario";
+    case ErrorKind::kUnavailable:
+      return "unavailable";
+    case ErrorKind::kRunFailed:
+      return "run-failed";
+    case ErrorKind::kInterrupted:
+      return "interrupted";
+    case ErrorKind::kThreshold:
+      return "threshold";
+    case ErrorKind::kInternal:
+      return "internal";
   }
   return "internal";
 }

@@ -3,9 +3,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
-#include <pthread.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -13,8 +13,8 @@
 
 #include <chrono>
 #include <cstdio>
-#include <exception>
 #include <cstdlib>
+#include <exception>
 #include <string>
 #include <thread>
 #include <vector>
@@ -119,7 +119,8 @@ std::optional<std::string> FindProgram(const std::string& name) {
     if (executable(name)) return name;
     return std::nullopt;
   }
-  std::string path = std::getenv("PATH") ? std::getenv("PATH") : "";  // NOLINT(concurrency-mt-unsafe)
+  std::string path =
+      std::getenv("PATH") ? std::getenv("PATH") : "";  // NOLINT(concurrency-mt-unsafe)
   path += ":/usr/local/sbin:/usr/sbin:/sbin";
   size_t start = 0;
   while (start <= path.size()) {

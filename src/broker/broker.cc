@@ -115,7 +115,8 @@ std::string MosquittoVersion(const std::string& program) {
     const char* key = strstr(line, "version ");
     if (key) {
       version = key + 8;
-      while (!version.empty() && (version.back() == '\n' || version.back() == ' ')) version.pop_back();
+      while (!version.empty() && (version.back() == '\n' || version.back() == ' '))
+        version.pop_back();
       break;
     }
   }
@@ -141,8 +142,10 @@ Result<EmbeddedBroker> EmbeddedBroker::Start(const EmbeddedBrokerOptions& option
     std::string log_path = options.run_dir + "/broker.log";
     std::string conf = ReplaceAll(*tmpl, "@PORT@", std::to_string(*port));
     for (const std::string& address : options.extra_listen_addresses) {
-      conf += "\n# Added by edgebench: the devices' network namespace reaches the broker here.\n"
-              "listener " + std::to_string(*port) + " " + address + "\n";
+      conf +=
+          "\n# Added by edgebench: the devices' network namespace reaches the broker here.\n"
+          "listener " +
+          std::to_string(*port) + " " + address + "\n";
     }
     Status st = WriteFile(conf_path, ReplaceAll(conf, "@USER@", CurrentUserName()));
     if (!st) return st.error();

@@ -65,7 +65,8 @@ Result<std::optional<FromWorkerMessage>> Worker::Next(int timeout_ms) {
     if (left.count() < 0) return std::optional<FromWorkerMessage>();
     pollfd p{from_worker_.get(), POLLIN, 0};
     int r = ::poll(&p, 1, static_cast<int>(left.count()));
-    if (r < 0 && errno == EINTR) return std::optional<FromWorkerMessage>();  // a signal: let the caller look
+    if (r < 0 && errno == EINTR)
+      return std::optional<FromWorkerMessage>();  // a signal: let the caller look
     if (r <= 0) continue;
     char buf[65536];
     ssize_t n = ::read(from_worker_.get(), buf, sizeof buf);

@@ -68,8 +68,12 @@ struct ToWorkerEncoder {
 };
 
 struct FromWorkerEncoder {
-  json operator()(const ReadyMessage& m) const { return {{"type", "ready"}, {"connected", m.connected}}; }
-  json operator()(const ErrorMessage& m) const { return {{"type", "error"}, {"message", m.message}}; }
+  json operator()(const ReadyMessage& m) const {
+    return {{"type", "ready"}, {"connected", m.connected}};
+  }
+  json operator()(const ErrorMessage& m) const {
+    return {{"type", "error"}, {"message", m.message}};
+  }
   json operator()(const ProgressMessage& m) const {
     return {{"type", "progress"}, {"counters", m.counters.ToJson()}};
   }

@@ -73,7 +73,8 @@ class Collector::Handler : public MqttHandler {
       return;
     }
     int64_t latency_us = static_cast<int64_t>(now - h.intended_ns) / 1000;
-    if (clock_set && h.intended_ns >= clock.window_start_ns && h.intended_ns < clock.window_end_ns) {
+    if (clock_set && h.intended_ns >= clock.window_start_ns &&
+        h.intended_ns < clock.window_end_ns) {
       report_.counters.Add(Counter::kWindowReceived);
       report_.counters.Set(Counter::kLastWindowReceiveNs, now);
       report_.latency_us.Record(latency_us);
@@ -169,14 +170,13 @@ Status Collector::Start() {
                    MqttClient::ConnackString(config_.protocol, handler_->refused_rc)};
     }
     if (std::chrono::steady_clock::now() >= deadline) {
-      return Error{"cannot subscribe at the broker at " + handler_->client->Address() +
-                   " within " + fmt::format("{:g}", config_.connect_timeout_s) + " s: " + why};
+      return Error{"cannot subscribe at the broker at " + handler_->client->Address() + " within " +
+                   fmt::format("{:g}", config_.connect_timeout_s) + " s: " + why};
     }
     int rc = handler_->client->Loop(50);
     if (rc != 0 && handler_->refused_rc < 0) {
       why = handler_->client->DescribeError(rc);
-      return Error{"cannot connect to the broker at " + handler_->client->Address() +
-                   ": " + why};
+      return Error{"cannot connect to the broker at " + handler_->client->Address() + ": " + why};
     }
   }
   spdlog::info("collector subscribed filters={}", fmt::join(config_.filters, ","));

@@ -30,8 +30,7 @@ Result<std::string> ReadPassword(const BrokerSpec& broker) {
 }
 
 MqttClientOptions ClientOptionsFor(const Scenario& s, const std::string& client_id,
-                                   const std::string& host, int port,
-                                   const std::string& password) {
+                                   const std::string& host, int port, const std::string& password) {
   const BrokerSpec& b = s.broker;
   MqttClientOptions o;
   o.client_id = client_id;

@@ -2,6 +2,7 @@
 #include "edgebench/mqtt/mqtt_client.h"
 
 #include <errno.h>
+#include <mqtt_protocol.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,7 +13,6 @@
 #include <utility>
 
 #include <mosquitto.h>
-#include <mqtt_protocol.h>
 
 namespace edgebench {
 
@@ -40,8 +40,7 @@ struct MqttClient::Callbacks {
   }
   static void OnMessage(mosquitto*, void* obj, const mosquitto_message* m,
                         const mosquitto_property*) {
-    ClientOf(obj)->handler_->OnMessage(m->topic, m->payload,
-                                       static_cast<size_t>(m->payloadlen));
+    ClientOf(obj)->handler_->OnMessage(m->topic, m->payload, static_cast<size_t>(m->payloadlen));
   }
 
   // libmosquitto reports why a TLS connection failed only here: it logs OpenSSL's error
@@ -137,7 +136,8 @@ Status MqttClient::Configure() {
   mosquitto* m = mosq_.get();
   int version = options_.protocol == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311;
   int rc = mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, version);
-  if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_int_option(m, MOSQ_OPT_TCP_NODELAY, options_.tcp_nodelay);
+  if (rc == MOSQ_ERR_SUCCESS)
+    rc = mosquitto_int_option(m, MOSQ_OPT_TCP_NODELAY, options_.tcp_nodelay);
   if (rc == MOSQ_ERR_SUCCESS) {
     rc = mosquitto_max_inflight_messages_set(m, static_cast<unsigned>(options_.max_inflight));
   }
@@ -250,8 +250,8 @@ int MqttClient::LoopWrite() { return mosquitto_loop_write(mosq_.get(), 1); }
 int MqttClient::LoopMisc() { return mosquitto_loop_misc(mosq_.get()); }
 int MqttClient::Loop(int timeout_ms) { return mosquitto_loop(mosq_.get(), timeout_ms, 1); }
 
-int MqttClient::Publish(const char* topic, const void* payload, int size, int qos,
-                        bool retain, int* mid) {
+int MqttClient::Publish(const char* topic, const void* payload, int size, int qos, bool retain,
+                        int* mid) {
   if (publish_properties_) {
     return mosquitto_publish_v5(mosq_.get(), mid, topic, size, payload, qos, retain,
                                 publish_properties_.get());

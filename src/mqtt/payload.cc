@@ -70,16 +70,14 @@ FillerPool::FillerPool(PayloadKind kind, size_t payload_size, uint64_t seed)
   }
 }
 
-void FillerPool::CopyFromPool(uint32_t device, uint32_t seq, unsigned char* out,
-                              size_t n) const {
+void FillerPool::CopyFromPool(uint32_t device, uint32_t seq, unsigned char* out, size_t n) const {
   if (n == 0) return;
   const size_t span = std::min(n, pool_.size());
   const size_t window = pool_.size() - span + 1;  // number of possible start offsets
   // Steps of two primes: consecutive seqs (and neighbouring devices) land at different
   // offsets because both primes are smaller than the window (at least 64 KiB + 1).
-  size_t offset = static_cast<size_t>((static_cast<uint64_t>(seq) * 7919u +
-                                       static_cast<uint64_t>(device) * 104729u) %
-                                      window);
+  size_t offset = static_cast<size_t>(
+      (static_cast<uint64_t>(seq) * 7919u + static_cast<uint64_t>(device) * 104729u) % window);
   // Longer than the pool only when n > payload_size: wrap around.
   while (n > 0) {
     const size_t chunk = std::min(n, pool_.size() - offset);

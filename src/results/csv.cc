@@ -42,7 +42,7 @@ bool ParseNumber(std::string_view s, T* out) {
 
 // The data lines of a CSV whose first line starts with `header`; `fields` per line.
 Result<std::vector<std::vector<std::string_view>>> Rows(std::string_view text,
-                                                         std::string_view header, size_t fields) {
+                                                        std::string_view header, size_t fields) {
   std::vector<std::vector<std::string_view>> rows;
   size_t line_no = 0;
   size_t fields_here = 0;
@@ -59,8 +59,8 @@ Result<std::vector<std::vector<std::string_view>>> Rows(std::string_view text,
     }
     rows.push_back(Split(line));
     if (rows.back().size() != fields_here) {
-      return Error{fmt::format("{}: expected {} fields, got {}", line_no, fields_here,
-                               rows.back().size())};
+      return Error{
+          fmt::format("{}: expected {} fields, got {}", line_no, fields_here, rows.back().size())};
     }
   }
   if (line_no == 0) return Error{"1: empty file"};
@@ -114,11 +114,11 @@ Result<std::vector<TimelineSecond>> ParseTimelineCsv(std::string_view text) {
 std::string SamplesCsv(const RunResult& r) {
   std::string out = std::string(kSamplesHeader) + ",t_run_ms,wall_time\n";
   for (const ProcessSample& p : r.samples) {
-    out += fmt::format("{},{},{},{:.3f},{:.1f},{},{},{},{},{},{},{}\n", p.t_ms, p.role, p.pid,
-                       p.cpu_s, p.cpu_pct, p.rss_kb, p.rss_peak_kb, p.threads,
-                       p.voluntary_ctxt_switches, p.nonvoluntary_ctxt_switches,
-                       p.t_run_ms ? std::to_string(*p.t_run_ms) : "",
-                       p.t_run_ms ? WallTime(r.info.t0_unix_ms, *p.t_run_ms) : "");
+    out +=
+        fmt::format("{},{},{},{:.3f},{:.1f},{},{},{},{},{},{},{}\n", p.t_ms, p.role, p.pid, p.cpu_s,
+                    p.cpu_pct, p.rss_kb, p.rss_peak_kb, p.threads, p.voluntary_ctxt_switches,
+                    p.nonvoluntary_ctxt_switches, p.t_run_ms ? std::to_string(*p.t_run_ms) : "",
+                    p.t_run_ms ? WallTime(r.info.t0_unix_ms, *p.t_run_ms) : "");
   }
   return out;
 }

@@ -55,8 +55,8 @@ std::string JavaFixed(double v, int precision, int width) {
     s = v > 0 ? "Infinity" : "-Infinity";
   } else {
     char buf[400];  // enough for any double in shortest fixed notation
-    const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, std::fabs(v),
-                                         std::chars_format::fixed);
+    const auto [end, ec] =
+        std::to_chars(buf, buf + sizeof buf, std::fabs(v), std::chars_format::fixed);
     std::string text = ec == std::errc() ? std::string(buf, end) : std::string("0");
     const size_t dot = text.find('.');
     std::string int_part = text.substr(0, dot);
@@ -120,9 +120,8 @@ LatencyHistogram::LatencyHistogram(int64_t highest_trackable, int significant_di
     ++buckets;
   }
   bucket_count_ = buckets;
-  counts_.assign(static_cast<size_t>(bucket_count_ + 1) *
-                     static_cast<size_t>(sub_bucket_half_count_),
-                 0);
+  counts_.assign(
+      static_cast<size_t>(bucket_count_ + 1) * static_cast<size_t>(sub_bucket_half_count_), 0);
 }
 
 size_t LatencyHistogram::IndexOf(int64_t value) const {
@@ -149,8 +148,8 @@ int64_t LatencyHistogram::ValueFromIndex(size_t index) const {
 
 int64_t LatencyHistogram::SizeOfEquivalentRange(int64_t value) const {
   const auto bits = static_cast<uint64_t>(value | sub_bucket_mask_);
-  const int bucket = 64 - std::countl_zero(bits) - unit_magnitude_ -
-                     (sub_bucket_half_count_magnitude_ + 1);
+  const int bucket =
+      64 - std::countl_zero(bits) - unit_magnitude_ - (sub_bucket_half_count_magnitude_ + 1);
   const int64_t sub_bucket = value >> (bucket + unit_magnitude_);
   const int adjusted = sub_bucket >= sub_bucket_count_ ? bucket + 1 : bucket;
   return int64_t{1} << (unit_magnitude_ + adjusted);
@@ -227,8 +226,7 @@ int64_t LatencyHistogram::ValueAtPercentile(double percentile) const {
   if (total_count_ == 0) return 0;
   // As HdrHistogram (Java): step one ulp down first so that, for example, 99.9% of 1000
   // (99.9 is stored as 99.900000000000006) asks for rank 999 and not 1000.
-  const double requested =
-      std::clamp(std::nextafter(percentile, -HUGE_VAL), 0.0, 100.0);
+  const double requested = std::clamp(std::nextafter(percentile, -HUGE_VAL), 0.0, 100.0);
   const double fp_rank = requested * static_cast<double>(total_count_) / 100.0;
   const uint64_t rank = std::max<uint64_t>(static_cast<uint64_t>(std::ceil(fp_rank)), 1);
   uint64_t cumulative = 0;
@@ -334,13 +332,11 @@ std::string LatencyHistogram::ToHgrm(double value_scale, int ticks_per_half_dist
 
   const double max_value = max_ == 0 ? 0.0 : static_cast<double>(HighestEquivalent(max_));
   out += "#[Mean    = " + JavaFixed(HdrMean() / value_scale, digits, 12) +
-         ", StdDeviation   = " + JavaFixed(HdrStdDeviation() / value_scale, digits, 12) +
-         "]\n";
+         ", StdDeviation   = " + JavaFixed(HdrStdDeviation() / value_scale, digits, 12) + "]\n";
   out += "#[Max     = " + JavaFixed(max_value / value_scale, digits, 12) +
          ", Total count    = " + PaddedInt(total_count_, 12) + "]\n";
   out += "#[Buckets = " + PaddedInt(static_cast<uint64_t>(bucket_count_), 12) +
-         ", SubBuckets     = " + PaddedInt(static_cast<uint64_t>(sub_bucket_count_), 12) +
-         "]\n";
+         ", SubBuckets     = " + PaddedInt(static_cast<uint64_t>(sub_bucket_count_), 12) + "]\n";
   return out;
 }
 
@@ -375,8 +371,8 @@ struct JsonHeader {
 
 Result<JsonHeader> ReadJsonHeader(const nlohmann::json& j) {
   if (!j.is_object()) return JsonError("expected an object");
-  for (const char* key : {"highest_trackable", "significant_digits", "min", "max", "sum",
-                          "saturated", "counts"}) {
+  for (const char* key :
+       {"highest_trackable", "significant_digits", "min", "max", "sum", "saturated", "counts"}) {
     if (!j.contains(key)) return JsonError(std::string("missing '") + key + "'");
   }
   JsonHeader h;

@@ -55,7 +55,8 @@ std::string UtcStamp() {
 std::string UtcIso8601() {
   auto now = std::chrono::system_clock::now();
   time_t t = std::chrono::system_clock::to_time_t(now);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
   tm utc{};
   ::gmtime_r(&t, &utc);
   char buf[32];
@@ -110,7 +111,8 @@ nlohmann::json HostFacts() {
     if (pos != std::string::npos) {
       size_t colon = info->find(':', pos);
       size_t end = info->find('\n', pos);
-      if (colon != std::string::npos && colon < end) cpu_model = info->substr(colon + 2, end - colon - 2);
+      if (colon != std::string::npos && colon < end)
+        cpu_model = info->substr(colon + 2, end - colon - 2);
     }
   }
   return {{"hostname", host},

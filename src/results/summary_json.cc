@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "edgebench/results/reporters.h"
+
 #include "results/internal.h"
 
 namespace edgebench {
@@ -115,8 +116,8 @@ Counters CountersOfFormat1(const json& summary) {
     const char* name = kCounterTable[static_cast<size_t>(id)].name;
     if (m.contains(name)) set(id, m.at(name));
   }
-  for (Counter id : {Counter::kWorkerDisconnects, Counter::kWorkerReconnects,
-                     Counter::kCollectorDisconnects}) {
+  for (Counter id :
+       {Counter::kWorkerDisconnects, Counter::kWorkerReconnects, Counter::kCollectorDisconnects}) {
     const char* name = kCounterTable[static_cast<size_t>(id)].name;
     if (conn.contains(name)) set(id, conn.at(name));
   }
@@ -137,19 +138,23 @@ json SummaryToJson(const RunResult& r) {
       {"devices", i.devices},
       {"latency", i.latency},
       {"t0_unix_ms", i.t0_unix_ms},
-      {"window", {{"warmup_s", i.warmup_s}, {"duration_s", i.duration_s},
-                  {"drain_s", i.drain_s}, {"measured_s", r.measured_s}}},
+      {"window",
+       {{"warmup_s", i.warmup_s},
+        {"duration_s", i.duration_s},
+        {"drain_s", i.drain_s},
+        {"measured_s", r.measured_s}}},
       {"messages", MessagesJson(r)},
       {"counters", c.ToJson()},
       {"throughput", {{"sent_per_s", r.sent_per_s}, {"received_per_s", r.received_per_s}}},
       {"latency_us", i.latency ? DistJson(r.latency_us) : json(nullptr)},
       {"latency_from_actual_send_us", i.latency ? DistJson(r.latency_actual_us) : json(nullptr)},
       {"generator_lag_us", DistJson(r.lag_us)},
-      {"connections", {{"devices", i.devices},
-                       {"gateways", i.gateways},
-                       {"worker_disconnects", c[Counter::kWorkerDisconnects]},
-                       {"worker_reconnects", c[Counter::kWorkerReconnects]},
-                       {"collector_disconnects", c[Counter::kCollectorDisconnects]}}},
+      {"connections",
+       {{"devices", i.devices},
+        {"gateways", i.gateways},
+        {"worker_disconnects", c[Counter::kWorkerDisconnects]},
+        {"worker_reconnects", c[Counter::kWorkerReconnects]},
+        {"collector_disconnects", c[Counter::kCollectorDisconnects]}}},
       {"processes", ProcessesJson(r.processes)},
       {"network", results_internal::NetworkToJson(r.capture, c[Counter::kSent])},
       {"link", results_internal::LinkToJson(r.link)},
@@ -232,7 +237,9 @@ Result<RunResult> SummaryFromJson(const json& j) {
 }
 
 json HistogramsToJson(const RunResult& r) {
-  auto one = [](const Distribution& d) { return d.histogram ? d.histogram->ToJson() : json(nullptr); };
+  auto one = [](const Distribution& d) {
+    return d.histogram ? d.histogram->ToJson() : json(nullptr);
+  };
   return {{"format", kSummaryFormat},
           {"latency_us", one(r.latency_us)},
           {"latency_from_actual_send_us", one(r.latency_actual_us)},

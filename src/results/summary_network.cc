@@ -68,7 +68,8 @@ CaptureResult NetworkFromJson(const json& j) {
   if (c.status != "ok") return c;
   c.interface = j.at("interface").get<std::string>();
   c.filter = j.at("filter").get<std::string>();
-  c.broker_port = j.contains("broker_port") ? j.at("broker_port").get<int>() : PortOfFilter(c.filter);
+  c.broker_port =
+      j.contains("broker_port") ? j.at("broker_port").get<int>() : PortOfFilter(c.filter);
   c.to_broker.packets = j.at("packets_to_broker").get<uint64_t>();
   c.from_broker.packets = j.at("packets_from_broker").get<uint64_t>();
   c.to_broker.ip_bytes = j.at("bytes_to_broker").get<uint64_t>();
@@ -99,8 +100,11 @@ json DirectionJson(const LinkDirectionResult& d) {
   return {{"bytes", d.bytes},
           {"writes", d.writes},
           {"held_ms", {{"p50", d.held_p50_ms}, {"p99", d.held_p99_ms}, {"max", d.held_max_ms}}},
-          {"late_ms", {{"p50", d.late_p50_ms}, {"p99", d.late_p99_ms},
-                       {"p999", d.late_p999_ms}, {"max", d.late_max_ms}}},
+          {"late_ms",
+           {{"p50", d.late_p50_ms},
+            {"p99", d.late_p99_ms},
+            {"p999", d.late_p999_ms},
+            {"max", d.late_max_ms}}},
           {"max_queued_bytes", d.max_queued_bytes},
           {"paused", d.paused}};
 }
@@ -125,8 +129,11 @@ LinkDirectionResult DirectionOf(const json& j) {
 
 json RttJson(const std::optional<RttMeasurement>& m) {
   if (!m) return nullptr;
-  return {{"count", m->count}, {"min", m->min_ms}, {"median", m->median_ms},
-          {"max", m->max_ms},  {"samples", m->samples_ms}};
+  return {{"count", m->count},
+          {"min", m->min_ms},
+          {"median", m->median_ms},
+          {"max", m->max_ms},
+          {"samples", m->samples_ms}};
 }
 
 std::optional<RttMeasurement> RttOf(const json& j) {

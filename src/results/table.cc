@@ -66,9 +66,10 @@ std::string NetworkLines(const RunResult& r) {
       c.to_broker.packets, c.to_broker.ip_bytes, c.from_broker.packets, c.from_broker.ip_bytes,
       per_message, c.retransmissions, c.dropped);
   std::string decode = c.broker_port > 0 ? fmt::format(" -d tcp.port=={},mqtt", c.broker_port) : "";
-  out += fmt::format("  capture     {}{}: open with tshark -r {}{}\n", c.pcap_file,
-                     c.snaplen > 0 ? fmt::format(" (first {} bytes of each packet)", c.snaplen) : "",
-                     c.pcap_file, decode);
+  out +=
+      fmt::format("  capture     {}{}: open with tshark -r {}{}\n", c.pcap_file,
+                  c.snaplen > 0 ? fmt::format(" (first {} bytes of each packet)", c.snaplen) : "",
+                  c.pcap_file, decode);
   return out;
 }
 
@@ -82,10 +83,10 @@ std::string LinkLine(const LinkResult& l) {
                        Mbit(l.downlink_mbit), l.backend.value_or("-"));
   }
   std::string measured =
-      l.measured_rtt ? fmt::format("measured RTT median {:.3f} ms (min {:.3f}, {} probes)",
-                                   l.measured_rtt->median_ms, l.measured_rtt->min_ms,
-                                   l.measured_rtt->count)
-                     : "RTT not measured: " + l.measured_rtt_error.value_or("-");
+      l.measured_rtt
+          ? fmt::format("measured RTT median {:.3f} ms (min {:.3f}, {} probes)",
+                        l.measured_rtt->median_ms, l.measured_rtt->min_ms, l.measured_rtt->count)
+          : "RTT not measured: " + l.measured_rtt_error.value_or("-");
   return fmt::format("  link        {}; {}; collector at the {}\n", what, measured, l.subscribe_at);
 }
 

@@ -150,7 +150,8 @@ CaptureResult CaptureOf(const Scenario& s, const RunData& run) {
   c.retransmissions = r.totals.to_broker.retransmissions + r.totals.from_broker.retransmissions;
   c.dropped = r.kernel_dropped + r.interface_dropped;
   c.tls = s.broker.tls.enabled;
-  if (!c.tls) c.mqtt_malformed = r.totals.to_broker.mqtt_malformed + r.totals.from_broker.mqtt_malformed;
+  if (!c.tls)
+    c.mqtt_malformed = r.totals.to_broker.mqtt_malformed + r.totals.from_broker.mqtt_malformed;
   c.unparsed_streams = r.totals.unparsed_streams;
   c.packets_seen = r.packets_seen;
   c.pcap_file = "capture.pcap";

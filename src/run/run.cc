@@ -5,30 +5,30 @@
 
 #include <algorithm>
 #include <chrono>
-#include <thread>
 #include <cstdio>
 #include <optional>
 #include <random>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "edgebench/broker/broker.h"
 #include "edgebench/base/clock.h"
-#include "edgebench/measure/collector.h"
-#include "edgebench/mqtt/credentials.h"
-#include "edgebench/link/link.h"
 #include "edgebench/base/logging.h"
-#include "edgebench/mqtt/mqtt_client.h"
+#include "edgebench/broker/broker.h"
+#include "edgebench/link/link.h"
+#include "edgebench/load/worker.h"
+#include "edgebench/measure/collector.h"
 #include "edgebench/measure/packet_capture.h"
 #include "edgebench/measure/proc_sampler.h"
-#include "edgebench/results/run_directory.h"
+#include "edgebench/mqtt/credentials.h"
+#include "edgebench/mqtt/mqtt_client.h"
 #include "edgebench/results/reporters.h"
+#include "edgebench/results/run_directory.h"
 #include "edgebench/run/result_builder.h"
-#include "edgebench/load/worker.h"
 
 namespace edgebench {
 
@@ -48,8 +48,10 @@ constexpr int kRttProbes = 10;
 uint64_t Ns(double seconds) { return static_cast<uint64_t>(seconds * 1e9); }
 
 std::string ProxyLossNote(double loss_pct) {
-  return fmt::format("network.loss_pct {:g}% is not emulated: the proxy carries a TCP stream, "
-                     "which has no packets to lose (the netem backend can)", loss_pct);
+  return fmt::format(
+      "network.loss_pct {:g}% is not emulated: the proxy carries a TCP stream, "
+      "which has no packets to lose (the netem backend can)",
+      loss_pct);
 }
 
 // Running totals of all workers' progress.
@@ -120,11 +122,11 @@ class Run {
   std::unique_ptr<PacketCapture> capture_;
   RunClock clock_;
   RunData data_;
-  bool have_final_ = false;  // every worker has sent its final report
+  bool have_final_ = false;      // every worker has sent its final report
   uint64_t interrupted_ns_ = 0;  // when a stop was requested, or 0
   uint64_t sampler_start_ns_ = 0;
   bool arriving_at_drain_end_ = false;  // messages were still arriving when the drain ended
-  std::optional<Error> failure_;  // the first failure: it is the cause
+  std::optional<Error> failure_;        // the first failure: it is the cause
   // Live status bookkeeping.
   uint64_t last_status_ns_ = 0;
   uint64_t last_sent_ = 0;
@@ -167,8 +169,8 @@ Status Run::StartBroker() {
   if (!s_.broker.embedded) {
     host_ = s_.broker.host;
     port_ = s_.broker.port;
-    manifest_["broker"] = {{"embedded", false}, {"host", host_}, {"port", port_},
-                           {"mosquitto_version", nullptr}};
+    manifest_["broker"] = {
+        {"embedded", false}, {"host", host_}, {"port", port_}, {"mosquitto_version", nullptr}};
     return Ok{};
   }
   EmbeddedBrokerOptions bo;
@@ -182,8 +184,11 @@ Status Run::StartBroker() {
   broker_ = std::move(b.value());
   host_ = "127.0.0.1";
   port_ = broker_->port();
-  manifest_["broker"] = {{"embedded", true}, {"host", host_}, {"port", port_},
-                         {"pid", broker_->pid()}, {"mosquitto_version", broker_->version()}};
+  manifest_["broker"] = {{"embedded", true},
+                         {"host", host_},
+                         {"port", port_},
+                         {"pid", broker_->pid()},
+                         {"mosquitto_version", broker_->version()}};
   spdlog::info("broker started pid={} port={} version={}", broker_->pid(), port_,
                broker_->version());
   return Ok{};
@@ -229,8 +234,8 @@ Status Run::AttachLink() {
   po.session_expiry_s = 0;
   int timeout_ms = static_cast<int>(s_.broker.connect_timeout_s * 1000 +
                                     kRttProbes * 4 * (s_.network.link.rtt_ms + 10));
-  probe_.emplace(ProbeRtt(po, "edgebench-probe/" + std::to_string(run_id_), kRttProbes,
-                          timeout_ms, device_netns_));
+  probe_.emplace(ProbeRtt(po, "edgebench-probe/" + std::to_string(run_id_), kRttProbes, timeout_ms,
+                          device_netns_));
   if (probe_->ok()) {
     spdlog::info("link rtt probes={} min_ms={:.3f} median_ms={:.3f} max_ms={:.3f}", kRttProbes,
                  probe_->value().min_ms, probe_->value().median_ms, probe_->value().max_ms);
@@ -325,8 +330,8 @@ Status Run::StartCollector() {
   cc.run_id = run_id_;
   cc.latency = s_.latency;
   cc.connect_timeout_s = s_.broker.connect_timeout_s;
-  cc.client = ClientOptionsFor(s_, "eb-" + std::to_string(run_id_) + "-collector", chost, cport,
-                               password_);
+  cc.client =
+      ClientOptionsFor(s_, "eb-" + std::to_string(run_id_) + "-collector", chost, cport, password_);
   collector_.emplace(std::move(cc));
   // The collector's socket is made in Start(): inside the devices' namespace if it is theirs.
   std::optional<ScopedNetworkNamespace> inside;
@@ -345,10 +350,10 @@ Status Run::ConnectWorkers() {
   for (Worker& w : workers_) {
     if (Status st = w.Connect(); !st) return st;
   }
-  double ramp_s = s_.devices.connect_rate > 0
-                      ? static_cast<double>(gateways > 0 ? gateways : devices) /
-                            s_.devices.connect_rate
-                      : 0;
+  double ramp_s =
+      s_.devices.connect_rate > 0
+          ? static_cast<double>(gateways > 0 ? gateways : devices) / s_.devices.connect_rate
+          : 0;
   int timeout_ms = static_cast<int>((s_.broker.connect_timeout_s + ramp_s) * 1000) + 5000;
   ShowLine(fmt::format("[connecting] {} {} ...", gateways > 0 ? gateways : devices,
                        gateways > 0 ? "gateways" : "devices"));
@@ -457,8 +462,8 @@ void Run::Measure() {
   for (Worker& w : workers_) {
     if (Status st = w.Go(clock_); !st) return Fail(st.error().kind, st.error().message);
   }
-  spdlog::info("measuring warmup_s={:g} duration_s={:g} drain_s={:g}", s_.warmup_s,
-               s_.duration_s, s_.drain_s);
+  spdlog::info("measuring warmup_s={:g} duration_s={:g} drain_s={:g}", s_.warmup_s, s_.duration_s,
+               s_.drain_s);
   last_status_ns_ = clock_.t0_ns;
   std::vector<Counters> progress(workers_.size());
   std::vector<std::optional<WorkerReport>> finals(workers_.size());
@@ -525,8 +530,8 @@ void Run::Shutdown() {
     }
   }
   if (broker_) spdlog::info("broker {}", broker_->Stop());
-  data_.link = DescribeLink(s_, link_ ? &*link_ : nullptr, probe_ ? &*probe_ : nullptr,
-                            &proxy_report_);
+  data_.link =
+      DescribeLink(s_, link_ ? &*link_ : nullptr, probe_ ? &*probe_ : nullptr, &proxy_report_);
   link_.reset();  // netem: the namespace and veth pair go here, after every process using them
 }
 
@@ -537,8 +542,9 @@ void Run::CollectReports() {
   if (!capture_) return;
   data_.capture = capture_->TakeReport();
   if (s_.broker.tls.enabled) {
-    data_.notes.push_back("TLS: the capture counts packets and bytes only; the MQTT packets "
-                          "inside are encrypted");
+    data_.notes.push_back(
+        "TLS: the capture counts packets and bytes only; the MQTT packets "
+        "inside are encrypted");
   }
   if (data_.capture.kernel_dropped + data_.capture.interface_dropped > 0) {
     data_.notes.push_back("the capture dropped packets: network counts are low");
@@ -558,15 +564,14 @@ void Run::MeasureWindow() {
   }
   if (!clock_.t0_ns) return;
   // Shorter than the window when the run was interrupted.
-  uint64_t end = interrupted_ns_ ? std::min(interrupted_ns_, clock_.window_end_ns)
-                                 : clock_.window_end_ns;
+  uint64_t end =
+      interrupted_ns_ ? std::min(interrupted_ns_, clock_.window_end_ns) : clock_.window_end_ns;
   // publish.count: the window closes with the last message, not with duration_s.
   uint64_t last = data_.worker.counters[Counter::kLastSendNs];
   if (s_.publish.count > 0 && last && last < end) end = last;
   uint64_t last_rx = data_.collector.counters[Counter::kLastWindowReceiveNs];
   auto since_start = [this](uint64_t t) {
-    return t > clock_.window_start_ns ? static_cast<double>(t - clock_.window_start_ns) / 1e9
-                                      : 0.0;
+    return t > clock_.window_start_ns ? static_cast<double>(t - clock_.window_start_ns) / 1e9 : 0.0;
   };
   data_.receive_span_s = since_start(last_rx);
   data_.window_s = since_start(end);
@@ -575,16 +580,19 @@ void Run::MeasureWindow() {
 void Run::AddNotes() {
   const Counters& w = data_.worker.counters;
   if (!s_.latency) {
-    data_.notes.push_back("latency: false: no payload header, so no latency, duplicate or "
-                          "reorder figures");
+    data_.notes.push_back(
+        "latency: false: no payload header, so no latency, duplicate or "
+        "reorder figures");
   }
   if (s_.publish.rate_max) {
-    data_.notes.push_back("publish.rate: max: there is no schedule, so latency is measured "
-                          "from the actual send time and the generator lag is 0");
+    data_.notes.push_back(
+        "publish.rate: max: there is no schedule, so latency is measured "
+        "from the actual send time and the generator lag is 0");
   }
   if (w[Counter::kSkippedDisconnected] > 0) {
-    data_.notes.push_back("connections were down during the run: see "
-                          "messages.skipped_disconnected");
+    data_.notes.push_back(
+        "connections were down during the run: see "
+        "messages.skipped_disconnected");
   }
   if (w[Counter::kPublishErrors] > 0) {
     data_.notes.push_back("some publishes failed: see messages.publish_errors");

@@ -17,8 +17,8 @@
 #include "edgebench/base/clock.h"
 #include "edgebench/base/error.h"
 #include "edgebench/base/fd.h"
-#include "edgebench/load/worker_protocol.h"
 #include "edgebench/base/process.h"
+#include "edgebench/load/worker_protocol.h"
 #include "edgebench/scenario/scenario.h"
 
 namespace edgebench {
@@ -28,14 +28,14 @@ struct WorkerConfig {
   std::string host;  // where the devices connect
   int port = 0;
   uint32_t run_id = 0;
-  std::string password;    // from broker.password_env/_file; never logged or written
-  int first_device = 0;    // this worker's devices: [first_device, first_device + device_count)
-  int device_count = 0;    // 0 = all of scenario.devices.count
-  int gateways = 0;        // this worker's share of devices.gateways (0: one connection per device)
-  int index = 0;           // which worker this is (0-based), for client ids and logs
-  std::string log_path;    // the run's edgebench.log, appended to
+  std::string password;  // from broker.password_env/_file; never logged or written
+  int first_device = 0;  // this worker's devices: [first_device, first_device + device_count)
+  int device_count = 0;  // 0 = all of scenario.devices.count
+  int gateways = 0;      // this worker's share of devices.gateways (0: one connection per device)
+  int index = 0;         // which worker this is (0-based), for client ids and logs
+  std::string log_path;  // the run's edgebench.log, appended to
   std::string log_level = "info";
-  std::string netns;       // network namespace the devices connect from ("" = this one)
+  std::string netns;  // network namespace the devices connect from ("" = this one)
 };
 
 // The parent's end of one worker.

@@ -16,11 +16,11 @@
 #include <thread>
 #include <vector>
 
+#include "edgebench/base/clock.h"
 #include "edgebench/base/error.h"
+#include "edgebench/mqtt/mqtt_client.h"
 #include "edgebench/results/counters.h"
 #include "edgebench/results/histogram.h"
-#include "edgebench/mqtt/mqtt_client.h"
-#include "edgebench/base/clock.h"
 
 namespace edgebench {
 
@@ -59,7 +59,7 @@ struct CollectorReport {
 // What the live status line shows.
 struct CollectorSnapshot {
   uint64_t received = 0;
-  int64_t p99_us = 0;  // over the window so far
+  int64_t p99_us = 0;            // over the window so far
   uint64_t last_receive_ns = 0;  // CLOCK_MONOTONIC of the last arrival (0: none yet)
   uint64_t disconnects = 0;
 };
@@ -91,9 +91,9 @@ class Collector {
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> received_{0};
   mutable std::mutex mu_;
-  RunClock clock_;                 // Guarded by mu_.
-  bool clock_set_ = false;         // Guarded by mu_.
-  CollectorSnapshot snapshot_;     // Guarded by mu_.
+  RunClock clock_;              // Guarded by mu_.
+  bool clock_set_ = false;      // Guarded by mu_.
+  CollectorSnapshot snapshot_;  // Guarded by mu_.
 };
 
 }  // namespace edgebench

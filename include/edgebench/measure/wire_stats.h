@@ -22,19 +22,28 @@
 namespace edgebench {
 
 // Link-layer types, with the numeric values of libpcap's DLT_* constants.
-enum class LinkType : int { kNull = 0, kEthernet = 1, kRaw = 12, kLoop = 108, kLinuxSll = 113,
-                            kLinuxSll2 = 276, kRawIpv4 = 228, kRawIpv6 = 229 };
+enum class LinkType : int {
+  kNull = 0,
+  kEthernet = 1,
+  kRaw = 12,
+  kLoop = 108,
+  kLinuxSll = 113,
+  kLinuxSll2 = 276,
+  kRawIpv4 = 228,
+  kRawIpv6 = 229
+};
 
 // MQTT control packet types 1..15 (index 0 unused).
 inline constexpr std::array<const char*, 16> kMqttPacketNames = {
-    "RESERVED", "CONNECT", "CONNACK", "PUBLISH", "PUBACK", "PUBREC", "PUBREL", "PUBCOMP",
-    "SUBSCRIBE", "SUBACK", "UNSUBSCRIBE", "UNSUBACK", "PINGREQ", "PINGRESP", "DISCONNECT", "AUTH"};
+    "RESERVED", "CONNECT",  "CONNACK",    "PUBLISH", "PUBACK",      "PUBREC",
+    "PUBREL",   "PUBCOMP",  "SUBSCRIBE",  "SUBACK",  "UNSUBSCRIBE", "UNSUBACK",
+    "PINGREQ",  "PINGRESP", "DISCONNECT", "AUTH"};
 
 struct DirectionStats {
   uint64_t packets = 0;
-  uint64_t ip_bytes = 0;           // IP header + payload, as on the wire (from the IP length)
-  uint64_t tcp_payload_bytes = 0;  // TCP segment data
-  uint64_t retransmissions = 0;    // segments whose data was already seen in this stream
+  uint64_t ip_bytes = 0;            // IP header + payload, as on the wire (from the IP length)
+  uint64_t tcp_payload_bytes = 0;   // TCP segment data
+  uint64_t retransmissions = 0;     // segments whose data was already seen in this stream
   std::array<uint64_t, 16> mqtt{};  // MQTT control packets by type
   uint64_t mqtt_malformed = 0;      // impossible headers: the stream's parse was abandoned
 };
@@ -42,8 +51,8 @@ struct DirectionStats {
 struct WireTotals {
   DirectionStats to_broker;
   DirectionStats from_broker;
-  uint64_t ignored = 0;            // not TCP, not IP, or not on the broker's port
-  uint64_t unparsed_streams = 0;   // streams first seen without their SYN (bytes only)
+  uint64_t ignored = 0;           // not TCP, not IP, or not on the broker's port
+  uint64_t unparsed_streams = 0;  // streams first seen without their SYN (bytes only)
 };
 
 // One per-second bucket of IP bytes.

@@ -26,8 +26,7 @@ Result<std::string> ReadPassword(const BrokerSpec& broker);
 // session expiry and user properties (the MQTT 5 fields stay empty for protocol 4).
 // `host`/`port` are where to connect (the embedded broker's port, or broker.host/port).
 MqttClientOptions ClientOptionsFor(const Scenario& s, const std::string& client_id,
-                                   const std::string& host, int port,
-                                   const std::string& password);
+                                   const std::string& host, int port, const std::string& password);
 
 }  // namespace edgebench
 

@@ -123,8 +123,7 @@ class MqttClient {
   int Loop(int timeout_ms);
 
   // Returns 0 or a libmosquitto error code. `mid` receives the message id when not null.
-  int Publish(const char* topic, const void* payload, int size, int qos, bool retain,
-              int* mid);
+  int Publish(const char* topic, const void* payload, int size, int qos, bool retain, int* mid);
   int Subscribe(const char* filter, int qos, int* mid);
 
   const MqttClientOptions& options() const { return options_; }

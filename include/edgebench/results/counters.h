@@ -33,16 +33,16 @@ enum class Counter : uint8_t {
   kWorkerReconnects,     // lost connections that came back
   kLastSendNs,           // CLOCK_MONOTONIC time of the last publish (0: none)
   // The collector.
-  kReceived,             // distinct messages of this run
-  kDuplicated,           // copies of a message already received
-  kReordered,            // arrived after a later message of the same device
-  kForeign,              // on our topics but not from this run
-  kWindowReceived,       // distinct messages with an intended time in the window
+  kReceived,        // distinct messages of this run
+  kDuplicated,      // copies of a message already received
+  kReordered,       // arrived after a later message of the same device
+  kForeign,         // on our topics but not from this run
+  kWindowReceived,  // distinct messages with an intended time in the window
   kCollectorDisconnects,
   kLastWindowReceiveNs,  // when the last window message arrived (CLOCK_MONOTONIC)
   kLastReceiveNs,        // when the last message of this run arrived (CLOCK_MONOTONIC)
   // The orchestrator, at the end of the drain.
-  kInFlightAtEnd,        // sent, not lost for sure: still arriving when the drain ended
+  kInFlightAtEnd,  // sent, not lost for sure: still arriving when the drain ended
   kCount
 };
 

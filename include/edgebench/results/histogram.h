@@ -81,8 +81,8 @@ class LatencyHistogram {
  private:
   // bucket/sub-bucket layout as in HdrHistogram
   size_t IndexOf(int64_t value) const;
-  int64_t ValueFromIndex(size_t index) const;        // lowest value of the bucket
-  int64_t HighestEquivalent(int64_t value) const;    // highest value of its bucket
+  int64_t ValueFromIndex(size_t index) const;      // lowest value of the bucket
+  int64_t HighestEquivalent(int64_t value) const;  // highest value of its bucket
   int64_t LowestEquivalent(int64_t value) const;
   int64_t SizeOfEquivalentRange(int64_t value) const;
   bool SameLayout(const LatencyHistogram& other) const;

@@ -66,11 +66,11 @@ struct TimelineSecond {
 
 // One /proc sample of one process.
 struct ProcessSample {
-  int64_t t_ms = 0;  // since the sampler started
+  int64_t t_ms = 0;                 // since the sampler started
   std::optional<int64_t> t_run_ms;  // on the run's clock: ms since t0 (negative before it)
   std::string role;
   int pid = 0;
-  double cpu_s = 0;  // cumulative, rounded to ms
+  double cpu_s = 0;    // cumulative, rounded to ms
   double cpu_pct = 0;  // since the previous sample, rounded to 0.1
   int64_t rss_kb = 0;
   int64_t rss_peak_kb = 0;
@@ -110,7 +110,7 @@ struct DirectionTraffic {
 };
 
 struct CaptureResult {
-  std::string status = "disabled";  // "ok", "disabled" or "unavailable"
+  std::string status = "disabled";    // "ok", "disabled" or "unavailable"
   std::optional<std::string> reason;  // why not "ok"
   // The rest is meaningful when status is "ok".
   std::string interface;
@@ -181,10 +181,10 @@ struct RunResult {
   RunStatus status = RunStatus::kOk;
   std::optional<std::string> error;  // why not ok
   RunInfo info;
-  double measured_s = 0;      // the window actually covered
-  double sent_per_s = 0;      // window messages sent / measured_s
-  double received_per_s = 0;  // window messages received / max(measured_s, receive span)
-  Counters counters;          // whole run: the workers', the collector's and the drain's
+  double measured_s = 0;           // the window actually covered
+  double sent_per_s = 0;           // window messages sent / measured_s
+  double received_per_s = 0;       // window messages received / max(measured_s, receive span)
+  Counters counters;               // whole run: the workers', the collector's and the drain's
   Distribution latency_us;         // receive - intended send, window messages
   Distribution latency_actual_us;  // receive - actual send
   Distribution lag_us;             // actual - intended send (the generator's lag)
@@ -196,8 +196,8 @@ struct RunResult {
   std::vector<std::string> notes;
 
   // Derived counts (docs/results.md): never negative.
-  uint64_t lost() const;     // sent - received - in_flight_at_end
-  uint64_t unsent() const;   // scheduled - sent
+  uint64_t lost() const;    // sent - received - in_flight_at_end
+  uint64_t unsent() const;  // scheduled - sent
   bool operator==(const RunResult&) const = default;
 };
 

@@ -27,10 +27,10 @@ namespace edgebench {
 // What the run's modules reported, as they reported it.
 struct RunData {
   RunStatus status = RunStatus::kOk;
-  std::string error;          // why it failed, when it did
-  double window_s = 0;        // the measurement window actually covered
-  double receive_span_s = 0;  // window start to the arrival of its last message
-  int64_t t0_unix_ms = 0;     // wall-clock time of t0 (0: the run never started)
+  std::string error;              // why it failed, when it did
+  double window_s = 0;            // the measurement window actually covered
+  double receive_span_s = 0;      // window start to the arrival of its last message
+  int64_t t0_unix_ms = 0;         // wall-clock time of t0 (0: the run never started)
   int64_t sampler_offset_ms = 0;  // t0 minus the sampler's start, in ms
   uint64_t in_flight_at_end = 0;  // still arriving when the drain ended (not lost)
   WorkerReport worker;
@@ -40,8 +40,8 @@ struct RunData {
   std::string capture_reason;               // why not "ok"
   CaptureReport capture;                    // valid when capture_status == "ok"
   int capture_port = 0;                     // the broker port the capture filtered on
-  std::vector<std::string> notes;  // facts a reader must know ("latency off: ...")
-  LinkResult link;                 // DescribeLink()
+  std::vector<std::string> notes;           // facts a reader must know ("latency off: ...")
+  LinkResult link;                          // DescribeLink()
 };
 
 RunResult BuildRunResult(const Scenario& scenario, const RunData& run);
