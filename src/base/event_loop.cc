@@ -21,9 +21,12 @@ std::string Errno() { return std::generic_category().message(errno); }
 
 const char* OpName(int op) {
   switch (op) {
-    case EPOLL_CTL_ADD: return "add";
-    case EPOLL_CTL_MOD: return "mod";
-    default: return "del";
+    case EPOLL_CTL_ADD:
+      return "add";
+    case EPOLL_CTL_MOD:
+      return "mod";
+    default:
+      return "del";
   }
 }
 

@@ -38,11 +38,13 @@ Result<Link> Link::Plan(const NetworkSpec& spec, const std::string& id) {
   std::string unavailable = needs_qdisc || ::geteuid() != 0 ? NetemUnavailableReason() : "";
   if (!unavailable.empty()) {
     if (spec.backend == LinkBackend::kNetem) {
-      return Error{ErrorKind::kUnavailable, "network.backend netem is not available here: " +
-                                                unavailable + "; use network.backend: proxy (or auto)"};
+      return Error{ErrorKind::kUnavailable,
+                   "network.backend netem is not available here: " + unavailable +
+                       "; use network.backend: proxy (or auto)"};
     }
     link.backend_ = LinkBackend::kProxy;
-    link.fallback_reason_ = "the proxy carries the link: netem is not available here: " + unavailable;
+    link.fallback_reason_ =
+        "the proxy carries the link: netem is not available here: " + unavailable;
     return link;
   }
   std::vector<std::string> stale = RemoveStaleNetemLinks();
@@ -193,10 +195,13 @@ nlohmann::json DirectionJson(const LinkDirectionReport& d) {
   LatencySummary late = d.late_us.Summarize();
   return {{"bytes", d.bytes},
           {"writes", d.chunks},
-          {"held_ms", {{"p50", UsToMs(held.p50)}, {"p99", UsToMs(held.p99)},
-                       {"max", UsToMs(held.max)}}},
-          {"late_ms", {{"p50", UsToMs(late.p50)}, {"p99", UsToMs(late.p99)},
-                       {"p999", UsToMs(late.p999)}, {"max", UsToMs(late.max)}}},
+          {"held_ms",
+           {{"p50", UsToMs(held.p50)}, {"p99", UsToMs(held.p99)}, {"max", UsToMs(held.max)}}},
+          {"late_ms",
+           {{"p50", UsToMs(late.p50)},
+            {"p99", UsToMs(late.p99)},
+            {"p999", UsToMs(late.p999)},
+            {"max", UsToMs(late.max)}}},
           {"max_queued_bytes", d.max_queued_bytes},
           {"paused", d.paused}};
 }
@@ -212,7 +217,8 @@ nlohmann::json LinkJson(const Scenario& s, const Link* link, const Result<RttPro
   if (n.emulated) {
     j["profile"] = n.profile.empty() ? nlohmann::json(nullptr) : nlohmann::json(n.profile);
     j["backend_requested"] = LinkBackendName(n.backend);
-    j["backend"] = link ? nlohmann::json(LinkBackendName(link->backend())) : nlohmann::json(nullptr);
+    j["backend"] =
+        link ? nlohmann::json(LinkBackendName(link->backend())) : nlohmann::json(nullptr);
     if (link && !link->fallback_reason().empty()) j["backend_reason"] = link->fallback_reason();
     j["rtt_ms"] = n.link.rtt_ms;
     j["jitter_ms"] = n.link.jitter_ms;

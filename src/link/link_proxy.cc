@@ -97,18 +97,18 @@ struct Mark {
 
 // One direction of one connection.
 struct Flow {
-  std::string buf;          // bytes [written, received) from `head`
-  size_t head = 0;          // offset of the first unwritten byte in buf
-  uint64_t received = 0;    // bytes read from the source so far
-  uint64_t written = 0;     // bytes written to the destination so far
-  std::deque<Mark> marks;   // chunks not yet fully written, in order
+  std::string buf;         // bytes [written, received) from `head`
+  size_t head = 0;         // offset of the first unwritten byte in buf
+  uint64_t received = 0;   // bytes read from the source so far
+  uint64_t written = 0;    // bytes written to the destination so far
+  std::deque<Mark> marks;  // chunks not yet fully written, in order
   uint64_t last_target_ns = 0;
-  bool eof_read = false;    // the source sent its FIN
+  bool eof_read = false;  // the source sent its FIN
   uint64_t eof_target_ns = 0;
-  bool eof_sent = false;    // shutdown(SHUT_WR) done on the destination
-  bool paused = false;      // queue limit reached: not reading
-  bool blocked = false;     // due bytes wait for the destination to be writable
-  bool armed = false;       // a timer entry exists for the head mark
+  bool eof_sent = false;  // shutdown(SHUT_WR) done on the destination
+  bool paused = false;    // queue limit reached: not reading
+  bool blocked = false;   // due bytes wait for the destination to be writable
+  bool armed = false;     // a timer entry exists for the head mark
   uint64_t queued() const { return received - written; }
 };
 
@@ -558,7 +558,8 @@ void LinkProxy::Impl::Sync(Conn& c) {
     if (c.up.blocked) upstream_want |= EPOLLOUT;
   }
   SyncFd(c.client.get(), c.id << 1, client, &c.client_mask, &c.client_registered);
-  SyncFd(c.upstream.get(), (c.id << 1) | 1, upstream_want, &c.upstream_mask, &c.upstream_registered);
+  SyncFd(c.upstream.get(), (c.id << 1) | 1, upstream_want, &c.upstream_mask,
+         &c.upstream_registered);
 }
 
 void LinkProxy::Impl::Close(uint64_t id) { conns.erase(id); }  // Fd closes; epoll forgets
@@ -592,8 +593,8 @@ Result<LinkProxyProcess> LinkProxyProcess::Start(const LinkProxyConfig& config) 
     int nice = ::getpriority(PRIO_PROCESS, 0);
     p.set_nice(errno == 0 ? nice : 0);
     Status st = p.Run(stop_read);
-    std::string out = st ? ToJson(p.report()).dump() + "\n"
-                         : json{{"error", st.error().message}}.dump() + "\n";
+    std::string out =
+        st ? ToJson(p.report()).dump() + "\n" : json{{"error", st.error().message}}.dump() + "\n";
     return WriteAll(report_write, out, "link proxy pipe") ? 0 : 1;
   });
   if (!child.ok()) return child.error();

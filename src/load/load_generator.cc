@@ -21,12 +21,12 @@
 
 #include "edgebench/base/clock.h"
 #include "edgebench/base/event_loop.h"
-#include "edgebench/mqtt/credentials.h"
 #include "edgebench/base/logging.h"
-#include "edgebench/mqtt/mqtt_client.h"
 #include "edgebench/base/netns.h"
-#include "edgebench/mqtt/payload.h"
 #include "edgebench/load/schedule.h"
+#include "edgebench/mqtt/credentials.h"
+#include "edgebench/mqtt/mqtt_client.h"
+#include "edgebench/mqtt/payload.h"
 
 namespace edgebench {
 namespace {
@@ -39,10 +39,10 @@ constexpr int kMaxBurst = 512;
 // rate: max: messages one connection sends in a row before the next connection's turn.
 constexpr int kConnectionBurst = 64;
 constexpr uint64_t kNsPerS = 1'000'000'000;
-constexpr uint64_t kMaintenanceNs = 50'000'000;       // reconnect checks
-constexpr uint64_t kFirstBackoffNs = 100'000'000;     // first reconnect after 100 ms
-constexpr uint64_t kMaxBackoffNs = 5'000'000'000;     // doubling up to 5 s
-constexpr uint64_t kConnectRetryNs = 100'000'000;     // Connect(): refused ones again
+constexpr uint64_t kMaintenanceNs = 50'000'000;    // reconnect checks
+constexpr uint64_t kFirstBackoffNs = 100'000'000;  // first reconnect after 100 ms
+constexpr uint64_t kMaxBackoffNs = 5'000'000'000;  // doubling up to 5 s
+constexpr uint64_t kConnectRetryNs = 100'000'000;  // Connect(): refused ones again
 constexpr uint64_t kNever = std::numeric_limits<uint64_t>::max();
 
 // splitmix64: a tiny per-device generator for Poisson gaps (8 bytes per device, not 2.5 KB
@@ -136,10 +136,10 @@ struct LoadGenerator::Connection : MqttHandler {
 struct LoadGenerator::Device {
   std::vector<std::string> topics;
   int connection = 0;
-  uint32_t id = 0;      // global device number (in the payload header)
-  uint64_t k = 0;       // next message's sequence number
+  uint32_t id = 0;  // global device number (in the payload header)
+  uint64_t k = 0;   // next message's sequence number
   uint64_t sent = 0;
-  uint64_t rng = 0;     // Poisson arrivals
+  uint64_t rng = 0;  // Poisson arrivals
 };
 
 // The payload being built and the filler it takes its bytes from.
@@ -176,8 +176,8 @@ struct LoadGenerator::RunState {
         schedule(std::max(1, s.devices.count), s.publish.rate, c.t0_ns, kNever),
         drain_end_ns(c.drain_end_ns) {}
   RunClock clock;
-  Schedule schedule;  // constant-rate arrivals
-  DueQueue queue;     // (intended time, device) of each device's next message
+  Schedule schedule;                 // constant-rate arrivals
+  DueQueue queue;                    // (intended time, device) of each device's next message
   std::vector<Connection*> touched;  // published to since the last SyncTouched()
   bool stop = false;                 // the control fd said stop (or hung up)
   uint64_t drain_end_ns;             // brought forward once every count is sent
@@ -242,8 +242,8 @@ Status LoadGenerator::OpenConnections() {
   ConnectRamp ramp;
   ramp.start_ns = MonotonicNowNs();
   ramp.spacing_ns = s.devices.connect_rate > 0 ? 1e9 / s.devices.connect_rate : 0;
-  ramp.deadline_ns = ramp.StartNs(connections_.size()) +
-                     static_cast<uint64_t>(s.broker.connect_timeout_s * 1e9);
+  ramp.deadline_ns =
+      ramp.StartNs(connections_.size()) + static_cast<uint64_t>(s.broker.connect_timeout_s * 1e9);
   ramp.next_retry_ns = ramp.start_ns + kConnectRetryNs;
   size_t connected = 0;
   for (;;) {
@@ -264,11 +264,11 @@ Status LoadGenerator::OpenConnections() {
   }
   if (connected == connections_.size()) return Ok{};
   std::string why = ramp.last_error.empty() ? "no answer (connect timeout)" : ramp.last_error;
-  return Error{fmt::format(
-      "cannot connect to the broker at {}:{}: {} of {} {} connected within {:g} s ({})",
-      config_.host, config_.port, connected, connections_.size(),
-      s.devices.gateways > 0 ? "gateways" : "devices",
-      static_cast<double>(ramp.deadline_ns - ramp.start_ns) / 1e9, why)};
+  return Error{
+      fmt::format("cannot connect to the broker at {}:{}: {} of {} {} connected within {:g} s ({})",
+                  config_.host, config_.port, connected, connections_.size(),
+                  s.devices.gateways > 0 ? "gateways" : "devices",
+                  static_cast<double>(ramp.deadline_ns - ramp.start_ns) / 1e9, why)};
 }
 
 void LoadGenerator::StartConnection(Connection& c, bool first, ConnectRamp* ramp) {
@@ -356,9 +356,9 @@ void LoadGenerator::Publish(Device& d, Connection& c, uint64_t intended_ns, cons
   if (b.header) {
     EncodeHeader(PayloadHeader{config_.run_id, d.id, seq, intended_ns, sent_ns}, b.buffer.data());
   }
-  int rc = c.client->Publish(topic.c_str(), b.buffer.data(), static_cast<int>(b.size),
-                             config_.scenario.publish.qos, config_.scenario.publish.retain,
-                             nullptr);
+  int rc =
+      c.client->Publish(topic.c_str(), b.buffer.data(), static_cast<int>(b.size),
+                        config_.scenario.publish.qos, config_.scenario.publish.retain, nullptr);
   if (rc != 0) {
     counters.Add(Counter::kPublishErrors);
     return;
@@ -367,7 +367,8 @@ void LoadGenerator::Publish(Device& d, Connection& c, uint64_t intended_ns, cons
   ++c.sent;
   counters.Add(Counter::kSent);
   counters.Set(Counter::kLastSendNs, sent_ns);
-  size_t second = sent_ns > clock.t0_ns ? static_cast<size_t>((sent_ns - clock.t0_ns) / kNsPerS) : 0;
+  size_t second =
+      sent_ns > clock.t0_ns ? static_cast<size_t>((sent_ns - clock.t0_ns) / kNsPerS) : 0;
   if (second >= report_.sent_per_second.size()) report_.sent_per_second.resize(second + 1);
   ++report_.sent_per_second[second];
   if (intended_ns >= clock.window_start_ns && intended_ns < clock.window_end_ns) {
@@ -585,8 +586,9 @@ bool LoadGenerator::SendingOver(const RunState& r, uint64_t now) const {
 bool LoadGenerator::DoneDraining(RunState& r, uint64_t now) {
   const Counters& totals = report_.counters;
   if (AllCounted() && totals[Counter::kLastSendNs]) {
-    r.drain_end_ns = std::min(r.drain_end_ns, totals[Counter::kLastSendNs] +
-                                                  static_cast<uint64_t>(config_.scenario.drain_s * 1e9));
+    r.drain_end_ns =
+        std::min(r.drain_end_ns, totals[Counter::kLastSendNs] +
+                                     static_cast<uint64_t>(config_.scenario.drain_s * 1e9));
   }
   return r.stop || totals[Counter::kAcked] >= totals[Counter::kSent] || now >= r.drain_end_ns;
 }

@@ -37,8 +37,8 @@
 
 #include "edgebench/base/error.h"
 #include "edgebench/base/fd.h"
-#include "edgebench/results/histogram.h"
 #include "edgebench/base/process.h"
+#include "edgebench/results/histogram.h"
 #include "edgebench/scenario/scenario.h"
 
 namespace edgebench {
@@ -46,8 +46,8 @@ namespace edgebench {
 struct LinkProxyConfig {
   std::string upstream_host = "127.0.0.1";  // the broker: a name or a numeric address
   int upstream_port = 0;
-  LinkProfile profile;  // loss_pct is ignored (see the contract)
-  uint64_t seed = 1;    // for the jitter
+  LinkProfile profile;                 // loss_pct is ignored (see the contract)
+  uint64_t seed = 1;                   // for the jitter
   size_t queue_limit_bytes = 1 << 20;  // per connection and direction
 };
 
@@ -63,11 +63,11 @@ struct LinkDirectionReport {
 };
 
 struct LinkProxyReport {
-  uint64_t connections = 0;         // accepted
-  uint64_t upstream_failures = 0;   // connections whose broker connection failed
-  int nice = 0;                     // the process's niceness (LinkProxyProcess asks for -10)
-  LinkDirectionReport up;           // devices -> broker
-  LinkDirectionReport down;         // broker -> devices
+  uint64_t connections = 0;        // accepted
+  uint64_t upstream_failures = 0;  // connections whose broker connection failed
+  int nice = 0;                    // the process's niceness (LinkProxyProcess asks for -10)
+  LinkDirectionReport up;          // devices -> broker
+  LinkDirectionReport down;        // broker -> devices
 };
 
 nlohmann::json ToJson(const LinkProxyReport& report);

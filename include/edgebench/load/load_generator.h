@@ -3,8 +3,8 @@
 //
 // Contract: runs inside the forked worker only. Connect() opens the worker's connections
 // (one per device, or `devices.gateways` shared ones; libmosquitto without its thread, the
-// sockets driven by the event loop here), at `devices.connect_rate` per second when set, and returns
-// once all are accepted, or an Error when they are not within the ramp plus the connect
+// sockets driven by the event loop here), at `devices.connect_rate` per second when set, and
+// returns once all are accepted, or an Error when they are not within the ramp plus the connect
 // timeout. Run() publishes device d's message k at its intended time (constant rate with
 // evenly spread phases, or Poisson arrivals), never before that time; when behind it sends
 // the overdue messages as fast as it can (the lag is recorded, the schedule never shifts).
