@@ -17,12 +17,10 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "edgebench/base/error.h"
 #include "edgebench/link/link_proxy.h"
-#include "edgebench/mqtt/mqtt_client.h"
 #include "edgebench/link/netem_link.h"
+#include "edgebench/mqtt/mqtt_client.h"
 #include "edgebench/scenario/scenario.h"
 
 namespace edgebench {
@@ -85,11 +83,6 @@ struct RttProbe {
 // "no PUBACK within N ms".
 Result<RttProbe> ProbeRtt(const MqttClientOptions& options, const std::string& topic, int count,
                           int timeout_ms, const std::string& netns);
-
-// The summary's and manifest's "link" object: profile, backend, values, what the backend
-// cannot emulate, the probe (or why it failed) and the proxy's report.
-nlohmann::json LinkJson(const Scenario& s, const Link* link, const Result<RttProbe>* probe,
-                        const std::optional<LinkProxyReport>* proxy);
 
 }  // namespace edgebench
 
