@@ -12,13 +12,17 @@ namespace {
 int ExitCodeFor(edgebench::ErrorKind kind) {
   using edgebench::ErrorKind;
   switch (kind) {
-    case ErrorKind::kThreshold: return 1;
+    case ErrorKind::kThreshold:
+      return 1;
     case ErrorKind::kUsage:
-    case ErrorKind::kScenario: return 2;
+    case ErrorKind::kScenario:
+      return 2;
     case ErrorKind::kUnavailable:
     case ErrorKind::kRunFailed:
-    case ErrorKind::kInternal: return 3;
-    case ErrorKind::kInterrupted: return 130;
+    case ErrorKind::kInternal:
+      return 3;
+    case ErrorKind::kInterrupted:
+      return 130;
   }
   return 3;
 }

@@ -11,8 +11,9 @@
 #include <string_view>
 #include <vector>
 
-#include "cli/internal.h"
 #include "edgebench/base/logging.h"
+
+#include "cli/internal.h"
 
 namespace edgebench {
 namespace {
@@ -23,8 +24,7 @@ using namespace cli_internal;  // NOLINT(google-build-using-namespace)
 const Subcommand kSubcommands[] = {
     {"run", "Run scenarios one after the other and write a results directory for each",
      AddRunOptions, RunCommand},
-    {"validate", "Check scenario files without running them", AddValidateOptions,
-     ValidateCommand},
+    {"validate", "Check scenario files without running them", AddValidateOptions, ValidateCommand},
     {"version", "Print edgebench's version and build", AddVersionOptions, VersionCommand},
 };
 
@@ -126,7 +126,8 @@ std::string SuggestName(std::string_view word, const std::vector<std::string>& n
 }  // namespace cli_internal
 
 std::string FindConfigDir(const char* argv0) {
-  if (const char* env = std::getenv("EDGEBENCH_CONFIG_DIR")) return env;  // NOLINT(concurrency-mt-unsafe)
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): read once, before any thread starts
+  if (const char* env = std::getenv("EDGEBENCH_CONFIG_DIR")) return env;
   char exe[4096] = {};
   ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
   std::string self = n > 0 ? std::string(exe, static_cast<size_t>(n)) : std::string(argv0);

@@ -6,8 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "cli/internal.h"
 #include "edgebench/mqtt/mqtt_client.h"
+
+#include "cli/internal.h"
 
 namespace edgebench::cli_internal {
 namespace {
@@ -48,8 +49,7 @@ Result<std::vector<Scenario>> LoadAll(const CommandLine& cl,
 }  // namespace
 
 void AddRunOptions(CLI::App& app, CommandLine& cl) {
-  app.add_option("scenarios", cl.files, "Scenario YAML files, run in the order given")
-      ->required();
+  app.add_option("scenarios", cl.files, "Scenario YAML files, run in the order given")->required();
   app.add_option("--set", cl.sets,
                  "Override a scenario value, e.g. --set publish.qos=1 or --set network=cloud-far "
                  "(repeatable; the value is YAML)");

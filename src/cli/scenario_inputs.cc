@@ -6,8 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "cli/internal.h"
 #include "edgebench/measure/packet_capture.h"
+
+#include "cli/internal.h"
 
 namespace edgebench::cli_internal {
 

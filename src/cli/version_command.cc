@@ -1,9 +1,10 @@
 // edgebench version: the version, the git revision it was built from, and libmosquitto's.
 #include <cstdio>
 
-#include "cli/internal.h"
 #include "edgebench/mqtt/mqtt_client.h"
 #include "edgebench/results/run_directory.h"
+
+#include "cli/internal.h"
 
 namespace edgebench::cli_internal {
 

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <system_error>
 
 #include <pcap/pcap.h>
 #include <spdlog/spdlog.h>
@@ -27,8 +28,8 @@ namespace {
 // The live capture takes whole packets (libpcap's maximum), so the counters and the MQTT
 // parser see everything: on lo a TSO segment can be 64 KiB and more.
 constexpr int kCaptureSnaplen = 262144;
-constexpr int kReadTimeoutMs = 100;      // how long the kernel may hold packets back
-constexpr size_t kAutoPayloadBytes = 16; // snaplen "auto": headers plus this much TCP data
+constexpr int kReadTimeoutMs = 100;       // how long the kernel may hold packets back
+constexpr size_t kAutoPayloadBytes = 16;  // snaplen "auto": headers plus this much TCP data
 // snaplen "auto" stores at most this: the longest link header WireStats parses (SLL2, 20),
 // IPv4 and TCP headers with options (60 each) and kAutoPayloadBytes. capture.pcap's header
 // says so, since that field is the most any stored packet holds.
@@ -115,13 +116,16 @@ Result<std::string> InterfaceForHost(const std::string& host) {
   if (target.ss_family == AF_INET6) reinterpret_cast<sockaddr_in6*>(&target)->sin6_port = htons(9);
   socklen_t len = target.ss_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
   if (!s.valid() || ::connect(s.get(), reinterpret_cast<sockaddr*>(&target), len) != 0) {
-    return Error{"cannot find the route to " + host + ": " + strerror(errno)};
+    const int err = errno;  // strerror is not thread-safe; the category's message is
+    return Error{"cannot find the route to " + host + ": " + std::generic_category().message(err)};
   }
   sockaddr_storage local{};
   socklen_t local_len = sizeof local;
   ::getsockname(s.get(), reinterpret_cast<sockaddr*>(&local), &local_len);
   ifaddrs* ifs = nullptr;
-  if (::getifaddrs(&ifs) != 0) return Error{std::string("getifaddrs: ") + strerror(errno)};
+  if (::getifaddrs(&ifs) != 0) {
+    return Error{"getifaddrs: " + std::generic_category().message(errno)};
+  }
   std::string name;
   for (ifaddrs* i = ifs; i && name.empty(); i = i->ifa_next) {
     if (SameAddress(i->ifa_addr, local)) name = i->ifa_name;
@@ -145,7 +149,8 @@ std::string SetcapCommand() {
   char exe[4096] = {};
   ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
   std::string path = n > 0 ? std::string(exe, static_cast<size_t>(n)) : "/path/to/edgebench";
-  if (path.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._+-") !=
+  if (path.find_first_not_of(
+          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._+-") !=
       std::string::npos) {
     std::string quoted = "'";
     for (char c : path) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
@@ -193,8 +198,7 @@ class PacketCapture::Impl {
       keep = std::min(keep, static_cast<size_t>(kAutoSnaplen));
       stored.caplen = static_cast<bpf_u_int32>(std::min<size_t>(h->caplen, keep));
     }
-    stored.caplen =
-        std::min<bpf_u_int32>(stored.caplen, static_cast<bpf_u_int32>(report.snaplen));
+    stored.caplen = std::min<bpf_u_int32>(stored.caplen, static_cast<bpf_u_int32>(report.snaplen));
     report.pcap_bytes += stored.caplen;
     pcap_dump(reinterpret_cast<u_char*>(dumper.get()), &stored, bytes);
   }

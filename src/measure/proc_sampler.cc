@@ -223,7 +223,8 @@ ProcSample ToSample(const ProcFiles& files, int pid, uint64_t* exited_threads_cp
   } else {
     // stat's ticks are the whole process's runtime rounded down, so what they show beyond
     // the live threads' runtime is a lower bound of the exited threads' CPU.
-    if (tick_ns > live_ns) *exited_threads_cpu_ns = std::max(*exited_threads_cpu_ns, tick_ns - live_ns);
+    if (tick_ns > live_ns)
+      *exited_threads_cpu_ns = std::max(*exited_threads_cpu_ns, tick_ns - live_ns);
     sample.cpu_s = static_cast<double>(live_ns + *exited_threads_cpu_ns) / 1e9;
     sample.cpu_from_schedstat = true;
   }

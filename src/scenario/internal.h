@@ -94,8 +94,9 @@ class Reader {
     if (run_time_warnings_ == nullptr) {
       Fail(entry, std::move(message));
     } else if (!error_) {
-      run_time_warnings_->push_back(MakeError(
-          entry.path, entry.mark(), message + " (edgebench run needs " + std::string(needed) + ")"));
+      run_time_warnings_->push_back(
+          MakeError(entry.path, entry.mark(),
+                    message + " (edgebench run needs " + std::string(needed) + ")"));
     }
   }
   bool Overridden(std::string_view path) const { return FindOverride(path, false) != nullptr; }

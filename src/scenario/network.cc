@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "edgebench/scenario/scenario.h"
+
 #include "scenario/internal.h"
 
 namespace edgebench {
@@ -33,8 +34,8 @@ void ReadProfileName(Reader& r, const Entry& e, const ExternalChecks& checks, Ne
     return;
   }
   std::string where = checks.profiles_file.empty() ? "no profiles were loaded"
-                     : checks.profiles.empty()    ? checks.profiles_file + " has no profiles"
-                                                  : checks.profiles_file + " has ";
+                      : checks.profiles.empty()    ? checks.profiles_file + " has no profiles"
+                                                   : checks.profiles_file + " has ";
   std::vector<std::string_view> names;
   for (const auto& [known, profile] : checks.profiles) names.push_back(known);
   std::string message = "unknown network profile '" + name + "'";
@@ -84,12 +85,14 @@ void ReadNetwork(Reader& r, const Entry* entry, const ExternalChecks& checks, bo
   } else if (text == "proxy") {
     out->backend = LinkBackend::kProxy;
   } else {
-    r.Fail(*backend, "network.backend must be auto, netem or proxy, got " + Describe(backend->value));
+    r.Fail(*backend,
+           "network.backend must be auto, netem or proxy, got " + Describe(backend->value));
     return;
   }
   if (out->backend == LinkBackend::kNetem && !embedded) {
-    r.Fail(*backend, "network.backend netem needs the embedded broker (the devices' namespace "
-                     "reaches only this host); use proxy for a remote broker");
+    r.Fail(*backend,
+           "network.backend netem needs the embedded broker (the devices' namespace "
+           "reaches only this host); use proxy for a remote broker");
   }
 }
 
@@ -106,7 +109,6 @@ void ReadSubscribe(Reader& r, const Entry* entry, SubscribeSpec* out) {
     r.Fail(*at, "subscribe.at must be broker or devices, got " + Describe(at->value));
   }
 }
-
 
 void EmitNetwork(YAML::Emitter& out, const NetworkSpec& n) {
   out << YAML::Key << "network" << YAML::Value;
@@ -131,9 +133,12 @@ using namespace scenario_internal;  // NOLINT(google-build-using-namespace)
 
 std::string LinkBackendName(LinkBackend backend) {
   switch (backend) {
-    case LinkBackend::kNetem: return "netem";
-    case LinkBackend::kProxy: return "proxy";
-    case LinkBackend::kAuto: break;
+    case LinkBackend::kNetem:
+      return "netem";
+    case LinkBackend::kProxy:
+      return "proxy";
+    case LinkBackend::kAuto:
+      break;
   }
   return "auto";
 }
@@ -152,7 +157,8 @@ Result<std::map<std::string, LinkProfile>> LoadProfiles(const std::string& path)
         name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_.") != std::string::npos) {
       r.Fail("", it->first.Mark(),
              "profile names must be lower-case letters, digits, '-', '_' and '.' (and not "
-             "'none'), got " + Describe(it->first));
+             "'none'), got " +
+                 Describe(it->first));
       break;
     }
     if (profiles.count(name)) {

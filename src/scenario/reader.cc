@@ -1,7 +1,5 @@
 // The scenario reader's machinery: schema lookup, key suggestions, the Reader's error
 // locations, sections and checked scalar values (contract in internal.h).
-#include "scenario/internal.h"
-
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -11,49 +9,54 @@
 #include <memory>
 #include <system_error>
 
+#include "scenario/internal.h"
+
 namespace edgebench::scenario_internal {
 
 // ---------------------------------------------------------------------------
 // Schema: which keys each map accepts, and which are reserved for later work.
 
-constexpr std::string_view kTopKnown[] = {"name",    "description", "broker",     "devices",
-                                          "topics",  "publish",     "duration_s", "warmup_s",
-                                          "drain_s", "latency",     "sample",     "seed",
-                                          "capture", "workers",     "network",    "subscribe"};
+constexpr std::string_view kTopKnown[] = {
+    "name",    "description", "broker", "devices", "topics",  "publish", "duration_s", "warmup_s",
+    "drain_s", "latency",     "sample", "seed",    "capture", "workers", "network",    "subscribe"};
 constexpr std::string_view kTopReserved[] = {"matrix", "expect", "cost", "agent", "shard"};
-constexpr std::string_view kBrokerKnown[] = {
-    "embedded",      "host",         "port",          "protocol",         "keepalive_s",
-    "clean_session", "connect_timeout_s", "tls",      "username",         "password",
-    "password_env",  "password_file", "session_expiry_s", "user_properties"};
+constexpr std::string_view kBrokerKnown[] = {"embedded",
+                                             "host",
+                                             "port",
+                                             "protocol",
+                                             "keepalive_s",
+                                             "clean_session",
+                                             "connect_timeout_s",
+                                             "tls",
+                                             "username",
+                                             "password",
+                                             "password_env",
+                                             "password_file",
+                                             "session_expiry_s",
+                                             "user_properties"};
 constexpr std::string_view kTlsKnown[] = {"ca_file", "cert_file", "key_file", "insecure"};
 constexpr std::string_view kDevicesKnown[] = {"count", "gateways", "connect_rate"};
 constexpr std::string_view kTopicsKnown[] = {"pattern", "count"};
 constexpr std::string_view kPublishKnown[] = {"rate",    "qos",          "retain", "payload",
-                                             "arrival", "max_inflight", "count"};
+                                              "arrival", "max_inflight", "count"};
 constexpr std::string_view kPayloadKnown[] = {"size", "kind"};
 constexpr std::string_view kSampleKnown[] = {"interval_ms"};
-constexpr std::string_view kNetworkKnown[] = {"profile",  "backend",     "rtt_ms",       "jitter_ms",
-                                              "loss_pct", "uplink_mbit", "downlink_mbit"};
+constexpr std::string_view kNetworkKnown[] = {
+    "profile", "backend", "rtt_ms", "jitter_ms", "loss_pct", "uplink_mbit", "downlink_mbit"};
 // A profile in config/profiles.yaml: the link values and a description.
 constexpr std::string_view kProfileKnown[] = {"description", "rtt_ms",      "jitter_ms",
                                               "loss_pct",    "uplink_mbit", "downlink_mbit"};
 constexpr std::string_view kSubscribeKnown[] = {"at"};
-constexpr std::string_view kCaptureKnown[] = {"enabled", "required", "interface", "filter",
-                                              "snaplen", "buffer_mb"};
-
+constexpr std::string_view kCaptureKnown[] = {"enabled", "required", "interface",
+                                              "filter",  "snaplen",  "buffer_mb"};
 
 constexpr SectionSchema kSections[] = {
-    {"", kTopKnown, kTopReserved},
-    {"broker", kBrokerKnown, {}},
-    {"broker.tls", kTlsKnown, {}},
-    {"devices", kDevicesKnown, {}},
+    {"", kTopKnown, kTopReserved},    {"broker", kBrokerKnown, {}},
+    {"broker.tls", kTlsKnown, {}},    {"devices", kDevicesKnown, {}},
     {"topics", kTopicsKnown, {}},  // the map form of topics
-    {"publish", kPublishKnown, {}},
-    {"publish.payload", kPayloadKnown, {}},
-    {"sample", kSampleKnown, {}},
-    {"capture", kCaptureKnown, {}},
-    {"network", kNetworkKnown, {}},
-    {"subscribe", kSubscribeKnown, {}},
+    {"publish", kPublishKnown, {}},   {"publish.payload", kPayloadKnown, {}},
+    {"sample", kSampleKnown, {}},     {"capture", kCaptureKnown, {}},
+    {"network", kNetworkKnown, {}},   {"subscribe", kSubscribeKnown, {}},
     {"<profile>", kProfileKnown, {}},  // one entry of a profiles file
 };
 
@@ -160,8 +163,7 @@ bool Covers(std::string_view prefix, std::string_view path) {
          (path.starts_with(prefix) && path.size() > prefix.size() && path[prefix.size()] == '.');
 }
 
-Error ScenarioError(std::string message, std::optional<SourceLocation> where,
-                    std::string context) {
+Error ScenarioError(std::string message, std::optional<SourceLocation> where, std::string context) {
   Error e{std::move(message), std::move(where), std::move(context)};
   e.kind = ErrorKind::kScenario;
   return e;
@@ -170,8 +172,6 @@ Error ScenarioError(std::string message, std::optional<SourceLocation> where,
 Error OverrideError(const Override& o, std::string message) {
   return ScenarioError(std::move(message), SourceLocation{"--set " + o.path + "=" + o.value});
 }
-
-
 
 // "'high'", "a list", "a map" or "nothing": how a wrong value is shown after "got".
 std::string Describe(const YAML::Node& node) {
@@ -183,7 +183,6 @@ std::string Describe(const YAML::Node& node) {
 
 // ---------------------------------------------------------------------------
 // Sections: the checked entries of one map.
-
 
 namespace {
 
@@ -311,7 +310,6 @@ void ReadInt(Reader& r, const Section& s, std::string_view key, int min, int max
   }
 }
 
-
 void ReadNumber(Reader& r, const Section& s, std::string_view key, NumberRange range, double* out) {
   const Entry* e = s.Find(key);
   if (e == nullptr || r.failed()) return;
@@ -374,7 +372,6 @@ void ReadSeed(Reader& r, const Section& s, uint64_t* out) {
     *out = value;
   }
 }
-
 
 Result<std::string> ReadScenarioFile(const std::string& path) {
   struct Closer {

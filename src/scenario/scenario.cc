@@ -10,8 +10,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <limits>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +21,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "edgebench/base/error.h"
+
 #include "scenario/internal.h"
 
 namespace edgebench {
@@ -83,7 +84,8 @@ void ReadFilePath(Reader& r, const Section& s, std::string_view key, std::string
   } else {
     err = errno;
   }
-  r.FailForRun(*e, e->path + ": cannot read '" + *out + "': " + std::generic_category().message(err),
+  r.FailForRun(*e,
+               e->path + ": cannot read '" + *out + "': " + std::generic_category().message(err),
                "this file");
 }
 
@@ -106,9 +108,10 @@ void ReadTls(Reader& r, const Entry* entry, TlsSpec* out) {
 
 void ReadCredentials(Reader& r, const Section& s, BrokerSpec* out) {
   if (const Entry* e = s.Find("password"); e != nullptr && !r.failed()) {
-    r.Fail(*e, "broker.password is not accepted: put the password in an environment variable "
-               "(broker.password_env) or a file (broker.password_file), so that it never "
-               "stands in a scenario or its results");
+    r.Fail(*e,
+           "broker.password is not accepted: put the password in an environment variable "
+           "(broker.password_env) or a file (broker.password_file), so that it never "
+           "stands in a scenario or its results");
   }
   ReadString(r, s, "username", &out->username);
   ReadString(r, s, "password_env", &out->password_env);
@@ -120,10 +123,10 @@ void ReadCredentials(Reader& r, const Section& s, BrokerSpec* out) {
     r.Fail(*file, "set broker.password_env or broker.password_file, not both");
   } else if ((env || file) && out->username.empty()) {
     r.Fail(env ? *env : *file, "a password needs broker.username");
-  } else if (env && std::getenv(out->password_env.c_str()) == nullptr) {  // NOLINT(concurrency-mt-unsafe)
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): scenarios are read before any thread starts
+  } else if (env && std::getenv(out->password_env.c_str()) == nullptr) {
     r.FailForRun(*env,
-                 "broker.password_env: environment variable '" + out->password_env +
-                     "' is not set",
+                 "broker.password_env: environment variable '" + out->password_env + "' is not set",
                  "it set");
   }
 }
@@ -169,8 +172,8 @@ void ReadBrokerAddress(Reader& r, const Section& s, BrokerSpec* out) {
   if (s.Find("embedded") == nullptr) {
     out->embedded = false;
   } else if (out->embedded) {
-    r.Fail(*address, address->path + " is set, so the broker is external; remove " +
-                         address->path + " or broker.embedded: true");
+    r.Fail(*address, address->path + " is set, so the broker is external; remove " + address->path +
+                         " or broker.embedded: true");
   }
 }
 
@@ -346,8 +349,8 @@ void ReadSnaplen(Reader& r, const Section& s, int* out) {
   std::optional<int64_t> v = IntegerValue(r, *e, 0, 262144);
   if (!v) return;
   if (*v > 0 && *v < 64) {
-    r.Fail(*e, "capture.snaplen must be auto, 0 (whole packets) or at least 64, got " +
-                   ScalarText(*e));
+    r.Fail(*e,
+           "capture.snaplen must be auto, 0 (whole packets) or at least 64, got " + ScalarText(*e));
     return;
   }
   *out = static_cast<int>(*v);

@@ -15,16 +15,16 @@
 #include <thread>
 
 #include "edgebench/base/error.h"
-#include "edgebench/scenario/scenario.h"
 #include "edgebench/measure/wire_stats.h"
+#include "edgebench/scenario/scenario.h"
 
 namespace edgebench {
 
 struct CaptureOptions {
-  CaptureSpec spec;          // from the scenario
-  std::string broker_host;   // numeric or a name; resolved for the default filter
+  CaptureSpec spec;         // from the scenario
+  std::string broker_host;  // numeric or a name; resolved for the default filter
   int broker_port = 0;
-  std::string pcap_path;     // where capture.pcap goes
+  std::string pcap_path;  // where capture.pcap goes
 };
 
 struct CaptureReport {
@@ -33,10 +33,10 @@ struct CaptureReport {
   int link_type = 0;
   WireTotals totals;
   std::vector<WireSecond> per_second;
-  uint64_t packets_seen = 0;      // packets handed to edgebench (each once, also on lo)
-  uint64_t kernel_dropped = 0;    // pcap_stats ps_drop: no room in the capture buffer
-  uint64_t interface_dropped = 0; // pcap_stats ps_ifdrop
-  uint64_t pcap_bytes = 0;        // bytes of packet data stored in capture.pcap
+  uint64_t packets_seen = 0;       // packets handed to edgebench (each once, also on lo)
+  uint64_t kernel_dropped = 0;     // pcap_stats ps_drop: no room in the capture buffer
+  uint64_t interface_dropped = 0;  // pcap_stats ps_ifdrop
+  uint64_t pcap_bytes = 0;         // bytes of packet data stored in capture.pcap
   // The kernel capture buffer asked of libpcap and accepted (capture.buffer_mb): libpcap
   // maps it into this process, so the orchestrator's RSS includes it.
   uint64_t buffer_bytes = 0;

@@ -58,7 +58,8 @@ struct ProcSample {
   // CONFIG_SCHED_INFO): the ticks of <pid>/stat alone.
   double cpu_s = 0;
   bool cpu_from_schedstat = false;  // false: cpu_s has the 10 ms resolution of stat ticks
-  double cpu_pct = 0;  // CPU % since this target's previous sample (100 = one core); 0 for the first
+  double cpu_pct =
+      0;  // CPU % since this target's previous sample (100 = one core); 0 for the first
   int64_t rss_kb = 0;
   int64_t rss_peak_kb = 0;
   int64_t threads = 0;

@@ -43,22 +43,23 @@ struct BrokerSpec {
   bool embedded = true;
   std::string host = "127.0.0.1";  // the external broker (unused when embedded)
   int port = 1883;                 // the external broker's port (embedded: a free port is chosen)
-  int protocol = 4;              // MQTT protocol level: 4 = 3.1.1, 5 = 5.0 (YAML: "3.1.1" or 5)
+  int protocol = 4;                // MQTT protocol level: 4 = 3.1.1, 5 = 5.0 (YAML: "3.1.1" or 5)
   int keepalive_s = 60;
   bool clean_session = true;
   double connect_timeout_s = 5.0;  // all device connections must be up within this
   TlsSpec tls;
-  std::string username;           // "" = no authentication
-  std::string password_env;       // the password is read from this environment variable
-  std::string password_file;      // ... or from the first line of this file
-  int64_t session_expiry_s = 0;   // MQTT 5 only: CONNECT session expiry interval (4294967295 = never)
+  std::string username;       // "" = no authentication
+  std::string password_env;   // the password is read from this environment variable
+  std::string password_file;  // ... or from the first line of this file
+  int64_t session_expiry_s =
+      0;  // MQTT 5 only: CONNECT session expiry interval (4294967295 = never)
   std::vector<UserProperty> user_properties;  // MQTT 5 only: sent with CONNECT and PUBLISH
 
   friend bool operator==(const BrokerSpec&, const BrokerSpec&) = default;
 };
 
 struct DevicesSpec {
-  int count = 1;  // >= 1
+  int count = 1;            // >= 1
   int gateways = 0;         // 0: one connection per device; G: the devices share G connections
   double connect_rate = 0;  // connections opened per second during the ramp-up; 0 = all at once
 
@@ -84,11 +85,12 @@ struct PayloadSpec {
 
 struct PublishSpec {
   double rate = 1.0;  // messages per second per device (> 0); a device cycles its topics
-  bool rate_max = false;  // rate: max: each connection publishes as fast as its in-flight window allows
+  bool rate_max =
+      false;  // rate: max: each connection publishes as fast as its in-flight window allows
   Arrival arrival = Arrival::kConstant;
   int max_inflight = 20;  // QoS 1/2 messages in flight per connection
   uint64_t count = 0;     // messages per device; 0 = as many as the duration allows
-  int qos = 0;        // 0, 1 or 2
+  int qos = 0;            // 0, 1 or 2
   bool retain = false;
   PayloadSpec payload;
 
@@ -97,11 +99,12 @@ struct PublishSpec {
 
 struct CaptureSpec {
   bool enabled = true;
-  bool required = false;       // true: a run that cannot capture stops before the load (exit 3)
+  bool required = false;           // true: a run that cannot capture stops before the load (exit 3)
   std::string interface = "auto";  // "auto": the interface of the route to the broker
-  std::string filter;          // "" = "tcp and host <broker> and port <broker port>"
-  int snaplen = -1;            // bytes stored per packet in capture.pcap: -1 = headers + 16, 0 = whole packets
-  int buffer_mb = 64;          // kernel capture buffer
+  std::string filter;              // "" = "tcp and host <broker> and port <broker port>"
+  int snaplen =
+      -1;  // bytes stored per packet in capture.pcap: -1 = headers + 16, 0 = whole packets
+  int buffer_mb = 64;  // kernel capture buffer
   friend bool operator==(const CaptureSpec&, const CaptureSpec&) = default;
 };
 
@@ -200,8 +203,7 @@ Result<std::map<std::string, LinkProfile>> LoadProfiles(const std::string& path)
 // Reads and validates a scenario file. Errors: missing file
 // ("scenarios/x.yaml: cannot read file: No such file or directory"), YAML syntax,
 // unknown keys (with "did you mean"), wrong types, out-of-range values.
-Result<Scenario> LoadScenario(const std::string& path,
-                              const std::vector<Override>& overrides = {},
+Result<Scenario> LoadScenario(const std::string& path, const std::vector<Override>& overrides = {},
                               const ExternalChecks& checks = {});
 
 // The same from text; `file_name` is used in error locations.
