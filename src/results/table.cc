@@ -68,7 +68,7 @@ std::string NetworkLines(const RunResult& r) {
   std::string decode = c.broker_port > 0 ? fmt::format(" -d tcp.port=={},mqtt", c.broker_port) : "";
   out +=
       fmt::format("  capture     {}{}: open with tshark -r {}{}\n", c.pcap_file,
-                  c.snaplen > 0 ? fmt::format(" (first {} bytes of each packet)", c.snaplen) : "",
+                  c.snaplen > 0 ? fmt::format(" (up to {} bytes of each packet)", c.snaplen) : "",
                   c.pcap_file, decode);
   return out;
 }

@@ -156,8 +156,8 @@ CaptureResult CaptureOf(const Scenario& s, const RunData& run) {
   c.packets_seen = r.packets_seen;
   c.pcap_file = "capture.pcap";
   c.pcap_bytes = r.pcap_bytes;
-  c.buffer_bytes = static_cast<uint64_t>(s.capture.buffer_mb) << 20;
-  c.snaplen = s.capture.snaplen > 0 ? s.capture.snaplen : 0;
+  c.buffer_bytes = r.buffer_bytes;
+  c.snaplen = r.snaplen;
   return c;
 }
 

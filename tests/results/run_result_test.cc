@@ -215,7 +215,7 @@ TEST_CASE("the table says what each figure counts", "[run_result]") {
                "lost 0  in flight 1018  duplicated 1011  reordered 1012\n") != std::string::npos);
   CHECK(t.find("  latency ms  window, from the intended send time: p50 0.700  p90 0.700  "
                "p99 2.500  max 2.500  (n=100; too few for p99.9)\n") != std::string::npos);
-  CHECK(t.find("  capture     capture.pcap (first 96 bytes of each packet): open with tshark -r "
+  CHECK(t.find("  capture     capture.pcap (up to 96 bytes of each packet): open with tshark -r "
                "capture.pcap -d tcp.port==1883,mqtt\n") != std::string::npos);
   CHECK(t.find("  note        another\n") != std::string::npos);
   r.processes.orchestrator = ProcessResult{9, 10, 0.2, 2.0, 70000, {}, {}};

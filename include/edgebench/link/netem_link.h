@@ -36,8 +36,8 @@
 #include <vector>
 
 #include "edgebench/base/error.h"
-#include "edgebench/base/netns.h"
 #include "edgebench/base/fd.h"
+#include "edgebench/base/netns.h"
 #include "edgebench/scenario/scenario.h"
 
 namespace edgebench {

@@ -127,7 +127,7 @@ struct CaptureResult {
   std::string pcap_file;
   uint64_t pcap_bytes = 0;
   uint64_t buffer_bytes = 0;  // the kernel capture buffer (0: unknown)
-  int snaplen = 0;            // bytes kept of each packet in the pcap file (0: unknown)
+  int snaplen = 0;  // the most bytes kept of a packet, as the pcap header says (0: unknown)
   bool operator==(const CaptureResult&) const = default;
 };
 
