@@ -2,6 +2,7 @@
 #include "edgebench/base/error.h"
 
 #include <string>
+#include <system_error>
 
 namespace edgebench {
 
@@ -24,6 +25,8 @@ const char* ErrorKindName(ErrorKind kind) {
   }
   return "internal";
 }
+
+std::string ErrnoMessage(int err) { return std::generic_category().message(err); }
 
 std::string Error::ToString() const {
   if (!where) return message;

@@ -18,7 +18,7 @@ void Fd::Reset(int fd) {
 Result<PipeEnds> MakePipe() {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) {
-    return Error{std::string("cannot create pipe: ") + strerror(errno)};
+    return Error{std::string("cannot create pipe: ") + ErrnoMessage(errno)};
   }
   return PipeEnds{Fd(fds[0]), Fd(fds[1])};
 }
@@ -28,7 +28,7 @@ Status WriteAll(int fd, std::string_view data, const std::string& what) {
     ssize_t n = ::write(fd, data.data(), data.size());
     if (n < 0) {
       if (errno == EINTR) continue;
-      return Error{what + ": " + strerror(errno)};
+      return Error{what + ": " + ErrnoMessage(errno)};
     }
     data.remove_prefix(static_cast<size_t>(n));
   }
@@ -37,24 +37,24 @@ Status WriteAll(int fd, std::string_view data, const std::string& what) {
 
 Status WriteFile(const std::string& path, std::string_view data) {
   Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (!fd.valid()) return Error{"cannot write " + path + ": " + strerror(errno)};
+  if (!fd.valid()) return Error{"cannot write " + path + ": " + ErrnoMessage(errno)};
   Status st = WriteAll(fd.get(), data, "cannot write " + path);
   if (!st) return st;
   // close() can report a deferred write error (for example on NFS or a full disk).
-  if (::close(fd.Release()) != 0) return Error{"cannot write " + path + ": " + strerror(errno)};
+  if (::close(fd.Release()) != 0) return Error{"cannot write " + path + ": " + ErrnoMessage(errno)};
   return Ok{};
 }
 
 Result<std::string> ReadFile(const std::string& path) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return Error{"cannot read " + path + ": " + strerror(errno)};
+  if (!fd.valid()) return Error{"cannot read " + path + ": " + ErrnoMessage(errno)};
   std::string out;
   char buf[65536];
   for (;;) {
     ssize_t n = ::read(fd.get(), buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return Error{"cannot read " + path + ": " + strerror(errno)};
+      return Error{"cannot read " + path + ": " + ErrnoMessage(errno)};
     }
     if (n == 0) break;
     out.append(buf, static_cast<size_t>(n));

@@ -108,7 +108,8 @@ std::string DescribeWaitStatus(int status) {
   if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
   if (WIFSIGNALED(status)) {
     int sig = WTERMSIG(status);
-    return "killed by signal " + std::to_string(sig) + " (" + strsignal(sig) + ")";
+    const char* what = ::sigdescr_np(sig);  // strsignal() without its static buffer
+    return "killed by signal " + std::to_string(sig) + " (" + (what ? what : "unknown") + ")";
   }
   return "stopped (wait status " + std::to_string(status) + ")";
 }
@@ -138,12 +139,12 @@ Result<ChildProcess> SpawnProgram(const std::vector<std::string>& argv,
   std::optional<std::string> program = FindProgram(argv.at(0));
   if (!program) return Error{"cannot start " + argv[0] + ": not found in PATH or /usr/sbin"};
   int out = ::open(output_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (out < 0) return Error{"cannot write " + output_path + ": " + strerror(errno)};
+  if (out < 0) return Error{"cannot write " + output_path + ": " + ErrnoMessage(errno)};
   // A pipe whose write end closes on exec tells the parent whether exec worked.
   int exec_check[2];
   if (::pipe2(exec_check, O_CLOEXEC) != 0) {
     ::close(out);
-    return Error{std::string("cannot create pipe: ") + strerror(errno)};
+    return Error{std::string("cannot create pipe: ") + ErrnoMessage(errno)};
   }
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -155,7 +156,7 @@ Result<ChildProcess> SpawnProgram(const std::vector<std::string>& argv,
     ::close(out);
     ::close(exec_check[0]);
     ::close(exec_check[1]);
-    return Error{std::string("cannot fork: ") + strerror(errno)};
+    return Error{std::string("cannot fork: ") + ErrnoMessage(errno)};
   }
   if (pid == 0) {
     PrepareChild(parent, blocked.saved());
@@ -179,7 +180,7 @@ Result<ChildProcess> SpawnProgram(const std::vector<std::string>& argv,
   ::close(exec_check[0]);
   if (n == static_cast<ssize_t>(sizeof err)) {
     child.Wait(-1);
-    return Error{"cannot start " + *program + ": " + strerror(err)};
+    return Error{"cannot start " + *program + ": " + ErrnoMessage(err)};
   }
   return child;
 }
@@ -188,7 +189,7 @@ Result<ChildProcess> ForkFunction(const std::function<int()>& child_main) {
   pid_t parent = ::getpid();
   BlockSignals blocked;
   pid_t pid = ::fork();
-  if (pid < 0) return Error{std::string("cannot fork: ") + strerror(errno)};
+  if (pid < 0) return Error{std::string("cannot fork: ") + ErrnoMessage(errno)};
   if (pid == 0) {
     PrepareChild(parent, blocked.saved());
     // Nothing may unwind out of the child into the parent's code (its destructors would

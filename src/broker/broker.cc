@@ -60,17 +60,17 @@ std::string CurrentUserName() {
 
 Result<int> FindFreeLoopbackPort() {
   Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd.valid()) return Error{std::string("cannot create socket: ") + strerror(errno)};
+  if (!fd.valid()) return Error{std::string("cannot create socket: ") + ErrnoMessage(errno)};
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = 0;
   if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    return Error{std::string("cannot bind to 127.0.0.1: ") + strerror(errno)};
+    return Error{std::string("cannot bind to 127.0.0.1: ") + ErrnoMessage(errno)};
   }
   socklen_t len = sizeof addr;
   if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    return Error{std::string("getsockname: ") + strerror(errno)};
+    return Error{std::string("getsockname: ") + ErrnoMessage(errno)};
   }
   return static_cast<int>(ntohs(addr.sin_port));
 }

@@ -74,7 +74,7 @@ namespace {
 
 // MOSQ_ERR_ERRNO means "look at errno": make the message say what errno said.
 std::string DescribeRc(int rc) {
-  if (rc == MOSQ_ERR_ERRNO) return strerror(errno);
+  if (rc == MOSQ_ERR_ERRNO) return ErrnoMessage(errno);
   if (rc == MOSQ_ERR_TLS) return "TLS error";
   return mosquitto_strerror(rc);
 }
@@ -91,7 +91,7 @@ struct PropertyList {
 // The error of a file that cannot be opened for reading, or "".
 std::string UnreadableFile(const std::string& path) {
   FILE* f = fopen(path.c_str(), "r");
-  if (f == nullptr) return "cannot read TLS file " + path + ": " + strerror(errno);
+  if (f == nullptr) return "cannot read TLS file " + path + ": " + ErrnoMessage(errno);
   fclose(f);
   return "";
 }
@@ -125,7 +125,7 @@ Result<std::unique_ptr<MqttClient>> MqttClient::Create(const MqttClientOptions& 
   client->mosq_.reset(
       mosquitto_new(options.client_id.c_str(), options.clean_session, client.get()));
   if (!client->mosq_) {
-    return Error{"cannot create MQTT client '" + options.client_id + "': " + strerror(errno)};
+    return Error{"cannot create MQTT client '" + options.client_id + "': " + ErrnoMessage(errno)};
   }
   Status st = client->Configure();
   if (!st) return st.error();

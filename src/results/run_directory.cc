@@ -30,7 +30,7 @@ Status MakeDirs(const std::string& path) {
     partial = path.substr(0, pos);
     if (partial.empty()) continue;
     if (::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST) {
-      return Error{"cannot create results directory " + partial + ": " + strerror(errno)};
+      return Error{"cannot create results directory " + partial + ": " + ErrnoMessage(errno)};
     }
   }
   return Ok{};
@@ -77,7 +77,7 @@ Result<RunDirectory> RunDirectory::Create(const std::string& out_root,
     if (::stat((d.parent_ + "/" + d.name_).c_str(), &sb) == 0) continue;  // final name taken
     if (::mkdir(d.path_.c_str(), 0755) == 0) return d;
     if (errno != EEXIST) {
-      return Error{"cannot create results directory " + d.path_ + ": " + strerror(errno)};
+      return Error{"cannot create results directory " + d.path_ + ": " + ErrnoMessage(errno)};
     }
   }
   return Error{"cannot create a new results directory under " + d.parent_};
@@ -94,7 +94,7 @@ Result<std::string> RunDirectory::Finish(const std::string& suffix) {
     return Error{"cannot rename " + path_ + ": " + final_path + " already exists"};
   }
   if (::rename(path_.c_str(), final_path.c_str()) != 0) {
-    return Error{"cannot rename " + path_ + " to " + final_path + ": " + strerror(errno)};
+    return Error{"cannot rename " + path_ + " to " + final_path + ": " + ErrnoMessage(errno)};
   }
   path_ = final_path;
   return final_path;

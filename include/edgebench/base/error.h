@@ -62,6 +62,10 @@ struct Error {
   std::string ToStringWithContext() const;
 };
 
+// The text of errno value `err` ("No such file or directory"), like strerror() but safe
+// from any thread.
+std::string ErrnoMessage(int err);
+
 // A T or an Error, the shape of std::expected (which g++ 12 does not have).
 template <class T>
 class Result {
