@@ -36,6 +36,13 @@ uint64_t RunResult::unsent() const {
   return scheduled > sent ? scheduled - sent : 0;
 }
 
+bool RunResult::expectations_pass() const {
+  for (const ExpectResult& e : expectations) {
+    if (!e.pass) return false;
+  }
+  return true;
+}
+
 const char* PhaseOf(const RunInfo& info, size_t second) {
   double t = static_cast<double>(second);
   if (t < info.warmup_s) return "warmup";

@@ -138,6 +138,10 @@ json SummaryToJson(const RunResult& r) {
       {"devices", i.devices},
       {"latency", i.latency},
       {"t0_unix_ms", i.t0_unix_ms},
+      {"load",
+       {{"rate_per_device", i.rate_per_device},
+        {"payload_bytes", i.payload_bytes},
+        {"topics_per_device", i.topics_per_device}}},
       {"window",
        {{"warmup_s", i.warmup_s},
         {"duration_s", i.duration_s},
@@ -184,6 +188,12 @@ RunInfo InfoOf(const json& j) {
   i.latency = j.contains("latency") ? j.at("latency").get<bool>() : !j.at("latency_us").is_null();
   i.tls = j.at("network").value("tls", false);
   i.t0_unix_ms = j.value("t0_unix_ms", int64_t{0});
+  if (j.contains("load")) {
+    const json& l = j.at("load");
+    i.rate_per_device = l.at("rate_per_device").get<double>();
+    i.payload_bytes = l.at("payload_bytes").get<int>();
+    i.topics_per_device = l.at("topics_per_device").get<int>();
+  }
   return i;
 }
 

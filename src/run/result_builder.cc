@@ -22,6 +22,9 @@ RunInfo InfoOf(const Scenario& s, const RunData& run) {
   i.latency = s.latency;
   i.tls = s.broker.tls.enabled;
   i.t0_unix_ms = run.t0_unix_ms;
+  i.rate_per_device = s.publish.rate_max ? 0 : s.publish.rate;
+  i.payload_bytes = s.publish.payload.size;
+  i.topics_per_device = static_cast<int>(s.topics.list.size());
   return i;
 }
 

@@ -162,6 +162,9 @@ struct Section {
 Section OpenSection(Reader& r, const YAML::Node& node, YAML::Mark mark, std::string_view path,
                     std::string_view shown = {});
 Section OpenSection(Reader& r, const Entry* entry, std::string_view path);
+// The same with a schema of the caller's own (a file other than a scenario: price sheets).
+Section OpenSectionWith(Reader& r, const YAML::Node& node, YAML::Mark mark,
+                        const SectionSchema& schema, std::string_view shown);
 
 // ---------------------------------------------------------------------------
 // Scalar values.

@@ -202,8 +202,11 @@ void AddEntry(Reader& r, const SectionSchema& schema, const YAML::Node& key,
 // `path` names the schema; `shown` (default: the same) is the path used in messages.
 Section OpenSection(Reader& r, const YAML::Node& node, YAML::Mark mark, std::string_view path,
                     std::string_view shown) {
-  const SectionSchema& schema = *FindSection(path);
-  if (shown.empty()) shown = path;
+  return OpenSectionWith(r, node, mark, *FindSection(path), shown.empty() ? path : shown);
+}
+
+Section OpenSectionWith(Reader& r, const YAML::Node& node, YAML::Mark mark,
+                        const SectionSchema& schema, std::string_view shown) {
   Section section{std::string(shown), {}};
   if (!node.IsDefined() || node.IsNull()) return section;
   if (!node.IsMap()) {

@@ -41,6 +41,10 @@ struct RunInfo {
   bool latency = true;  // payloads carried edgebench's header
   bool tls = false;
   int64_t t0_unix_ms = 0;  // wall-clock time (UTC, ms since 1970) of t0; 0 when unknown
+  // The load as planned (format 2 summaries before these keys existed read as 0).
+  double rate_per_device = 0;  // messages per second per device; 0 for `rate: max`
+  int payload_bytes = 0;       // MQTT payload size of each message
+  int topics_per_device = 0;
   bool operator==(const RunInfo&) const = default;
 };
 
@@ -176,6 +180,66 @@ struct LinkResult {
   bool operator==(const LinkResult&) const = default;
 };
 
+// One line of a cost: a quantity a price sheet charges for, scaled to a month.
+struct CostPart {
+  std::string sheet;      // the price sheet's name (config/costs/<sheet>.yaml)
+  std::string item;       // what is charged: "messages", "connection_minutes", "egress", ...
+  double quantity = 0;    // per month, in `unit`
+  std::string unit;       // "million messages", "GB", "instance-hour", "kWh", "month", ...
+  double unit_price = 0;  // in the sheet's currency, per `unit`
+  std::string currency;   // the sheet's currency ("USD", "EUR")
+  double amount = 0;      // quantity * unit_price (after free tiers), in `currency`
+  double amount_usd = 0;  // amount at the exchange rate the cost used
+  std::string note;       // how the quantity was derived ("5 KB metering steps: 1 per message")
+  bool operator==(const CostPart&) const = default;
+};
+
+// A price sheet as the cost used it: where its prices come from and when they were read.
+struct CostSheetRef {
+  std::string name;
+  std::string title;
+  std::string currency;
+  std::string source;       // URL or citation
+  std::string price_date;   // "2026-11-01": when the prices were read
+  double usd_per_unit = 1;  // the exchange rate used (1 for USD)
+  bool operator==(const CostSheetRef&) const = default;
+};
+
+// What the run's measurements scale to in a month (30 days) at the scenario's rate.
+struct CostBasis {
+  double seconds_per_month = 2592000;  // 30 days
+  double messages_per_s = 0;           // published messages per second the cost assumes
+  double messages_per_month = 0;
+  double connections = 0;                  // MQTT connections held open (devices or gateways)
+  double bytes_to_broker_per_message = 0;  // IP bytes on the wire (measured, or estimated)
+  double bytes_from_broker_per_message = 0;
+  bool wire_bytes_measured = false;  // false: estimated from the MQTT packet size
+  bool operator==(const CostBasis&) const = default;
+};
+
+// summary.json "cost": cost per month and per million messages, and every part of it.
+struct CostResult {
+  std::string currency = "USD";  // of the totals (parts keep their sheet's currency too)
+  double per_month = 0;
+  double per_million_messages = 0;
+  CostBasis basis;
+  std::vector<CostSheetRef> sheets;
+  std::vector<CostPart> parts;
+  std::vector<std::string> notes;
+  bool operator==(const CostResult&) const = default;
+};
+
+// One `expect:` threshold of the scenario, checked on the finished run.
+struct ExpectResult {
+  std::string metric;         // "latency_p99_ms" (results/metrics.h)
+  std::optional<double> min;  // the threshold(s) as written
+  std::optional<double> max;
+  std::optional<double> value;  // what the run measured; none: it could not be measured
+  bool pass = false;            // value present and within [min, max]
+  std::string reason;           // when not passed: "above the maximum", or why no value
+  bool operator==(const ExpectResult&) const = default;
+};
+
 struct RunResult {
   int format = kSummaryFormat;  // of the summary.json it was read from
   RunStatus status = RunStatus::kOk;
@@ -194,10 +258,14 @@ struct RunResult {
   CaptureResult capture;
   LinkResult link;
   std::vector<std::string> notes;
+  std::optional<CostResult> cost;          // when the scenario names cost sheets
+  std::vector<ExpectResult> expectations;  // the scenario's expect:, in its order
 
   // Derived counts (docs/results.md): never negative.
   uint64_t lost() const;    // sent - received - in_flight_at_end
   uint64_t unsent() const;  // scheduled - sent
+  // True when every expectation passed (also when there are none).
+  bool expectations_pass() const;
   bool operator==(const RunResult&) const = default;
 };
 

@@ -10,8 +10,10 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "edgebench/base/error.h"
@@ -141,6 +143,22 @@ struct SampleSpec {
   friend bool operator==(const SampleSpec&, const SampleSpec&) = default;
 };
 
+// One `expect:` threshold: `latency_p99_ms: {max: 50}`. The metric names are those of
+// results/metrics.h (checked against ExternalChecks::expect_metrics).
+struct ExpectSpec {
+  std::string metric;
+  std::optional<double> min;
+  std::optional<double> max;
+  friend bool operator==(const ExpectSpec&, const ExpectSpec&) = default;
+};
+
+// `cost: {sheet: aws-iot-core-eu}` or `cost: {sheets: [edge-node, ...]}`: the price sheets
+// (config/costs/<name>.yaml) whose costs add up to this placement's cost.
+struct CostSpec {
+  std::vector<std::string> sheets;
+  friend bool operator==(const CostSpec&, const CostSpec&) = default;
+};
+
 struct Scenario {
   std::string source_file;  // path it was loaded from ("<string>" for ParseScenario)
   std::string name;         // [A-Za-z0-9._-]+, used as a directory name
@@ -159,6 +177,12 @@ struct Scenario {
   SubscribeSpec subscribe;
   int workers = 1;  // forked publisher processes; 0 = auto (one per CPU, less one for the broker)
   uint64_t seed = 1;
+  std::vector<ExpectSpec> expect;  // checked after the run, in this order
+  CostSpec cost;
+  // For a set (matrix, several files): how often each cell runs and the pause between
+  // runs. They do not change what one run does.
+  int repeat = 1;           // 1 .. 1000
+  double cooldown_s = 2.0;  // 0 .. 3600
 
   // Field by field, source_file included (the nested specs compare the same way).
   friend bool operator==(const Scenario&, const Scenario&) = default;
@@ -193,6 +217,12 @@ struct ExternalChecks {
   // (for `run`): such a problem is an error like any other. Appended to only when the
   // scenario is otherwise valid.
   std::vector<Error>* run_time_warnings = nullptr;
+  // The metric names `expect:` accepts (results/metrics.h). Empty: any name.
+  std::vector<std::string> expect_metrics;
+  // The price sheets `cost:` may name (config/costs/*.yaml without .yaml), and where they
+  // are, for messages. Empty: any name.
+  std::vector<std::string> cost_sheets;
+  std::string cost_dir;
 };
 
 // Reads the named network profiles (config/profiles.yaml): a map of name -> {rtt_ms,
@@ -210,6 +240,43 @@ Result<Scenario> LoadScenario(const std::string& path, const std::vector<Overrid
 Result<Scenario> ParseScenario(std::string_view yaml_text, const std::string& file_name,
                                const std::vector<Override>& overrides = {},
                                const ExternalChecks& checks = {});
+
+// A matrix axis: `devices.count: [100, 1000]`. Values are kept as YAML text, applied to
+// the scenario like --set.
+struct MatrixAxis {
+  std::string path;
+  std::vector<std::string> values;
+  friend bool operator==(const MatrixAxis&, const MatrixAxis&) = default;
+};
+
+// One cell of a matrix: its values, in the order of the axes, and the scenario they give.
+struct ExperimentCell {
+  std::vector<std::pair<std::string, std::string>> values;
+  Scenario scenario;
+};
+
+// A scenario file with its matrix expanded: every cell a validated Scenario. A file
+// without `matrix:` has one cell with no values.
+struct Experiment {
+  std::string source_file;
+  std::vector<MatrixAxis> matrix;
+  std::vector<ExperimentCell> cells;  // the cartesian product, first axis slowest
+};
+
+// Reads a scenario file, expands `matrix:` (at most 1000 cells) and validates every cell;
+// an error in one cell names the file:line:column of the matrix value that made it
+// ("scenarios/x.yaml:4:22: in matrix cell network=cloud-far: ..."). --set overrides apply
+// to every cell and may not set a matrix key.
+Result<Experiment> LoadExperiment(const std::string& path,
+                                  const std::vector<Override>& overrides = {},
+                                  const ExternalChecks& checks = {});
+Result<Experiment> ParseExperiment(std::string_view yaml_text, const std::string& file_name,
+                                   const std::vector<Override>& overrides = {},
+                                   const ExternalChecks& checks = {});
+
+// The resolved scenario flattened to key paths -> YAML scalar text ("publish.qos" -> "1"),
+// every key of ScenarioToYaml (lists as "[a, b]"). For telling what two cells differ in.
+std::map<std::string, std::string> ScenarioValues(const Scenario& scenario);
 
 // The resolved scenario as YAML (every key, defaults applied; secrets redacted).
 // Feeding this back to ParseScenario yields an equal Scenario.
