@@ -1,0 +1,211 @@
+// Compare: runs and sets of runs read back, grouped into cells, each cell's figures as a
+// median with a bootstrap interval over its repeats, the difference of two cells in plain
+// words, and the decision (which placements meet every `expect:` threshold, the cheapest).
+//
+// Contract: LoadCells() is the only part that reads files: run directories through
+// ReadRunDirectory() and their resolved scenario.yaml through the scenario module, sets
+// through ReadSetIndex(). Every error is ErrorKind::kUsage and one line that names the path.
+// CompareCells() and the formatters are pure functions (no I/O, no clock): the same input
+// and seed give the same Comparison and the same text. Every figure comes from
+// MetricValue() (results/metrics.h). Statistics: stats/stats.h, docs/compare.md.
+// Plain values; not thread-safe.
+#ifndef EDGEBENCH_COMPARE_COMPARE_H_
+#define EDGEBENCH_COMPARE_COMPARE_H_
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "edgebench/base/error.h"
+#include "edgebench/results/metrics.h"
+#include "edgebench/results/run_result.h"
+#include "edgebench/scenario/scenario.h"
+#include "edgebench/stats/stats.h"
+
+namespace edgebench {
+
+struct CompareOptions {
+  bool include_incomplete = false;  // also runs that are .partial/.failed/.interrupted or not ok
+  uint64_t seed = 1;                // of the bootstrap resampling
+  double confidence = 0.95;
+  int resamples = 10000;
+  // For reading each run's resolved scenario.yaml: the network profiles it may name
+  // (config/profiles.yaml). Capture checks are not used: a run from another host names
+  // that host's interfaces.
+  ExternalChecks checks;
+};
+
+// One run as compare read it.
+struct CompareRun {
+  std::string dir;            // the run directory, as found (relative to the set when from a set)
+  RunResult result;           // ReadRunDirectory(dir)
+  Scenario scenario;          // dir/scenario.yaml, resolved
+  std::optional<int> repeat;  // 0-based, when from a set
+};
+
+// Runs that are the same scenario with the same values: one cell of a matrix, or loose
+// run directories grouped by scenario name and identical values.
+struct CompareCell {
+  std::string label;     // "edge-lan" (one key), "network=edge-lan devices.count=100", or
+                         // the scenario name; unique within a Comparison
+  std::string id;        // the set's cell id ("c1-edge-lan"), "" for loose runs
+  std::string scenario;  // the scenario name
+  std::vector<std::pair<std::string, std::string>> values;  // differing key -> YAML text
+  std::vector<CompareRun> runs;                             // in the order found
+};
+
+// What LoadCells() found: the cells, the keys they differ in, and what it skipped.
+struct LoadedCells {
+  std::vector<CompareCell> cells;
+  std::vector<std::string> keys;   // the keys any two cells differ in, sorted
+  std::vector<std::string> notes;  // "skipped results/x/20261201T...-a1b2c3.failed: status failed"
+};
+
+// Each path is a run directory (summary.json), a set directory (index.json) or a link to
+// one (results/edge-vs-cloud/latest). Errors (kUsage), each naming the path:
+//   "PATH: not a run directory (no summary.json) or a set (no index.json)"
+//   ReadRunDirectory's or ReadSetIndex's message, which names the file
+//   "PATH/scenario.yaml: ..." (the scenario module's message)
+//   "SET: cells c1-edge-lan and c2-cloud-near differ in publish.qos, which is not a
+//    matrix key"
+//   "SET: run DIR of cell c1-edge-lan differs from DIR2 in devices.count"
+//   "no runs to compare: every run was skipped (--include-incomplete compares them)"
+Result<LoadedCells> LoadCells(const std::vector<std::string>& paths, const CompareOptions& options);
+
+// The metrics compare summarises, in the order of its columns: latency p50 and p99,
+// received msg/s, loss ratio, worker and broker CPU, wire bytes per message, cost/month.
+std::span<const Metric> CompareMetrics();
+
+// One metric over a cell's runs.
+struct MetricSummary {
+  Metric metric = Metric::kLatencyP50Ms;
+  std::vector<double> values;        // one per run that measured it, in run order
+  std::optional<double> median;      // none when no run measured it
+  std::optional<Interval> interval;  // none with fewer than 2 values
+};
+
+struct CellSummary {
+  std::string label;  // CompareCell::label
+  size_t runs = 0;
+  std::vector<MetricSummary> metrics;  // in CompareMetrics() order
+};
+
+// One metric of two cells a and b, b against a (b - a).
+struct MetricDifference {
+  Metric metric = Metric::kLatencyP50Ms;
+  size_t n_a = 0;  // runs that measured it
+  size_t n_b = 0;
+  std::optional<double> median_a;
+  std::optional<double> median_b;
+  std::optional<DifferenceEstimate> difference;  // none with fewer than 2 runs a side
+  std::optional<MannWhitneyResult> test;         // none when a side has no value
+  // "cloud-near latency p99 is 8.1 ms higher than edge-lan (95% CI 7.6..8.7, 5 vs 5
+  // runs; Mann-Whitney U p=0.008, exact)"; "" when neither side measured it.
+  std::string sentence;
+};
+
+// One percentile of two single runs' own latency distributions (exact histograms, or the
+// summary's figures for runs of format 1).
+struct PercentilePair {
+  double percentile = 0;  // 50, 90, 99, 99.9, 100 (max)
+  double a_ms = 0;
+  double b_ms = 0;
+};
+
+// With one run on each side: their latency distributions side by side.
+struct DistributionComparison {
+  std::vector<PercentilePair> percentiles;
+  uint64_t count_a = 0;  // messages in each distribution
+  uint64_t count_b = 0;
+  // "One run on each side: cloud-near latency p99 is 8.1 ms higher than edge-lan in their
+  // own distributions (412 vs 398 messages); repeats are needed for an interval."
+  std::string sentence;
+};
+
+// Exactly two cells (or two loose runs): b against a, a being the first given.
+struct Difference {
+  std::string a;  // labels
+  std::string b;
+  std::vector<MetricDifference> metrics;                // in CompareMetrics() order
+  std::optional<DistributionComparison> distributions;  // when both sides have one run
+};
+
+// One threshold of a cell, over all its runs.
+struct ThresholdMargin {
+  std::string metric;  // "latency_p99_ms"
+  std::optional<double> min;
+  std::optional<double> max;
+  size_t runs = 0;               // runs that checked it
+  size_t runs_passed = 0;        // runs whose ExpectResult passed
+  std::optional<double> worst;   // the value of the run closest to (or past) the threshold
+  std::optional<double> margin;  // distance of `worst` inside the threshold (negative:
+                                 // outside), in the metric's unit; none without a value
+  std::string reason;            // the first failing run's reason, when one failed
+  bool met() const { return runs > 0 && runs_passed == runs; }
+};
+
+struct CellVerdict {
+  std::string label;
+  bool meets_all = false;                    // every threshold met in every run
+  std::optional<double> cost_per_month_usd;  // median over the runs
+  std::vector<ThresholdMargin> thresholds;   // in the scenario's order
+};
+
+// The answer: which cells meet every threshold, and the cheapest of them.
+struct Decision {
+  std::vector<CellVerdict> cells;   // in cell order
+  std::optional<size_t> cheapest;   // index in cells: the cheapest cell that meets all
+  std::optional<size_t> runner_up;  // the next cheapest that meets all
+  std::optional<double> ratio;      // runner_up cost / cheapest cost
+  // "edge-lan meets latency_p99_ms <= 50 with 46 ms to spare at USD 41/month; cloud-near
+  // meets it with 32 ms to spare at USD 262/month: edge-lan is 6.4x cheaper." or
+  // "No cell meets every threshold: edge-lan fails loss_ratio <= 0 (0.002 in 1 of 5 runs)".
+  std::vector<std::string> sentences;
+};
+
+struct Comparison {
+  std::vector<CompareCell> cells;        // with their runs, for the report's charts
+  std::vector<std::string> keys;         // the keys the cells differ in
+  std::vector<std::string> notes;        // skipped runs, and how the intervals were made
+  std::vector<CellSummary> summaries;    // one per cell, in cell order
+  std::optional<Difference> difference;  // exactly two cells
+  std::optional<Decision> decision;      // when any run carries expectations
+  double confidence = 0.95;
+  uint64_t seed = 1;
+};
+
+// The statistics of loaded cells. Two loose runs of the same scenario are compared as two
+// cells (labelled by their directory names).
+Comparison CompareCells(LoadedCells loaded, const CompareOptions& options);
+
+// LoadCells() then CompareCells().
+Result<Comparison> Compare(const std::vector<std::string>& paths, const CompareOptions& options);
+
+enum class CompareFormat { kTable, kMarkdown, kCsv, kJson };
+// "table", "markdown", "csv" or "json". Error (kUsage): "unknown format 'x' (expected
+// table, markdown, csv or json)".
+Result<CompareFormat> ParseCompareFormat(std::string_view name);
+
+// The terminal table: one row per cell (median and [lo..hi] per metric), then the
+// difference sentences and the decision.
+std::string CompareTable(const Comparison& comparison);
+// The same as GitHub markdown tables and paragraphs.
+std::string CompareMarkdown(const Comparison& comparison);
+// One row per cell and metric: cell,metric,unit,runs,median,lo,hi.
+std::string CompareCsv(const Comparison& comparison);
+// Everything but the runs' own results: cells (label, id, scenario, values, run dirs),
+// summaries, difference, decision, notes.
+std::string CompareJson(const Comparison& comparison);
+std::string FormatComparison(const Comparison& comparison, CompareFormat format);
+
+// A figure as compare prints it: at most 3 significant digits, trailing zeros dropped
+// ("8.1", "46.3", "262", "0.00213"), whole numbers from 1000 up ("12345"); "-" for none.
+std::string FormatFigure(std::optional<double> value);
+
+}  // namespace edgebench
+
+#endif  // EDGEBENCH_COMPARE_COMPARE_H_
