@@ -26,6 +26,8 @@ const Subcommand kSubcommands[] = {
     {"run", "Run scenarios one after the other and write a results directory for each",
      AddRunOptions, RunCommand},
     {"validate", "Check scenario files without running them", AddValidateOptions, ValidateCommand},
+    {"compare", "Compare runs and sets: medians, intervals, differences and the answer",
+     AddCompareOptions, CompareCommand},
     {"version", "Print edgebench's version and build", AddVersionOptions, VersionCommand},
 };
 
