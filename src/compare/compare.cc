@@ -1,6 +1,7 @@
 // CompareCells(): each cell's medians and intervals, and the difference of two cells in words.
 #include "edgebench/compare/compare.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -107,8 +108,9 @@ DistributionComparison CompareDistributions(const RunResult& a, const RunResult&
     parts += " at " + PercentileName(p);
   }
   dc.sentence = "One run on each side: in their own latency distributions (" +
-                std::to_string(dc.count_b) + " vs " + std::to_string(dc.count_a) + " messages), " +
-                lb + " is " + parts + " than " + la + "; repeats are needed for an interval.";
+                std::to_string(dc.count_a) + " messages of " + la + ", " +
+                std::to_string(dc.count_b) + " of " + lb + "), " + lb + " is " + parts + " than " +
+                la + "; repeats are needed for an interval.";
   return dc;
 }
 
@@ -181,7 +183,7 @@ std::string FormatFigure(std::optional<double> value) {
     std::snprintf(buf, sizeof buf, "%.0f", v);
     return buf;
   }
-  int decimals = std::max(0, 2 - static_cast<int>(std::floor(std::log10(std::fabs(v)))));
+  int decimals = std::max(0, 3 - static_cast<int>(std::floor(std::log10(std::fabs(v)))));
   std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
   std::string text = buf;
   if (text.find('.') != std::string::npos) {

@@ -115,6 +115,7 @@ bool UnderAny(const std::string& key, const std::set<std::string>& allowed) {
 Status LoadSetCell(const std::string& set_dir, const SetCell& cell, const CompareOptions& options,
                    LoadedCells* out) {
   CompareCell c{"", cell.id, cell.scenario, cell.values, {}};
+  std::string first_dir;  // of the cell's first run, as the index names it
   for (const SetRun& run : cell.runs) {
     std::string where = "repeat " + std::to_string(run.repeat + 1) + " of cell " + cell.id;
     if (run.dir.empty()) {
@@ -130,13 +131,13 @@ Status LoadSetCell(const std::string& set_dir, const SetCell& cell, const Compar
     if (!r.ok()) return r.error();
     if (!r->has_value()) continue;
     (*r)->repeat = run.repeat;
-    if (!c.runs.empty()) {
-      std::vector<std::string> keys =
-          DifferingKeys(RunValues(c.runs[0].scenario), RunValues((*r)->scenario));
-      if (!keys.empty()) {
-        return UsageError(set_dir + ": run " + run.dir + " of cell " + cell.id + " differs from " +
-                          fs::path(c.runs[0].dir).filename().string() + " in " + JoinKeys(keys));
-      }
+    if (c.runs.empty()) first_dir = run.dir;
+    std::vector<std::string> keys =
+        c.runs.empty() ? std::vector<std::string>()
+                       : DifferingKeys(RunValues(c.runs[0].scenario), RunValues((*r)->scenario));
+    if (!keys.empty()) {
+      return UsageError(set_dir + ": run " + run.dir + " of cell " + cell.id + " differs from " +
+                        first_dir + " in " + JoinKeys(keys));
     }
     c.runs.push_back(std::move(**r));
   }
