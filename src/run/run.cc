@@ -26,6 +26,7 @@
 #include "edgebench/measure/proc_sampler.h"
 #include "edgebench/mqtt/credentials.h"
 #include "edgebench/mqtt/mqtt_client.h"
+#include "edgebench/results/metrics.h"
 #include "edgebench/results/reporters.h"
 #include "edgebench/results/run_directory.h"
 #include "edgebench/run/result_builder.h"
@@ -142,7 +143,8 @@ void Run::Fail(ErrorKind kind, std::string error) {
 }
 
 Status Run::Prepare() {
-  Result<RunDirectory> dir = RunDirectory::Create(o_.out_root, s_.name);
+  Result<RunDirectory> dir =
+      RunDirectory::Create(o_.out_root, o_.group.empty() ? s_.name : o_.group);
   if (!dir.ok()) return dir.error();
   dir_ = std::move(dir.value());
   Status st = AddLogFile(dir_->File("edgebench.log"));
@@ -614,6 +616,21 @@ Status Run::WriteResults(const RunResult& result) {
   return st;
 }
 
+std::vector<Threshold> ThresholdsOf(const Scenario& s) {
+  std::vector<Threshold> out;
+  for (const ExpectSpec& e : s.expect) out.push_back({e.metric, e.min, e.max});
+  return out;
+}
+
+// "expect failed: latency_p99_ms 61.2 > max 50; loss_ratio 0.01 > max 0".
+Error ThresholdError(const std::vector<ExpectResult>& expectations) {
+  std::string failed;
+  for (const ExpectResult& e : expectations) {
+    if (!e.pass) failed += (failed.empty() ? "" : "; ") + DescribeExpectation(e);
+  }
+  return Error{ErrorKind::kThreshold, "expect failed: " + failed};
+}
+
 RunOutcome Run::Finish() {
   RunOutcome out;
   out.error = failure_;
@@ -622,6 +639,9 @@ RunOutcome Run::Finish() {
   MeasureWindow();
   AddNotes();
   RunResult result = BuildRunResult(s_, data_);
+  result.expectations = CheckThresholds(ThresholdsOf(s_), result);
+  out.status = result.status;
+  out.expectations = result.expectations;
   if (Status st = WriteResults(result); !st) {
     // A full disk: say so and keep the .partial directory as it is.
     out.error = st.error();
@@ -634,6 +654,7 @@ RunOutcome Run::Finish() {
   out.results_dir = final_path.ok() ? *final_path : dir_->path();
   if (!final_path.ok() && !out.error) out.error = final_path.error();
   if (clock_.t0_ns) out.table = SummaryTable(result);
+  if (!out.error && !result.expectations_pass()) out.error = ThresholdError(result.expectations);
   return out;
 }
 
