@@ -162,6 +162,7 @@ json SummaryToJson(const RunResult& r) {
       {"processes", ProcessesJson(r.processes)},
       {"network", results_internal::NetworkToJson(r.capture, c[Counter::kSent])},
       {"link", results_internal::LinkToJson(r.link)},
+      {"cost", r.cost ? results_internal::CostToJson(*r.cost) : json(nullptr)},
       {"notes", r.notes}};
 }
 
@@ -221,6 +222,9 @@ Result<RunResult> ReadSummary(const json& j, int format) {
   r.processes = ProcessesOf(j.at("processes"));
   r.capture = results_internal::NetworkFromJson(j.at("network"));
   r.link = results_internal::LinkFromJson(j.at("link"));
+  if (j.contains("cost") && !j.at("cost").is_null()) {
+    r.cost = results_internal::CostFromJson(j.at("cost"));
+  }
   r.notes = j.at("notes").get<std::vector<std::string>>();
   return r;
 }
