@@ -252,7 +252,7 @@ std::string Join(const std::vector<std::string>& items) {
   return out;
 }
 
-// "EUR -> USD at 1.1133 (ECB euro reference rate, 2026-10-28)" once per currency used.
+// "EUR -> USD at 1.1133 (2026-10-28: ECB euro reference rate)" once per currency used.
 void RateNotes(const PriceSheet& sheet, const std::vector<CostPart>& parts,
                std::vector<std::string>* notes) {
   for (const auto& entry : sheet.exchange_rates) {
@@ -261,8 +261,8 @@ void RateNotes(const PriceSheet& sheet, const std::vector<CostPart>& parts,
     bool used = std::any_of(parts.begin(), parts.end(),
                             [&code](const CostPart& p) { return p.currency == code; });
     if (!used) continue;
-    std::string note = code + " -> USD at " + Num(rate.usd_per_unit) + " (" + Join(rate.sources) +
-                       ", " + rate.date + ")";
+    std::string note = code + " -> USD at " + Num(rate.usd_per_unit) + " (" + rate.date + ": " +
+                       Join(rate.sources) + ")";
     if (std::find(notes->begin(), notes->end(), note) == notes->end()) notes->push_back(note);
   }
 }

@@ -305,7 +305,7 @@ TEST_CASE("amounts in other currencies are converted at the sheet's rate", "[cos
   CHECK(cost.currency == "USD");
   CHECK(cost.per_month == Approx(21));
   CHECK(cost.sheets[0].usd_per_unit == 1.1);
-  CHECK(cost.notes.back() == "EUR -> USD at 1.1 (ecb, 2026-10-28)");
+  CHECK(cost.notes.back() == "EUR -> USD at 1.1 (2026-10-28: ecb)");
 }
 
 TEST_CASE("the basis under rate: max, with gateways, and over several sheets", "[cost]") {
