@@ -56,7 +56,6 @@ bool IsConfigDir(const std::string& dir);
 Result<std::vector<Override>> ParseOverrides(const std::vector<std::string>& sets);
 // The checks a scenario needs from other modules, and the network profiles of config_dir.
 Result<ExternalChecks> ScenarioChecks(const std::string& config_dir);
-std::vector<std::string> PriceSheetNames(const std::string& dir);
 // Every file expanded into its cells (each validated); the first error, as a scenario error.
 Result<std::vector<Experiment>> LoadExperiments(const std::vector<std::string>& files,
                                                 const std::vector<Override>& overrides,

@@ -10,21 +10,11 @@
 
 #include "edgebench/measure/packet_capture.h"
 #include "edgebench/results/metrics.h"
+#include "edgebench/scenario/price_sheet.h"
 
 #include "cli/internal.h"
 
 namespace edgebench::cli_internal {
-
-// The price sheets of `dir`: its *.yaml files without the extension, sorted.
-std::vector<std::string> PriceSheetNames(const std::string& dir) {
-  std::vector<std::string> names;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    if (entry.path().extension() == ".yaml") names.push_back(entry.path().stem().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
 
 bool IsConfigDir(const std::string& dir) {
   return ::access((dir + "/mosquitto.conf.in").c_str(), R_OK) == 0;
@@ -50,7 +40,9 @@ Result<ExternalChecks> ScenarioChecks(const std::string& config_dir) {
   checks.profiles = std::move(profiles.value());
   checks.expect_metrics = MetricNames();
   checks.cost_dir = config_dir + "/costs";
-  checks.cost_sheets = PriceSheetNames(checks.cost_dir);
+  // Without the directory only a scenario that names a sheet fails (LoadExperiments).
+  Result<std::vector<std::string>> sheets = ListPriceSheets(checks.cost_dir);
+  if (sheets.ok()) checks.cost_sheets = std::move(sheets.value());
   return checks;
 }
 
@@ -61,6 +53,13 @@ Result<std::vector<Experiment>> LoadExperiments(const std::vector<std::string>& 
   for (const std::string& file : files) {
     Result<Experiment> e = LoadExperiment(file, overrides, checks);
     if (!e.ok()) return e.error().WithKind(ErrorKind::kScenario);
+    // A price sheet with an error stops the set before its first run, not after it.
+    for (const ExperimentCell& cell : e->cells) {
+      if (cell.scenario.cost.sheets.empty()) continue;
+      Result<std::vector<PriceSheet>> sheets =
+          LoadPriceSheets(checks.cost_dir, cell.scenario.cost.sheets);
+      if (!sheets.ok()) return sheets.error().WithKind(ErrorKind::kScenario);
+    }
     out.push_back(std::move(e.value()));
   }
   return out;

@@ -186,6 +186,7 @@ json SummaryToJson(const RunResult& r) {
       {"processes", ProcessesJson(r.processes)},
       {"network", results_internal::NetworkToJson(r.capture, c[Counter::kSent])},
       {"link", results_internal::LinkToJson(r.link)},
+      {"cost", r.cost ? results_internal::CostToJson(*r.cost) : json(nullptr)},
       {"notes", r.notes},
       {"expectations", ExpectationsJson(r.expectations)},
       {"expect_pass", r.expectations.empty() ? json(nullptr) : json(r.expectations_pass())}};
@@ -247,6 +248,9 @@ Result<RunResult> ReadSummary(const json& j, int format) {
   r.processes = ProcessesOf(j.at("processes"));
   r.capture = results_internal::NetworkFromJson(j.at("network"));
   r.link = results_internal::LinkFromJson(j.at("link"));
+  if (j.contains("cost") && !j.at("cost").is_null()) {
+    r.cost = results_internal::CostFromJson(j.at("cost"));
+  }
   r.notes = j.at("notes").get<std::vector<std::string>>();
   if (j.contains("expectations")) r.expectations = ExpectationsOf(j.at("expectations"));
   return r;

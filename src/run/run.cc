@@ -19,6 +19,7 @@
 #include "edgebench/base/clock.h"
 #include "edgebench/base/logging.h"
 #include "edgebench/broker/broker.h"
+#include "edgebench/cost/cost.h"
 #include "edgebench/link/link.h"
 #include "edgebench/load/worker.h"
 #include "edgebench/measure/collector.h"
@@ -128,6 +129,7 @@ class Run {
   uint64_t sampler_start_ns_ = 0;
   bool arriving_at_drain_end_ = false;  // messages were still arriving when the drain ended
   std::optional<Error> failure_;        // the first failure: it is the cause
+  std::vector<PriceSheet> sheets_;      // the scenario's cost: sheets
   // Live status bookkeeping.
   uint64_t last_status_ns_ = 0;
   uint64_t last_sent_ = 0;
@@ -143,6 +145,11 @@ void Run::Fail(ErrorKind kind, std::string error) {
 }
 
 Status Run::Prepare() {
+  if (!s_.cost.sheets.empty()) {
+    Result<std::vector<PriceSheet>> sheets = LoadPriceSheets(o_.config_dir + "/costs", s_.cost.sheets);
+    if (!sheets.ok()) return sheets.error().WithKind(ErrorKind::kScenario);
+    sheets_ = std::move(sheets.value());
+  }
   Result<RunDirectory> dir =
       RunDirectory::Create(o_.out_root, o_.group.empty() ? s_.name : o_.group);
   if (!dir.ok()) return dir.error();
@@ -639,6 +646,7 @@ RunOutcome Run::Finish() {
   MeasureWindow();
   AddNotes();
   RunResult result = BuildRunResult(s_, data_);
+  if (!sheets_.empty() && result.status == RunStatus::kOk) result.cost = ComputeCost(sheets_, result);
   result.expectations = CheckThresholds(ThresholdsOf(s_), result);
   out.status = result.status;
   out.expectations = result.expectations;

@@ -130,6 +130,9 @@ void ReadCost(Reader& r, const Entry* entry, const ExternalChecks& checks, CostS
     if (!n.IsScalar()) r.Fail(e, "cost.sheets must be a list of price sheet names");
     if (r.failed()) return;
     CheckSheetName(r, e, n.Scalar(), checks);
+    if (std::find(out->sheets.begin(), out->sheets.end(), n.Scalar()) != out->sheets.end()) {
+      r.Fail(e, "cost.sheets names '" + n.Scalar() + "' twice");
+    }
     out->sheets.push_back(n.Scalar());
   }
 }
