@@ -117,9 +117,9 @@ Status LoadSetCell(const std::string& set_dir, const SetCell& cell, const Compar
   CompareCell c{"", cell.id, cell.scenario, cell.values, {}};
   std::string first_dir;  // of the cell's first run, as the index names it
   for (const SetRun& run : cell.runs) {
-    std::string where = "repeat " + std::to_string(run.repeat + 1) + " of cell " + cell.id;
     if (run.dir.empty()) {
-      out->notes.push_back("skipped " + where + " in " + set_dir + ": not run yet");
+      out->notes.push_back("skipped repeat " + std::to_string(run.repeat + 1) + " of cell " +
+                           cell.id + " in " + set_dir + ": not run yet");
       continue;
     }
     std::string dir = set_dir + "/" + run.dir;
@@ -136,8 +136,10 @@ Status LoadSetCell(const std::string& set_dir, const SetCell& cell, const Compar
         c.runs.empty() ? std::vector<std::string>()
                        : DifferingKeys(RunValues(c.runs[0].scenario), RunValues((*r)->scenario));
     if (!keys.empty()) {
-      return UsageError(set_dir + ": run " + run.dir + " of cell " + cell.id + " differs from " +
-                        first_dir + " in " + JoinKeys(keys));
+      std::string message = set_dir;
+      message += ": run " + run.dir + " of cell " + cell.id;
+      message += " differs from " + first_dir + " in " + JoinKeys(keys);
+      return UsageError(message);
     }
     c.runs.push_back(std::move(**r));
   }
@@ -232,7 +234,10 @@ std::string LabelOf(const CompareCell& cell, bool names_differ) {
   if (cell.values.size() == 1 && !IsNumber(cell.values[0].second)) return cell.values[0].second;
   std::string label;
   for (const auto& [key, value] : cell.values) {
-    label += (label.empty() ? "" : " ") + key + "=" + value;
+    if (!label.empty()) label += ' ';
+    label += key;
+    label += '=';
+    label += value;
   }
   return label;
 }
