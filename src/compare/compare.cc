@@ -67,7 +67,7 @@ std::string DifferenceSentence(const MetricDifference& d, const std::string& a,
   }
   double delta = *d.median_b - *d.median_a;
   if (delta == 0) {
-    return b + " " + label + " is the same as " + a + "'s, " + WithUnit(*d.median_a, info) + " " +
+    return b + " " + label + " is the same as " + a + "'s, " + ValueText(*d.median_a, info) + " " +
            Evidence(d, delta, confidence);
   }
   return b + " " + label + " is " + WithUnit(std::fabs(delta), info) +
@@ -146,6 +146,11 @@ std::string WithUnit(double value, const MetricInfo& info) {
   if (unit == "%") return FormatFigure(value) + " percentage points";
   if (unit == "USD" || unit == "EUR") return unit + " " + FormatFigure(value);
   return FormatFigure(value) + " " + unit;
+}
+
+std::string ValueText(double value, const MetricInfo& info) {
+  if (info.unit == "%") return FormatFigure(value) + "%";
+  return WithUnit(value, info);
 }
 
 Difference DifferenceOf(const CompareCell& a, const CompareCell& b, const CompareOptions& o) {

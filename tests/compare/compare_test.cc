@@ -272,7 +272,7 @@ TEST_CASE("compare: the difference of two cells in words, with interval and test
         "cloud-near loss is 0.006 higher than edge-lan (95% CI 0.002..0.01, 5 vs 5 runs; "
         "Mann-Whitney U p=0.0075, normal approximation)");
   CHECK(DifferenceOfMetric(c, Metric::kWorkerCpuPct).sentence ==
-        "cloud-near worker CPU is the same as edge-lan's, 12 percentage points (95% CI -3..3, "
+        "cloud-near worker CPU is the same as edge-lan's, 12% (95% CI -3..3, "
         "5 vs 5 runs, which includes no difference; Mann-Whitney U p=1, normal approximation)");
   // Two tie groups of 5: sigma^2 = 25/12 (11 - 240/90), p = 0.004.
   CHECK(DifferenceOfMetric(c, Metric::kWireBytesPerMessage).sentence ==
@@ -392,7 +392,7 @@ TEST_CASE("compare: bad input is one line naming the path, a usage error", "[com
   summary["format"] = 99;
   REQUIRE(WriteFile(run + "/summary.json", summary.dump()).ok());
   CHECK(CompareError({run}) ==
-        run + "/summary.json: summary format 99 is newer than this edgebench reads (2)");
+        run + "/summary.json: summary format 99 is newer than this edgebench reads (1 to 2)");
 
   std::string no_scenario = tmp.File("no-scenario");
   WriteRun(no_scenario, MakeRun(cells[0].runs[0]), cells[0].scenario);
@@ -523,15 +523,19 @@ TEST_CASE("compare: the table, markdown, CSV and JSON of one comparison", "[comp
   TempDir tmp;
   WriteSet(tmp.File("set"), EdgeVsCloud());
   Comparison c = CompareOk({tmp.File("set")});
+  // Each column as wide as its widest entry plus two spaces.
   const std::string header =
-      "cell        runs  latency p50 (ms)  latency p99 (ms)  delivered (msg/s)   loss"
-      "                   worker CPU (%)  broker CPU (%)  wire bytes per message (B)  cost per "
-      "month (USD)\n";
+      "cell        runs  latency p50 (ms)  latency p99 (ms)  delivered (msg/s)  loss       "
+      "          worker CPU (%)  broker CPU (%)  wire bytes per message (B)  cost per month "
+      "(USD)\n";
   std::string table = CompareTable(c);
   CHECK(table.substr(0, header.size()) == header);
-  CHECK(table.find("\nedge-lan    5     1.02 [1..1.04]    3.2 [3..3.4]      100 [99.6..100.4]   "
-                   "0 [0..0]               12 [10..14]     5 [5..5]        250 [250..250]"
-                   "              41 [41..41]\n") != std::string::npos);
+  CHECK(table.find("\nedge-lan    5     1.02 [1..1.04]    3.2 [3..3.4]      100 [99.6..100.4]  "
+                   "0 [0..0]             12 [10..14]     5 [5..5]        250 [250..250]      "
+                   "        41 [41..41]\n") != std::string::npos);
+  CHECK(table.find("\ncloud-near  5     1.52 [1.5..1.54]  18.2 [18..18.4]   100 [99.6..100.4]  "
+                   "0.006 [0.002..0.01]  12 [10..14]     5 [5..5]        300 [300..300]      "
+                   "        262 [262..262]\n") != std::string::npos);
   CHECK(table.find("\ncloud-near against edge-lan:\n  cloud-near latency p50 is 0.5 ms higher") !=
         std::string::npos);
   CHECK(table.find("\nThe answer:\n  edge-lan meets latency_p99_ms <= 50") != std::string::npos);
