@@ -228,12 +228,34 @@ bool IsNumber(const std::string& text) {
   return end == text.c_str() + text.size();
 }
 
+// The values a label shows: a named profile stands for the values it sets, so
+// network.profile=edge-lan with network.rtt_ms=0.3 and the rest shows as network=edge-lan.
+std::vector<std::pair<std::string, std::string>> LabelValues(
+    const std::vector<std::pair<std::string, std::string>>& values) {
+  std::set<std::string> profiled;  // "network." for network.profile
+  for (const auto& [key, value] : values) {
+    if (key.ends_with(".profile")) profiled.insert(key.substr(0, key.size() - 7));
+  }
+  std::vector<std::pair<std::string, std::string>> shown;
+  for (const auto& [key, value] : values) {
+    size_t dot = key.rfind('.');
+    std::string prefix = dot == std::string::npos ? "" : key.substr(0, dot + 1);
+    if (!profiled.count(prefix)) {
+      shown.emplace_back(key, value);
+    } else if (key.ends_with(".profile")) {
+      shown.emplace_back(prefix.substr(0, prefix.size() - 1), value);
+    }
+  }
+  return shown;
+}
+
 // "edge-lan" for one key with a word value, else "network=edge-lan devices.count=100".
 std::string LabelOf(const CompareCell& cell, bool names_differ) {
   if (cell.values.empty() || (names_differ && cell.id.empty())) return cell.scenario;
-  if (cell.values.size() == 1 && !IsNumber(cell.values[0].second)) return cell.values[0].second;
+  std::vector<std::pair<std::string, std::string>> shown = LabelValues(cell.values);
+  if (shown.size() == 1 && !IsNumber(shown[0].second)) return shown[0].second;
   std::string label;
-  for (const auto& [key, value] : cell.values) {
+  for (const auto& [key, value] : shown) {
     if (!label.empty()) label += ' ';
     label += key;
     label += '=';

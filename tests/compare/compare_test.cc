@@ -472,6 +472,25 @@ TEST_CASE("compare: loose runs are grouped by scenario and values", "[compare]")
   CHECK(DifferenceOfMetric(c, Metric::kLatencyP50Ms).test->p_two_sided == Approx(2.0 / 3));
 }
 
+TEST_CASE("compare: loose runs of two network profiles are labelled by the profile", "[compare]") {
+  TempDir tmp;
+  std::vector<FixtureCell> cells = EdgeVsCloud();
+  WriteRun(tmp.File("a"), MakeRun(cells[0].runs[0]), cells[0].scenario);
+  WriteRun(tmp.File("b"), MakeRun(cells[1].runs[0]), cells[1].scenario);
+  Scenario qos0 = cells[1].scenario;
+  qos0.publish.qos = 0;
+  WriteRun(tmp.File("c"), MakeRun(cells[1].runs[1]), qos0);
+  Comparison two = CompareOk({tmp.File("a"), tmp.File("b")});
+  CHECK(two.keys == std::vector<std::string>{"network.profile", "network.rtt_ms"});
+  CHECK(two.cells[0].values == std::vector<std::pair<std::string, std::string>>{
+                                   {"network.profile", "edge-lan"}, {"network.rtt_ms", "2"}});
+  CHECK(two.cells[0].label == "edge-lan");
+  CHECK(two.cells[1].label == "cloud-near");
+  Comparison three = CompareOk({tmp.File("a"), tmp.File("b"), tmp.File("c")});
+  CHECK(three.cells[0].label == "network=edge-lan publish.qos=1");
+  CHECK(three.cells[2].label == "network=cloud-near publish.qos=0");
+}
+
 TEST_CASE("compare: two single runs compare their own latency distributions", "[compare]") {
   TempDir tmp;
   std::vector<FixtureCell> cells = EdgeVsCloud();
