@@ -21,9 +21,12 @@ namespace edgebench::cli_internal {
 // call, so the rows share one CommandLine; a new option is a new field here.
 struct CommandLine {
   std::string log_level = "info";
-  std::vector<std::string> files;  // run, validate: the scenario files
-  std::vector<std::string> sets;   // run, validate: --set key.path=value
-  RunOptions run;                  // run: --out, --config-dir (validate: --config-dir)
+  std::vector<std::string> files;   // run, validate: the scenario files
+  std::vector<std::string> sets;    // run, validate: --set key.path=value
+  RunOptions run;                   // run: --out, --config-dir (validate: --config-dir)
+  std::vector<std::string> paths;   // report: run or set directories
+  std::string output;               // report: -o, the HTML file
+  bool include_incomplete = false;  // report: --include-incomplete
 };
 
 // One row of the command table. `add_options` declares the subcommand's own options and
@@ -42,6 +45,8 @@ void AddValidateOptions(CLI::App& app, CommandLine& cl);
 CliOutcome ValidateCommand(CommandLine& cl);
 void AddVersionOptions(CLI::App& app, CommandLine& cl);
 CliOutcome VersionCommand(CommandLine& cl);
+void AddReportOptions(CLI::App& app, CommandLine& cl);
+CliOutcome ReportCommand(CommandLine& cl);
 
 // The name in `names` that `word` most likely misspells, or "": within two edits (one
 // for words of up to four letters; swapping two neighbours is one edit), or a prefix of

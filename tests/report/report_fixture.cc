@@ -1,5 +1,5 @@
-// edgebench_report_fixture OUT [CELLS [REPEATS]]: writes CELLS x REPEATS synthetic run
-// directories (tests/report/fixture_runs.h) under OUT/<scenario>/<stamp>-<n>/, for the
+// edgebench_report_fixture OUT [CELLS [REPEATS [DURATION_S]]]: writes CELLS x REPEATS synthetic
+// run directories (tests/report/fixture_runs.h) under OUT/<scenario>/<stamp>-<n>/, for the
 // browser test and bench/report_bench.sh. Prints each directory written.
 #include <cstdio>
 #include <cstdlib>
@@ -25,15 +25,17 @@ constexpr int kPlacementCount = sizeof kPlacements / sizeof kPlacements[0];
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2 || argc > 4) {
-    std::fprintf(stderr, "usage: %s OUT [CELLS [REPEATS]]\n", argv[0]);
+  if (argc < 2 || argc > 5) {
+    std::fprintf(stderr, "usage: %s OUT [CELLS [REPEATS [DURATION_S]]]\n", argv[0]);
     return 2;
   }
   std::string out = argv[1];
   int cells = argc > 2 ? std::atoi(argv[2]) : 2;
   int repeats = argc > 3 ? std::atoi(argv[3]) : 3;
-  if (cells < 1 || cells > kPlacementCount || repeats < 1) {
-    std::fprintf(stderr, "CELLS must be 1..%d and REPEATS at least 1\n", kPlacementCount);
+  double duration_s = argc > 4 ? std::atof(argv[4]) : 20;
+  if (cells < 1 || cells > kPlacementCount || repeats < 1 || duration_s < 1) {
+    std::fprintf(stderr, "CELLS must be 1..%d, REPEATS and DURATION_S at least 1\n",
+                 kPlacementCount);
     return 2;
   }
   for (int c = 0; c < cells; ++c) {
@@ -43,6 +45,7 @@ int main(int argc, char** argv) {
       spec.rtt_ms = kPlacements[c].rtt_ms;
       spec.base_latency_ms = kPlacements[c].base_latency_ms;
       spec.cost_usd = kPlacements[c].cost_usd;
+      spec.duration_s = duration_s;
       spec.seed = static_cast<uint64_t>(c * 1000 + r + 1);
       char name[64];
       std::snprintf(name, sizeof name, "20261201T%02d%02d00Z-f%05d", 10 + c, r % 60, c * 1000 + r);
