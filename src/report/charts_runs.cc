@@ -31,13 +31,18 @@ std::string TitleOf(const std::string& name, size_t index) {
   return index < kMaxNamedRuns ? "title " + Quote(name) : "notitle";
 }
 
-// Two panels, one `plot` each, over the same series.
+// Two panels, one `plot` each, over the same series: columns 1:top and 1:bottom of each.
 struct Panels {
   std::string top;
   std::string bottom;
-  void Add(const std::string& top_part, const std::string& bottom_part) {
-    top += (top.empty() ? "plot " : ", ") + top_part;
-    bottom += (bottom.empty() ? "plot " : ", ") + bottom_part;
+  void Add(const std::string& block, const char* top_using, const char* bottom_using,
+           const std::string& style) {
+    for (auto [plot, columns] : {std::pair{&top, top_using}, std::pair{&bottom, bottom_using}}) {
+      *plot += plot->empty() ? "plot " : ", ";
+      *plot += block;
+      *plot += columns;
+      *plot += style;
+    }
   }
 };
 
@@ -71,9 +76,7 @@ void AddTimelineChart(const CompareCell& cell, size_t cell_index, ScriptBuilder&
   Panels panels;
   for (size_t i = 0; i < series.size(); ++i) {
     std::string block = out.AddBlock(series[i].second);
-    std::string title_part = TitleOf(series[i].first, i);
-    panels.Add(block + " using 1:2 with lines " + title_part,
-               block + " using 1:3 with lines " + title_part);
+    panels.Add(block, " using 1:2", " using 1:3", " with lines " + TitleOf(series[i].first, i));
   }
   out.Line("unset title\nset multiplot layout 2,1 title " + Quote(title) +
            "\nset xlabel 'seconds since the start of the run'\nset yrange [0:*]"
@@ -149,9 +152,10 @@ void AddResourceChart(const CompareCell& cell, size_t cell_index, ScriptBuilder&
     std::string block = out.AddBlock(SampleRows(samples, run_clock));
     bool first = std::find(named.begin(), named.end(), role) == named.end();
     if (first) named.push_back(role);
-    std::string style = " with lines lc rgb '" + std::string(RoleColor(role)) + "' " +
-                        (first ? "title " + Quote(role) : std::string("notitle"));
-    panels.Add(block + " using 1:2" + style, block + " using 1:3" + style);
+    std::string style = " with lines lc rgb '";
+    style += RoleColor(role);
+    style += first ? "' title " + Quote(role) : std::string("' notitle");
+    panels.Add(block, " using 1:2", " using 1:3", style);
   }
   out.Line(std::string("unset title\nset multiplot layout 2,1 title ") + Quote(title) +
            "\nset xlabel '" + (run_clock ? "seconds since the start of the run" : "seconds") +

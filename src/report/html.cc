@@ -45,6 +45,17 @@ std::string ThresholdText(const ThresholdMargin& t) {
   return text;
 }
 
+// <td ATTRIBUTES SPAN>text</td>, for a cell that spans the rows of a cell's thresholds.
+std::string SpannedCell(const std::string& text, const std::string& span, const char* attributes) {
+  std::string html = "<td";
+  html += attributes;
+  html += span;
+  html += ">";
+  html += text;
+  html += "</td>";
+  return html;
+}
+
 std::string AnswerSection(const Decision& decision) {
   std::string html = "<section class=\"answer\" id=\"answer\">\n<h2>The answer</h2>\n" +
                      Paragraphs(decision.sentences);
@@ -56,8 +67,10 @@ std::string AnswerSection(const Decision& decision) {
         v.meets_all ? "<span class=\"pass\">yes</span>" : "<span class=\"fail\">no</span>";
     size_t rows = std::max<size_t>(1, v.thresholds.size());
     std::string span = rows > 1 ? " rowspan=\"" + std::to_string(rows) + "\"" : "";
-    html += "<tr><td class=\"label\"" + span + ">" + HtmlEscape(v.label) + "</td><td" + span + ">" +
-            verdict + "</td><td" + span + ">" + FormatFigure(v.cost_per_month_usd) + "</td>";
+    html += "<tr>";
+    html += SpannedCell(HtmlEscape(v.label), span, " class=\"label\"");
+    html += SpannedCell(verdict, span, "");
+    html += SpannedCell(FormatFigure(v.cost_per_month_usd), span, "");
     if (v.thresholds.empty()) html += Cell("-", "label") + Cell("-") + Cell("-") + Cell("-");
     for (size_t i = 0; i < v.thresholds.size(); ++i) {
       const ThresholdMargin& t = v.thresholds[i];
