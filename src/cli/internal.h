@@ -4,6 +4,7 @@
 #ifndef EDGEBENCH_SRC_CLI_INTERNAL_H_
 #define EDGEBENCH_SRC_CLI_INTERNAL_H_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,16 +18,23 @@
 
 namespace edgebench::cli_internal {
 
+// compare's own options (the runs and sets go to CommandLine::files); report uses
+// include_incomplete and output (its -o) too.
+struct CompareArgs {
+  std::string format = "table";
+  bool include_incomplete = false;
+  uint64_t seed = 1;
+  std::string output;  // "" = stdout
+};
+
 // Everything the options of any subcommand write to. Only one subcommand is parsed per
 // call, so the rows share one CommandLine; a new option is a new field here.
 struct CommandLine {
   std::string log_level = "info";
-  std::vector<std::string> files;   // run, validate: the scenario files
-  std::vector<std::string> sets;    // run, validate: --set key.path=value
-  RunOptions run;                   // run: --out, --config-dir (validate: --config-dir)
-  std::vector<std::string> paths;   // report: run or set directories
-  std::string output;               // report: -o, the HTML file
-  bool include_incomplete = false;  // report: --include-incomplete
+  std::vector<std::string> files;  // run, validate: the scenario files
+  std::vector<std::string> sets;   // run, validate: --set key.path=value
+  RunOptions run;                  // run: --out, --config-dir (validate: --config-dir)
+  CompareArgs compare;             // compare: --format, --include-incomplete, --seed, -o
 };
 
 // One row of the command table. `add_options` declares the subcommand's own options and
@@ -43,6 +51,8 @@ void AddRunOptions(CLI::App& app, CommandLine& cl);
 CliOutcome RunCommand(CommandLine& cl);
 void AddValidateOptions(CLI::App& app, CommandLine& cl);
 CliOutcome ValidateCommand(CommandLine& cl);
+void AddCompareOptions(CLI::App& app, CommandLine& cl);
+CliOutcome CompareCommand(CommandLine& cl);
 void AddVersionOptions(CLI::App& app, CommandLine& cl);
 CliOutcome VersionCommand(CommandLine& cl);
 void AddReportOptions(CLI::App& app, CommandLine& cl);

@@ -11,12 +11,12 @@
 namespace edgebench::cli_internal {
 
 void AddReportOptions(CLI::App& app, CommandLine& cl) {
-  app.add_option("paths", cl.paths,
+  app.add_option("paths", cl.files,
                  "Run directories, set directories (with index.json) or links to one, such as "
                  "results/edge-vs-cloud/latest")
       ->required();
-  app.add_option("-o,--output", cl.output, "The HTML file to write")->required();
-  app.add_flag("--include-incomplete", cl.include_incomplete,
+  app.add_option("-o,--output", cl.compare.output, "The HTML file to write")->required();
+  app.add_flag("--include-incomplete", cl.compare.include_incomplete,
                "Also report runs that did not complete (.partial, .failed, .interrupted), "
                "which are skipped with a note otherwise");
   app.add_option("--config-dir", cl.run.config_dir,
@@ -35,20 +35,20 @@ void AddReportOptions(CLI::App& app, CommandLine& cl) {
 
 CliOutcome ReportCommand(CommandLine& cl) {
   CompareOptions options;
-  options.include_incomplete = cl.include_incomplete;
+  options.include_incomplete = cl.compare.include_incomplete;
   Result<ExternalChecks> checks = ScenarioChecks(cl.run.config_dir);
-  if (!checks.ok()) return {{checks.error()}, false};
+  if (!checks.ok()) return {{checks.error().WithKind(ErrorKind::kUsage)}, false};
   options.checks = std::move(checks.value());
-  Result<Comparison> comparison = Compare(cl.paths, options);
+  Result<Comparison> comparison = Compare(cl.files, options);
   if (!comparison.ok()) return {{comparison.error()}, false};
-  Result<Report> report = WriteReport(*comparison, cl.output);
+  Result<Report> report = WriteReport(*comparison, cl.compare.output);
   if (!report.ok()) return {{report.error()}, false};
   CliOutcome out;
   for (const std::string& w : report->warnings)
     out.warnings.emplace_back(ErrorKind::kUnavailable, w);
   size_t runs = 0;
   for (const CompareCell& cell : comparison->cells) runs += cell.runs.size();
-  std::printf("wrote %s: %zu cell%s, %zu run%s, %zu chart%s\n", cl.output.c_str(),
+  std::printf("wrote %s: %zu cell%s, %zu run%s, %zu chart%s\n", cl.compare.output.c_str(),
               comparison->cells.size(), comparison->cells.size() == 1 ? "" : "s", runs,
               runs == 1 ? "" : "s", report->charts.size(), report->charts.size() == 1 ? "" : "s");
   for (const std::string& note : comparison->notes) std::printf("note: %s\n", note.c_str());
