@@ -8,7 +8,6 @@
 #include "report/internal.h"
 
 namespace edgebench::report_internal {
-namespace {
 
 const MetricSummary* FindMetric(const CellSummary& summary, Metric metric) {
   for (const MetricSummary& m : summary.metrics) {
@@ -16,6 +15,8 @@ const MetricSummary* FindMetric(const CellSummary& summary, Metric metric) {
   }
   return nullptr;
 }
+
+namespace {
 
 // Bar positions are 0..n-1; labels that do not fit turn.
 void CategoryAxis(size_t bars, ScriptBuilder& out) {

@@ -107,15 +107,15 @@ std::string CellsTable(const Comparison& c) {
     html += "<tr>" + Cell(HtmlEscape(cell.label), "label");
     for (const std::string& key : c.keys) html += Cell(HtmlEscape(ValueOf(cell, key)), "label");
     html += Cell(std::to_string(cell.runs.size()));
-    if (i < c.summaries.size()) {
-      for (const MetricSummary& m : c.summaries[i].metrics) {
-        std::string text = FormatFigure(m.median);
-        if (m.interval) {
-          text += "<br><small>" + FormatFigure(m.interval->lo) + ".." +
-                  FormatFigure(m.interval->hi) + "</small>";
-        }
-        html += Cell(text);
+    for (Metric metric : CompareMetrics()) {
+      const MetricSummary* m =
+          i < c.summaries.size() ? FindMetric(c.summaries[i], metric) : nullptr;
+      std::string text = FormatFigure(m ? m->median : std::nullopt);
+      if (m && m->interval) {
+        text += "<br><small>" + FormatFigure(m->interval->lo) + ".." +
+                FormatFigure(m->interval->hi) + "</small>";
       }
+      html += Cell(text);
     }
     html += "</tr>\n";
   }

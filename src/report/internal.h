@@ -43,6 +43,8 @@ std::string Num(double value);
 std::string Quote(std::string_view text);
 // `text` as a double-quoted column of a datablock (a " becomes ').
 std::string Column(std::string_view text);
+// The summary of `metric` in `summary`, or nullptr.
+const MetricSummary* FindMetric(const CellSummary& summary, Metric metric);
 // "run 2" for the second repeat of a set, else the run directory's last component.
 std::string RunName(const CompareRun& run, size_t index_in_cell);
 

@@ -266,8 +266,64 @@ TEST_CASE("a fixture run directory reads back as the run it was written from", "
   Result<RunResult> back = ReadRunDirectory(tmp.path());
   INFO((back.ok() ? std::string() : back.error().ToString()));
   REQUIRE(back.ok());
-  CHECK(back.value() == testing::FixtureRun(spec));
+  RunResult written = testing::FixtureRun(spec);
+  CHECK(back->info == written.info);
+  CHECK(back->counters == written.counters);
+  CHECK(back->latency_us == written.latency_us);
+  CHECK(back->timeline == written.timeline);
+  CHECK(back->samples == written.samples);
+  CHECK(back->capture == written.capture);
+  CHECK(back->cost == written.cost);
+  CHECK(back.value() == written);
   CHECK(testing::ReadText(tmp.File("scenario.yaml")).find("rtt_ms: 20") != std::string::npos);
+}
+
+TEST_CASE("the page's tables: the answer first, the cells, the difference", "[report]") {
+  Comparison c = TwoCells();
+  c.summaries[0].metrics.push_back(
+      MetricSummary{Metric::kLatencyP99Ms, {4.2, 4.6}, 4.4, Interval{4.2, 4.6}});
+  Decision d;
+  d.sentences = {"edge-lan meets latency_p99_ms <= 50 with 46 ms to spare at USD 41/month."};
+  ThresholdMargin p99{"latency_p99_ms", std::nullopt, 50.0, 2, 2, 4.6, 45.4, ""};
+  ThresholdMargin loss{"loss_ratio", std::nullopt, 0.0, 2, 1, 0.002, -0.002, "above the maximum"};
+  d.cells = {CellVerdict{"edge-lan", true, 41.0, {p99}},
+             CellVerdict{"cloud-near", false, 262.0, {p99, loss}}};
+  d.cheapest = 0;
+  c.decision = d;
+  Difference diff;
+  diff.a = "edge-lan";
+  diff.b = "cloud-near";
+  MetricDifference md;
+  md.metric = Metric::kLatencyP99Ms;
+  md.sentence = "cloud-near latency p99 is 8.1 ms higher than edge-lan (95% CI 7.6..8.7)";
+  diff.metrics = {md};
+  c.difference = diff;
+  ReportOptions options;
+  options.gnuplot = "";
+  Result<Report> report = RenderReport(c, options);
+  REQUIRE(report.ok());
+  const std::string& html = report->html;
+  size_t answer = html.find("<h2>The answer</h2>");
+  size_t cells = html.find("<h2 id=\"cells\">Cells</h2>");
+  size_t difference = html.find("<h2 id=\"difference\">cloud-near against edge-lan</h2>");
+  REQUIRE(answer != std::string::npos);
+  CHECK(answer < cells);
+  CHECK(cells < difference);
+  CHECK(html.find("<p>edge-lan meets latency_p99_ms &lt;= 50 with 46 ms to spare at USD "
+                  "41/month.</p>") != std::string::npos);
+  CHECK(html.find("<tr><td class=\"label\" rowspan=\"2\">cloud-near</td><td rowspan=\"2\">"
+                  "<span class=\"fail\">no</span></td><td rowspan=\"2\">262</td><td class=\""
+                  "label\">latency_p99_ms &le; 50</td><td>2 of 2</td><td>4.6</td><td>45.4</td>"
+                  "</tr>\n<tr><td class=\"label\">loss_ratio &le; 0</td><td><span class=\"fail\">"
+                  "1 of 2</span></td><td>0.002</td><td>-0.002</td></tr>\n") != std::string::npos);
+  // edge-lan in compare's column order: p50, p99 4.4 [4.2..4.6], received, loss, worker and
+  // broker CPU, wire 240 [239..241], cost; "-" where not measured.
+  CHECK(html.find("<tr><td class=\"label\">edge-lan</td><td class=\"label\">edge-lan</td>"
+                  "<td>2</td><td>-</td><td>4.4<br><small>4.2..4.6</small></td><td>-</td><td>-"
+                  "</td><td>-</td><td>-</td><td>240<br><small>239..241</small></td><td>-</td>"
+                  "</tr>") != std::string::npos);
+  CHECK(html.find("<li>cloud-near latency p99 is 8.1 ms higher than edge-lan (95% CI "
+                  "7.6..8.7)</li>") != std::string::npos);
 }
 
 }  // namespace edgebench
