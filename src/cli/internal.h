@@ -34,6 +34,8 @@ struct CommandLine {
   std::vector<std::string> files;  // run, validate: the scenario files
   std::vector<std::string> sets;   // run, validate: --set key.path=value
   RunOptions run;                  // run: --out, --config-dir (validate: --config-dir)
+  bool dry_run = false;            // run --dry-run: print the plan only
+  std::string resume;              // run --resume SET_DIR
   CompareArgs compare;             // compare: --format, --include-incomplete, --seed, -o
 };
 
@@ -69,6 +71,10 @@ bool IsConfigDir(const std::string& dir);
 Result<std::vector<Override>> ParseOverrides(const std::vector<std::string>& sets);
 // The checks a scenario needs from other modules, and the network profiles of config_dir.
 Result<ExternalChecks> ScenarioChecks(const std::string& config_dir);
+// Every file expanded into its cells (each validated); the first error, as a scenario error.
+Result<std::vector<Experiment>> LoadExperiments(const std::vector<std::string>& files,
+                                                const std::vector<Override>& overrides,
+                                                const ExternalChecks& checks);
 
 }  // namespace edgebench::cli_internal
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "edgebench/mqtt/mqtt_client.h"
+#include "edgebench/set/set.h"
 
 #include "cli/internal.h"
 
@@ -25,31 +26,49 @@ void InstallStopHandlers() {
   ::signal(SIGPIPE, SIG_IGN);
 }
 
-// Every scenario, read and checked before the first run starts, so a typo in the last
-// file starts nothing.
-Result<std::vector<Scenario>> LoadAll(const CommandLine& cl,
-                                      const std::vector<Override>& overrides) {
-  if (!IsConfigDir(cl.run.config_dir)) {
-    return Error{ErrorKind::kUsage,
-                 "cannot find mosquitto.conf.in in '" + cl.run.config_dir +
-                     "'; set EDGEBENCH_CONFIG_DIR or --config-dir to edgebench's config "
-                     "directory"};
+Status CheckConfigDir(const CommandLine& cl) {
+  if (IsConfigDir(cl.run.config_dir)) return Ok{};
+  return Error{ErrorKind::kUsage,
+               "cannot find mosquitto.conf.in in '" + cl.run.config_dir +
+                   "'; set EDGEBENCH_CONFIG_DIR or --config-dir to edgebench's config directory"};
+}
+
+// One scenario, one run: the results directory as before sets existed.
+CliOutcome RunSingle(const Scenario& s, const RunOptions& options) {
+  CliOutcome out;
+  RunOutcome r = RunScenario(s, options);
+  if (!r.table.empty()) std::printf("%s", r.table.c_str());
+  if (r.error) {
+    Error e = *r.error;
+    // An interruption is reported by its exit code alone.
+    if (e.kind == ErrorKind::kInterrupted) e.message.clear();
+    out.errors.push_back(std::move(e));
+  }
+  if (!r.results_dir.empty()) std::printf("%s\n", r.results_dir.c_str());
+  std::fflush(stdout);
+  return out;
+}
+
+CliOutcome Resume(CommandLine& cl) {
+  if (!cl.files.empty() || !cl.sets.empty()) {
+    return {{Error{ErrorKind::kUsage,
+                   "--resume takes the set directory only: the set's own "
+                   "cells/*.yaml say what to run"}},
+            true};
   }
   Result<ExternalChecks> checks = ScenarioChecks(cl.run.config_dir);
-  if (!checks.ok()) return checks.error();
-  std::vector<Scenario> scenarios;
-  for (const std::string& file : cl.files) {
-    Result<Scenario> s = LoadScenario(file, overrides, *checks);
-    if (!s.ok()) return s.error().WithKind(ErrorKind::kScenario);
-    scenarios.push_back(std::move(s.value()));
-  }
-  return scenarios;
+  if (!checks.ok()) return {{checks.error()}, false};
+  InstallStopHandlers();
+  MosquittoLibrary library;
+  SetOutcome set = ResumeSet(cl.resume, *checks, cl.run);
+  return {set.errors, false};
 }
 
 }  // namespace
 
 void AddRunOptions(CLI::App& app, CommandLine& cl) {
-  app.add_option("scenarios", cl.files, "Scenario YAML files, run in the order given")->required();
+  app.add_option("scenarios", cl.files,
+                 "Scenario YAML files; several files, a matrix: or repeat: make a set");
   app.add_option("--set", cl.sets,
                  "Override a scenario value, e.g. --set publish.qos=1 or --set network=cloud-far "
                  "(repeatable; the value is YAML)");
@@ -58,42 +77,52 @@ void AddRunOptions(CLI::App& app, CommandLine& cl) {
                  "Directory with mosquitto.conf.in and profiles.yaml (default: found next to "
                  "the binary)")
       ->capture_default_str();
+  app.add_flag("--dry-run", cl.dry_run,
+               "Print the plan (cells, their values, the run order, the estimated time) and "
+               "run nothing");
+  app.add_option("--resume", cl.resume,
+                 "Finish an interrupted set: run what its index.json lists as missing or "
+                 "interrupted (give the set directory, e.g. results/edge-vs-cloud/latest)");
   app.footer(
       "Starts the broker (if embedded), puts the network profile between the devices and the\n"
       "broker (network:, config/profiles.yaml), forks the publisher worker, measures latency,\n"
-      "loss, CPU and memory, and writes OUT/<scenario>/<UTC time>-<id>/ for each scenario.\n"
-      "After each run's table, stdout has the path of its results directory on a line of its\n"
-      "own (docs/results.md). Example, edge vs cloud:\n"
-      "  edgebench run scenarios/edge.yaml scenarios/cloud.yaml");
+      "loss, CPU and memory, checks expect: and computes cost:, and writes\n"
+      "OUT/<scenario>/<UTC time>-<id>/. After the table, stdout has the path of the results\n"
+      "directory on a line of its own (docs/results.md).\n"
+      "A set (several files, matrix:, repeat: N) runs every cell N times in an interleaved,\n"
+      "seeded order with cooldown_s between runs, into OUT/<set>/<UTC time>-<id>/ with\n"
+      "index.json, and points OUT/<set>/latest at it. Ctrl-C keeps finished runs; --resume\n"
+      "finishes the set. Exit: 0 ok, 1 an expect: threshold failed, 2 bad input, 3 a run\n"
+      "could not be done, 130 interrupted. Example, edge vs cloud with cost:\n"
+      "  edgebench run scenarios/edge-vs-cloud.yaml\n"
+      "  edgebench report results/edge-vs-cloud/latest -o report.html");
 }
 
 // After a failed run the next still runs (its result is independent); an interruption
 // stops the sequence. The exit code is the first non-zero one.
 CliOutcome RunCommand(CommandLine& cl) {
+  if (Status st = CheckConfigDir(cl); !st) return {{st.error()}, false};
+  cl.run.live_status = ::isatty(STDOUT_FILENO) != 0;
+  if (!cl.resume.empty()) return Resume(cl);
+  if (cl.files.empty()) {
+    return {{Error{ErrorKind::kUsage, "run needs scenario files (or --resume SET_DIR)"}}, true};
+  }
   Result<std::vector<Override>> overrides = ParseOverrides(cl.sets);
   if (!overrides.ok()) return {{overrides.error()}, true};
-  Result<std::vector<Scenario>> scenarios = LoadAll(cl, *overrides);
-  if (!scenarios.ok()) return {{scenarios.error()}, false};
-  cl.run.live_status = ::isatty(STDOUT_FILENO) != 0;
+  Result<ExternalChecks> checks = ScenarioChecks(cl.run.config_dir);
+  if (!checks.ok()) return {{checks.error()}, false};
+  Result<std::vector<Experiment>> experiments = LoadExperiments(cl.files, *overrides, *checks);
+  if (!experiments.ok()) return {{experiments.error()}, false};
+  SetPlan plan = PlanSet(*experiments);
+  if (cl.dry_run) {
+    std::printf("%s", DescribePlan(plan).c_str());
+    return {};
+  }
   InstallStopHandlers();
   MosquittoLibrary library;
-  CliOutcome out;
-  for (const Scenario& s : *scenarios) {
-    if (StopRequested()) break;
-    RunOutcome r = RunScenario(s, cl.run);
-    if (!r.table.empty()) std::printf("%s", r.table.c_str());
-    if (r.error) {
-      Error e = *r.error;
-      if (scenarios->size() > 1) e.message = s.source_file + ": " + e.message;
-      // An interruption is reported by its exit code alone.
-      if (e.kind == ErrorKind::kInterrupted) e.message.clear();
-      out.errors.push_back(std::move(e));
-    }
-    if (!r.results_dir.empty()) std::printf("%s\n", r.results_dir.c_str());
-    std::fflush(stdout);
-    if (r.error && r.error->kind == ErrorKind::kInterrupted) break;
-  }
-  return out;
+  if (IsSingleRun(*experiments)) return RunSingle(plan.cells[0].scenario, cl.run);
+  SetOutcome set = RunSet(plan, cl.run);
+  return {set.errors, false};
 }
 
 }  // namespace edgebench::cli_internal

@@ -2,11 +2,15 @@
 // a scenario needs from other modules (libpcap's filter and interface checks, profiles).
 #include <unistd.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "edgebench/measure/packet_capture.h"
+#include "edgebench/results/metrics.h"
+#include "edgebench/scenario/price_sheet.h"
 
 #include "cli/internal.h"
 
@@ -34,7 +38,31 @@ Result<ExternalChecks> ScenarioChecks(const std::string& config_dir) {
   Result<std::map<std::string, LinkProfile>> profiles = LoadProfiles(checks.profiles_file);
   if (!profiles.ok()) return profiles.error().WithKind(ErrorKind::kScenario);
   checks.profiles = std::move(profiles.value());
+  checks.expect_metrics = MetricNames();
+  checks.cost_dir = config_dir + "/costs";
+  // Without the directory only a scenario that names a sheet fails (LoadExperiments).
+  Result<std::vector<std::string>> sheets = ListPriceSheets(checks.cost_dir);
+  if (sheets.ok()) checks.cost_sheets = std::move(sheets.value());
   return checks;
+}
+
+Result<std::vector<Experiment>> LoadExperiments(const std::vector<std::string>& files,
+                                                const std::vector<Override>& overrides,
+                                                const ExternalChecks& checks) {
+  std::vector<Experiment> out;
+  for (const std::string& file : files) {
+    Result<Experiment> e = LoadExperiment(file, overrides, checks);
+    if (!e.ok()) return e.error().WithKind(ErrorKind::kScenario);
+    // A price sheet with an error stops the set before its first run, not after it.
+    for (const ExperimentCell& cell : e->cells) {
+      if (cell.scenario.cost.sheets.empty()) continue;
+      Result<std::vector<PriceSheet>> sheets =
+          LoadPriceSheets(checks.cost_dir, cell.scenario.cost.sheets);
+      if (!sheets.ok()) return sheets.error().WithKind(ErrorKind::kScenario);
+    }
+    out.push_back(std::move(e.value()));
+  }
+  return out;
 }
 
 }  // namespace edgebench::cli_internal

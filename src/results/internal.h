@@ -18,6 +18,9 @@ nlohmann::json NetworkToJson(const CaptureResult& capture, uint64_t sent);
 CaptureResult NetworkFromJson(const nlohmann::json& j);
 nlohmann::json LinkToJson(const LinkResult& link);
 LinkResult LinkFromJson(const nlohmann::json& j);
+// summary.json's "cost" (summary_cost.cc; docs/cost.md).
+nlohmann::json CostToJson(const CostResult& cost);
+CostResult CostFromJson(const nlohmann::json& j);
 
 template <class T>
 nlohmann::json Opt(const std::optional<T>& v) {

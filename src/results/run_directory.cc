@@ -36,12 +36,12 @@ Status MakeDirs(const std::string& path) {
   return Ok{};
 }
 
+}  // namespace
+
 std::string ShortId() {
   std::random_device rd;
   return fmt::format("{:06x}", rd() & 0xffffff);
 }
-
-}  // namespace
 
 std::string UtcStamp() {
   time_t t = ::time(nullptr);

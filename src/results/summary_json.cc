@@ -124,6 +124,30 @@ Counters CountersOfFormat1(const json& summary) {
   return c;
 }
 
+json ExpectationsJson(const std::vector<ExpectResult>& all) {
+  json out = json::array();
+  for (const ExpectResult& e : all) {
+    out.push_back({{"metric", e.metric},
+                   {"min", Opt(e.min)},
+                   {"max", Opt(e.max)},
+                   {"value", Opt(e.value)},
+                   {"verdict", e.pass ? "pass" : "fail"},
+                   {"reason", e.reason}});
+  }
+  return out;
+}
+
+std::vector<ExpectResult> ExpectationsOf(const json& j) {
+  std::vector<ExpectResult> out;
+  for (const json& e : j) {
+    out.push_back({e.at("metric").get<std::string>(), OptOf<double>(e, "min"),
+                   OptOf<double>(e, "max"), OptOf<double>(e, "value"),
+                   e.at("verdict").get<std::string>() == "pass",
+                   e.at("reason").get<std::string>()});
+  }
+  return out;
+}
+
 }  // namespace
 
 json SummaryToJson(const RunResult& r) {
@@ -162,7 +186,10 @@ json SummaryToJson(const RunResult& r) {
       {"processes", ProcessesJson(r.processes)},
       {"network", results_internal::NetworkToJson(r.capture, c[Counter::kSent])},
       {"link", results_internal::LinkToJson(r.link)},
-      {"notes", r.notes}};
+      {"cost", r.cost ? results_internal::CostToJson(*r.cost) : json(nullptr)},
+      {"notes", r.notes},
+      {"expectations", ExpectationsJson(r.expectations)},
+      {"expect_pass", r.expectations.empty() ? json(nullptr) : json(r.expectations_pass())}};
 }
 
 namespace {
@@ -221,7 +248,11 @@ Result<RunResult> ReadSummary(const json& j, int format) {
   r.processes = ProcessesOf(j.at("processes"));
   r.capture = results_internal::NetworkFromJson(j.at("network"));
   r.link = results_internal::LinkFromJson(j.at("link"));
+  if (j.contains("cost") && !j.at("cost").is_null()) {
+    r.cost = results_internal::CostFromJson(j.at("cost"));
+  }
   r.notes = j.at("notes").get<std::vector<std::string>>();
+  if (j.contains("expectations")) r.expectations = ExpectationsOf(j.at("expectations"));
   return r;
 }
 

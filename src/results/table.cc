@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "edgebench/results/metrics.h"
 #include "edgebench/results/reporters.h"
 
 namespace edgebench {
@@ -103,6 +104,14 @@ std::string ProcessLine(const char* role, const std::optional<ProcessResult>& p,
   return fmt::format("  {:<14}{}\n", role, line);
 }
 
+std::string CostSheets(const CostResult& cost) {
+  std::string names;
+  for (const CostSheetRef& sheet : cost.sheets) {
+    names += (names.empty() ? "" : " + ") + sheet.name;
+  }
+  return names;
+}
+
 }  // namespace
 
 std::string SummaryTable(const RunResult& r) {
@@ -126,6 +135,14 @@ std::string SummaryTable(const RunResult& r) {
   out += ProcessLine("broker", p.broker, r.capture);
   out += ProcessLine("orchestrator", p.orchestrator, r.capture);
   if (p.link) out += ProcessLine("link", p.link, r.capture);
+  if (r.cost) {
+    out += fmt::format("  cost        {:.2f} {}/month, {:.4f} {} per million messages ({})\n",
+                       r.cost->per_month, r.cost->currency, r.cost->per_million_messages,
+                       r.cost->currency, CostSheets(*r.cost));
+  }
+  for (const ExpectResult& e : r.expectations) {
+    out += fmt::format("  expect      {} {}\n", e.pass ? "pass" : "FAIL", DescribeExpectation(e));
+  }
   for (const std::string& note : r.notes) out += "  note        " + note + "\n";
   return out;
 }

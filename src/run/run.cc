@@ -19,6 +19,7 @@
 #include "edgebench/base/clock.h"
 #include "edgebench/base/logging.h"
 #include "edgebench/broker/broker.h"
+#include "edgebench/cost/cost.h"
 #include "edgebench/link/link.h"
 #include "edgebench/load/worker.h"
 #include "edgebench/measure/collector.h"
@@ -26,6 +27,7 @@
 #include "edgebench/measure/proc_sampler.h"
 #include "edgebench/mqtt/credentials.h"
 #include "edgebench/mqtt/mqtt_client.h"
+#include "edgebench/results/metrics.h"
 #include "edgebench/results/reporters.h"
 #include "edgebench/results/run_directory.h"
 #include "edgebench/run/result_builder.h"
@@ -127,6 +129,7 @@ class Run {
   uint64_t sampler_start_ns_ = 0;
   bool arriving_at_drain_end_ = false;  // messages were still arriving when the drain ended
   std::optional<Error> failure_;        // the first failure: it is the cause
+  std::vector<PriceSheet> sheets_;      // the scenario's cost: sheets
   // Live status bookkeeping.
   uint64_t last_status_ns_ = 0;
   uint64_t last_sent_ = 0;
@@ -142,7 +145,13 @@ void Run::Fail(ErrorKind kind, std::string error) {
 }
 
 Status Run::Prepare() {
-  Result<RunDirectory> dir = RunDirectory::Create(o_.out_root, s_.name);
+  if (!s_.cost.sheets.empty()) {
+    Result<std::vector<PriceSheet>> sheets = LoadPriceSheets(o_.config_dir + "/costs", s_.cost.sheets);
+    if (!sheets.ok()) return sheets.error().WithKind(ErrorKind::kScenario);
+    sheets_ = std::move(sheets.value());
+  }
+  Result<RunDirectory> dir =
+      RunDirectory::Create(o_.out_root, o_.group.empty() ? s_.name : o_.group);
   if (!dir.ok()) return dir.error();
   dir_ = std::move(dir.value());
   Status st = AddLogFile(dir_->File("edgebench.log"));
@@ -614,6 +623,21 @@ Status Run::WriteResults(const RunResult& result) {
   return st;
 }
 
+std::vector<Threshold> ThresholdsOf(const Scenario& s) {
+  std::vector<Threshold> out;
+  for (const ExpectSpec& e : s.expect) out.push_back({e.metric, e.min, e.max});
+  return out;
+}
+
+// "expect failed: latency_p99_ms 61.2 > max 50; loss_ratio 0.01 > max 0".
+Error ThresholdError(const std::vector<ExpectResult>& expectations) {
+  std::string failed;
+  for (const ExpectResult& e : expectations) {
+    if (!e.pass) failed += (failed.empty() ? "" : "; ") + DescribeExpectation(e);
+  }
+  return Error{ErrorKind::kThreshold, "expect failed: " + failed};
+}
+
 RunOutcome Run::Finish() {
   RunOutcome out;
   out.error = failure_;
@@ -622,6 +646,10 @@ RunOutcome Run::Finish() {
   MeasureWindow();
   AddNotes();
   RunResult result = BuildRunResult(s_, data_);
+  if (!sheets_.empty() && result.status == RunStatus::kOk) result.cost = ComputeCost(sheets_, result);
+  result.expectations = CheckThresholds(ThresholdsOf(s_), result);
+  out.status = result.status;
+  out.expectations = result.expectations;
   if (Status st = WriteResults(result); !st) {
     // A full disk: say so and keep the .partial directory as it is.
     out.error = st.error();
@@ -634,6 +662,7 @@ RunOutcome Run::Finish() {
   out.results_dir = final_path.ok() ? *final_path : dir_->path();
   if (!final_path.ok() && !out.error) out.error = final_path.error();
   if (clock_.t0_ns) out.table = SummaryTable(result);
+  if (!out.error && !result.expectations_pass()) out.error = ThresholdError(result.expectations);
   return out;
 }
 

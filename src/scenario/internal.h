@@ -205,6 +205,25 @@ void ReadNetwork(Reader& r, const Entry* entry, const ExternalChecks& checks, bo
 void ReadSubscribe(Reader& r, const Entry* entry, SubscribeSpec* out);
 void EmitNetwork(YAML::Emitter& out, const NetworkSpec& n);
 
+// ---------------------------------------------------------------------------
+// The whole scenario (scenario.cc), and the keys of sets (experiment.cc).
+
+// Every section of the map `root`, checked; the Scenario or the first error.
+Result<Scenario> Validate(Reader& r, const YAML::Node& root, const std::string& file_name,
+                          const ExternalChecks& checks);
+// "a.b.c" -> {"a", "b", "c"}.
+std::vector<std::string> SplitPath(std::string_view path);
+// Why a key path cannot be set (unknown or reserved key, not a map), or nullopt.
+std::optional<std::string> KeyPathProblem(const std::vector<std::string>& keys);
+// Writes `value` at `keys` below `root`, turning what is in the way into maps.
+void PutValue(const YAML::Node& root, const std::vector<std::string>& keys,
+              const YAML::Node& value);
+Status ApplyOverride(const YAML::Node& root, const Override& o);
+
+// expect: (needs the rest of the scenario read into `s`), cost:, repeat:, cooldown_s:.
+void ReadSetKeys(Reader& r, const Section& top, const ExternalChecks& checks, Scenario* s);
+void EmitSetKeys(YAML::Emitter& out, const Scenario& s);
+
 }  // namespace edgebench::scenario_internal
 
 #endif  // EDGEBENCH_SRC_SCENARIO_INTERNAL_H_

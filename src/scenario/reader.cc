@@ -19,9 +19,12 @@ namespace edgebench::scenario_internal {
 // Schema: which keys each map accepts, and which are reserved for later work.
 
 constexpr std::string_view kTopKnown[] = {
-    "name",    "description", "broker", "devices", "topics",  "publish", "duration_s", "warmup_s",
-    "drain_s", "latency",     "sample", "seed",    "capture", "workers", "network",    "subscribe"};
-constexpr std::string_view kTopReserved[] = {"matrix", "expect", "cost", "agent", "shard"};
+    "name",     "description", "broker",  "devices", "topics", "publish",    "duration_s",
+    "warmup_s", "drain_s",     "latency", "sample",  "seed",   "capture",    "workers",
+    "network",  "subscribe",   "expect",  "cost",    "repeat", "cooldown_s", "matrix"};
+constexpr std::string_view kTopReserved[] = {"agent", "shard"};
+constexpr std::string_view kCostKnown[] = {"sheet", "sheets"};
+constexpr std::string_view kBoundsKnown[] = {"min", "max"};
 constexpr std::string_view kBrokerKnown[] = {"embedded",
                                              "host",
                                              "port",
@@ -60,6 +63,7 @@ constexpr SectionSchema kSections[] = {
     {"sample", kSampleKnown, {}},     {"capture", kCaptureKnown, {}},
     {"network", kNetworkKnown, {}},   {"subscribe", kSubscribeKnown, {}},
     {"<profile>", kProfileKnown, {}},  // one entry of a profiles file
+    {"cost", kCostKnown, {}},         {"<bounds>", kBoundsKnown, {}},  // one expect: entry
 };
 
 const SectionSchema* FindSection(std::string_view path) {

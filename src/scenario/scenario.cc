@@ -394,6 +394,10 @@ void ReadWorkers(Reader& r, const Section& top, int devices, int* out) {
   }
 }
 
+}  // namespace
+
+namespace scenario_internal {
+
 Result<Scenario> Validate(Reader& r, const YAML::Node& root, const std::string& file_name,
                           const ExternalChecks& checks) {
   Scenario s;
@@ -419,6 +423,7 @@ Result<Scenario> Validate(Reader& r, const YAML::Node& root, const std::string& 
   ReadNetwork(r, top.Find("network"), checks, s.broker.embedded, &s.network);
   ReadSubscribe(r, top.Find("subscribe"), &s.subscribe);
   ReadSeed(r, top, &s.seed);
+  ReadSetKeys(r, top, checks, &s);
   if (r.failed()) return r.error();
   return s;
 }
@@ -449,26 +454,19 @@ void SetPath(YAML::Node node, const std::vector<std::string>& keys, size_t i,
   SetPath(node[keys[i]], keys, i + 1, value);
 }
 
-Status ApplyOverride(const YAML::Node& root, const Override& o) {
-  YAML::Node value;
-  try {
-    value = YAML::Load(o.value);
-  } catch (const YAML::Exception& e) {
-    return OverrideError(o, "YAML syntax error: " + e.msg);
-  }
-  // Check the whole path before touching the tree.
-  std::vector<std::string> keys = SplitPath(o.path);
+std::optional<std::string> KeyPathProblem(const std::vector<std::string>& keys) {
   std::string section;
   for (const std::string& key : keys) {
     const SectionSchema* schema = FindSection(section);
-    if (schema == nullptr) {
-      return OverrideError(o, section + " is not a map, so it has no key '" + key + "'");
-    }
-    if (std::optional<std::string> problem = CheckKey(*schema, key, section)) {
-      return OverrideError(o, *problem);
-    }
+    if (schema == nullptr) return section + " is not a map, so it has no key '" + key + "'";
+    if (std::optional<std::string> problem = CheckKey(*schema, key, section)) return problem;
     section = JoinPath(section, key);
   }
+  return std::nullopt;
+}
+
+void PutValue(const YAML::Node& root, const std::vector<std::string>& keys,
+              const YAML::Node& value) {
   // "network: cloud-near" with --set network.backend=proxy: keep the profile.
   YAML::Node tree = root;  // a handle to the same tree (YAML::Node has reference semantics)
   if (keys.size() > 1 && keys[0] == "network" && tree["network"].IsScalar() &&
@@ -478,8 +476,27 @@ Status ApplyOverride(const YAML::Node& root, const Override& o) {
     tree["network"] = map;
   }
   SetPath(root, keys, 0, value);
+}
+
+Status ApplyOverride(const YAML::Node& root, const Override& o) {
+  YAML::Node value;
+  try {
+    value = YAML::Load(o.value);
+  } catch (const YAML::Exception& e) {
+    return OverrideError(o, "YAML syntax error: " + e.msg);
+  }
+  // Check the whole path before touching the tree.
+  std::vector<std::string> keys = SplitPath(o.path);
+  if (std::optional<std::string> problem = KeyPathProblem(keys)) {
+    return OverrideError(o, *problem);
+  }
+  PutValue(root, keys, value);
   return Ok{};
 }
+
+}  // namespace scenario_internal
+
+namespace {
 
 // The one place a scenario passes through before it is shown or written anywhere.
 // There are no secrets yet; password keys will be replaced by "<redacted>" here.
@@ -590,6 +607,9 @@ Result<Scenario> ParseScenario(std::string_view yaml_text, const std::string& fi
                                const ExternalChecks& checks) {
   Reader r(file_name, yaml_text, overrides, checks.run_time_warnings);
   YAML::Node root = LoadMap(r, yaml_text, "a scenario must be a YAML map of keys");
+  if (!r.failed() && root["matrix"].IsDefined()) {
+    r.Fail("matrix", root["matrix"].Mark(), "this file has a matrix: read it as a set of cells");
+  }
   if (r.failed()) return r.error();
   for (const Override& o : overrides) {
     Status applied = ApplyOverride(root, o);
@@ -636,6 +656,7 @@ std::string ScenarioToYaml(const Scenario& scenario) {
     out << s.workers;
   }
   out << YAML::Key << "seed" << YAML::Value << s.seed;
+  EmitSetKeys(out, s);
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
 }

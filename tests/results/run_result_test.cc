@@ -77,6 +77,19 @@ RunResult Full() {
   r.link.measured_rtt = RttMeasurement{2, 15.1, 15.2, 15.3, {15.1, 15.3}};
   r.link.proxy = ProxyResult{5, 0, -10, {100, 4, 7.5, 8, 9, 0.1, 0.2, 0.3, 0.4, 64, 0}, {}};
   r.notes = {"a note", "another"};
+  CostResult cost;
+  cost.per_month = 518.7490560000001;
+  cost.per_million_messages = 2.001346666666667;
+  cost.basis = CostBasis{2592000, 100, 259200000, 101, 123.456, 98.7654321, true};
+  cost.sheets = {CostSheetRef{"aws-iot-core-eu", "AWS IoT Core, Europe (Ireland)", "USD",
+                              "https://aws.amazon.com/iot-core/pricing/", "2026-09-20", 1},
+                 CostSheetRef{"edge-node", "Edge node", "USD", "a; b", "2025-03", 1}};
+  cost.parts = {CostPart{"aws-iot-core-eu", "messages", 259.2, "million messages", 1, "USD", 259.2,
+                         259.2, "259,200,000 published a month"},
+                CostPart{"edge-node", "electricity", 4.536, "kWh", 0.1875, "EUR", 0.8505,
+                         0.94686165, "1 node(s) x 6.3 W x 720 h"}};
+  cost.notes = {"connections: 100 device connection(s) + 1 for edgebench's subscriber"};
+  r.cost = cost;
   return r;
 }
 
@@ -93,7 +106,19 @@ TEST_CASE("a RunResult written and read back is the same", "[run_result]") {
   CHECK(out.processes == in.processes);
   CHECK(out.capture == in.capture);
   CHECK(out.link == in.link);
+  CHECK(out.cost == in.cost);
   CHECK(out == in);
+  SECTION("without a cost: summary.json says null, and a summary without the key reads as none") {
+    in.cost.reset();
+    CHECK(SummaryToJson(in)["cost"].is_null());
+    CHECK(WriteAndRead(in, fs::path(tmp.path()) / "nocost") == in);
+    json j = SummaryToJson(Full());
+    REQUIRE(j["cost"]["parts"].size() == 2);
+    j.erase("cost");
+    Result<RunResult> back = SummaryFromJson(j);
+    REQUIRE(back.ok());
+    CHECK_FALSE(back->cost.has_value());
+  }
   SECTION("latency off: duplicates and percentiles are null, and come back as written") {
     in.info.latency = false;
     in.latency_us = Distribution{};

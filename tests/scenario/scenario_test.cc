@@ -182,9 +182,10 @@ TEST_CASE("missing required keys", "[scenario]") {
 }
 
 TEST_CASE("reserved keys are not supported yet", "[scenario]") {
-  CHECK(ErrorOf("name: x\nexpect: {}") == "t.yaml:2:1: key 'expect' is not supported yet");
+  CHECK(ErrorOf("name: x\nagent: {}") == "t.yaml:2:1: key 'agent' is not supported yet");
   CHECK(ErrorOf("name: x\nshard: 2") == "t.yaml:2:1: key 'shard' is not supported yet");
-  CHECK(ErrorOf("name: x\nmatrix: []") == "t.yaml:2:1: key 'matrix' is not supported yet");
+  CHECK(ErrorOf("name: x\nmatrix: []") ==
+        "t.yaml:2:9: this file has a matrix: read it as a set of cells");
 }
 
 TEST_CASE("fleet keys: gateways, connect_rate, arrival, rate max, count, workers", "[scenario]") {
@@ -616,11 +617,13 @@ TEST_CASE("every file under scenarios/ is valid", "[scenario]") {
       ::setenv("EDGEBENCH_PASSWORD", "not-used", 0);
       fill.push_back(Override{"broker.tls.ca_file", entry.path().string()});
     }
-    Result<Scenario> s = LoadScenario(entry.path().string(), fill, checks);
-    if (!s) FAIL(s.error().ToStringWithContext());
-    // "real-broker.example.yaml" is named real-broker.example.
-    CHECK(s->name == entry.path().stem().string());
-    CHECK(s->source_file == entry.path().string());
+    Result<Experiment> e = LoadExperiment(entry.path().string(), fill, checks);
+    if (!e) FAIL(e.error().ToStringWithContext());
+    for (const ExperimentCell& cell : e->cells) {
+      // "real-broker.example.yaml" is named real-broker.example.
+      CHECK(cell.scenario.name == entry.path().stem().string());
+      CHECK(cell.scenario.source_file == entry.path().string());
+    }
     ++count;
   }
   CHECK(count >= 4);

@@ -38,6 +38,8 @@ class RunDirectory {
 
 // "20261129T130102Z" for the current UTC time; ISO 8601 "2026-11-29T13:01:02.123Z" below.
 std::string UtcStamp();
+// Six random hex digits ("a1b2c3"), for names that must not collide.
+std::string ShortId();
 std::string UtcIso8601();
 
 // The manifest's host facts: host name, kernel, CPU model and count.

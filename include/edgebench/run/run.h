@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "edgebench/base/error.h"
+#include "edgebench/results/run_result.h"
 #include "edgebench/scenario/scenario.h"
 
 namespace edgebench {
@@ -23,16 +24,23 @@ struct RunOptions {
   std::string log_level = "info";
   std::vector<std::string> command_line;
   bool live_status = false;  // a status line on stdout each second (stdout is a terminal)
+  // The folder under out_root the run directory goes in; "" = the scenario's name. A set
+  // puts each cell's runs in OUT/<set>/<set id>/<cell id>/.
+  std::string group;
 };
 
 struct RunOutcome {
   // Why the run is not `ok`: kRunFailed / kUnavailable (exit 3) or kInterrupted (130);
   // one line, for `edgebench: error: ...`. nullopt when the run completed.
   std::optional<Error> error;
-  std::string results_dir;  // empty when the directory could not be created
-  std::string table;        // the terminal summary
+  std::string results_dir;                 // empty when the directory could not be created
+  std::string table;                       // the terminal summary
+  RunStatus status = RunStatus::kFailed;   // as summary.json says
+  std::vector<ExpectResult> expectations;  // the scenario's expect:, checked (summary.json)
 };
 
+// A run that completed but failed an expect: threshold is `ok` with error kThreshold
+// (exit 1), naming the thresholds that failed.
 RunOutcome RunScenario(const Scenario& scenario, const RunOptions& options);
 
 // Set by the SIGINT/SIGTERM handler that main() installs; a run stops early when set.

@@ -230,7 +230,8 @@ struct ExternalChecks {
 // (file:line:column errors, unknown keys, ranges).
 Result<std::map<std::string, LinkProfile>> LoadProfiles(const std::string& path);
 
-// Reads and validates a scenario file. Errors: missing file
+// Reads and validates a scenario file without a matrix (a file with one is refused: read
+// it with LoadExperiment). Errors: missing file
 // ("scenarios/x.yaml: cannot read file: No such file or directory"), YAML syntax,
 // unknown keys (with "did you mean"), wrong types, out-of-range values.
 Result<Scenario> LoadScenario(const std::string& path, const std::vector<Override>& overrides = {},
@@ -260,6 +261,7 @@ struct ExperimentCell {
 struct Experiment {
   std::string source_file;
   std::vector<MatrixAxis> matrix;
+  std::vector<std::string> keys;      // every scenario key path the matrix sets
   std::vector<ExperimentCell> cells;  // the cartesian product, first axis slowest
 };
 
