@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <string>
 
+#include "edgebench/base/fd.h"
 #include "edgebench/compare/compare.h"
 #include "edgebench/report/report.h"
 
@@ -41,8 +42,12 @@ CliOutcome ReportCommand(CommandLine& cl) {
   options.checks = std::move(checks.value());
   Result<Comparison> comparison = Compare(cl.files, options);
   if (!comparison.ok()) return {{comparison.error()}, false};
-  Result<Report> report = WriteReport(*comparison, cl.compare.output);
+  Result<Report> report = RenderReport(*comparison);
   if (!report.ok()) return {{report.error()}, false};
+  // As compare's -o: a file that cannot be written is the user's path (exit 2).
+  if (Status st = WriteFile(cl.compare.output, report->html); !st) {
+    return {{st.error().WithKind(ErrorKind::kUsage)}, false};
+  }
   CliOutcome out;
   for (const std::string& w : report->warnings)
     out.warnings.emplace_back(ErrorKind::kUnavailable, w);

@@ -92,34 +92,59 @@ std::string ValueOf(const CompareCell& cell, const std::string& key) {
   return "-";
 }
 
+// Up to this many keys get a column each; more go into one "values" column, a line each.
+constexpr size_t kMaxKeyColumns = 3;
+
+// The cell's value of each key: a cell per key, or one cell of "key = value" lines.
+std::string ValueCells(const Comparison& c, const CompareCell& cell) {
+  if (c.keys.size() <= kMaxKeyColumns) {
+    std::string html;
+    for (const std::string& key : c.keys) html += Cell(HtmlEscape(ValueOf(cell, key)), "label");
+    return html;
+  }
+  std::string lines;
+  for (const std::string& key : c.keys) {
+    lines +=
+        (lines.empty() ? "" : "<br>") + HtmlEscape(key) + " = " + HtmlEscape(ValueOf(cell, key));
+  }
+  return Cell(lines, "label values");
+}
+
+std::string MetricCell(const CellSummary* summary, Metric metric) {
+  const MetricSummary* m = summary ? FindMetric(*summary, metric) : nullptr;
+  std::string text = FormatFigure(m ? m->median : std::nullopt);
+  if (m && m->interval) {
+    text += "<br><small>" + FormatFigure(m->interval->lo) + ".." + FormatFigure(m->interval->hi) +
+            "</small>";
+  }
+  return Cell(text);
+}
+
 // One row per cell: its matrix values, its runs, and each metric's median with its interval.
 std::string CellsTable(const Comparison& c) {
   std::string html = "<h2 id=\"cells\">Cells</h2>\n<p>Median over each cell's runs; below it the " +
                      FormatFigure(c.confidence * 100) +
-                     "% bootstrap interval of the median (two runs or more).</p>\n<table>\n<tr>" +
+                     "% bootstrap interval of the median (two runs or more).</p>\n<div "
+                     "class=\"scroll\">\n<table class=\"cells\">\n<tr>" +
                      Header("cell", "label");
-  for (const std::string& key : c.keys) html += Header(HtmlEscape(key), "label");
+  if (c.keys.size() <= kMaxKeyColumns) {
+    for (const std::string& key : c.keys) html += Header(HtmlEscape(key), "label");
+  } else {
+    html += Header("values", "label");
+  }
   html += Header("runs");
   for (Metric m : CompareMetrics()) html += MetricHeader(m);
   html += "</tr>\n";
   for (size_t i = 0; i < c.cells.size(); ++i) {
     const CompareCell& cell = c.cells[i];
-    html += "<tr>" + Cell(HtmlEscape(cell.label), "label");
-    for (const std::string& key : c.keys) html += Cell(HtmlEscape(ValueOf(cell, key)), "label");
-    html += Cell(std::to_string(cell.runs.size()));
+    html += "<tr>" + Cell(HtmlEscape(cell.label), "label") + ValueCells(c, cell) +
+            Cell(std::to_string(cell.runs.size()));
     for (Metric metric : CompareMetrics()) {
-      const MetricSummary* m =
-          i < c.summaries.size() ? FindMetric(c.summaries[i], metric) : nullptr;
-      std::string text = FormatFigure(m ? m->median : std::nullopt);
-      if (m && m->interval) {
-        text += "<br><small>" + FormatFigure(m->interval->lo) + ".." +
-                FormatFigure(m->interval->hi) + "</small>";
-      }
-      html += Cell(text);
+      html += MetricCell(i < c.summaries.size() ? &c.summaries[i] : nullptr, metric);
     }
     html += "</tr>\n";
   }
-  return html + "</table>\n";
+  return html + "</table>\n</div>\n";
 }
 
 std::string DifferenceSection(const Difference& d) {

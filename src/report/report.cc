@@ -32,6 +32,8 @@ table { border-collapse: collapse; margin: 8px 0 12px; font-size: 13.5px; }
 th, td { border: 1px solid #d6d6d6; padding: 4px 8px; text-align: right; vertical-align: top; }
 th { background: #f4f5f7; } td.label, th.label { text-align: left; }
 td small { color: #666; white-space: nowrap; }
+.scroll { overflow-x: auto; } table.cells td.label { white-space: nowrap; }
+td.values { font-size: 12.5px; color: #444; }
 .answer { background: #f1f8f1; border: 1px solid #b9dcb9; padding: 8px 14px; border-radius: 6px; }
 .notice { background: #fff8e6; border: 1px solid #f0d68a; padding: 8px 14px; border-radius: 6px; }
 .pass { color: #17702a; } .fail { color: #b3261e; font-weight: 600; }
@@ -216,14 +218,6 @@ Result<Report> RenderReport(const Comparison& comparison, const ReportOptions& o
   html += charts + NotesList(plan.notes);
   html += report_internal::RunsSection(comparison);
   html += "</body>\n</html>\n";
-  return report;
-}
-
-Result<Report> WriteReport(const Comparison& comparison, const std::string& path,
-                           const ReportOptions& options) {
-  Result<Report> report = RenderReport(comparison, options);
-  if (!report.ok()) return report;
-  if (Status st = WriteFile(path, report->html); !st) return st.error();
   return report;
 }
 

@@ -51,7 +51,7 @@ try {
       title: document.title,
       h1: document.querySelector('h1')?.textContent ?? '',
       bodyHeight: document.body.getBoundingClientRect().height,
-      cellRows: document.querySelectorAll('#cells + p + table tr').length,
+      cellRows: document.querySelectorAll('table.cells tr').length,
       runs: document.querySelectorAll('details.run').length,
       notices: [...document.querySelectorAll('.notice')].map((n) => n.textContent),
       charts: [...document.querySelectorAll('figure.chart')].map((f) => {

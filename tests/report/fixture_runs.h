@@ -67,6 +67,21 @@ inline void FixtureSamples(const FixtureSpec& f, std::mt19937_64& rng, RunResult
       r.samples.push_back(s);
     }
   }
+  // The per-process summaries compare's CPU columns read.
+  auto summary = [&](size_t i) {
+    const ProcessSample& last = r.samples[r.samples.size() - 4 + i];
+    return ProcessResult{last.pid,
+                         static_cast<uint64_t>(r.samples.size() / 4),
+                         last.cpu_s,
+                         std::round(last.cpu_s / total_s * 1000) / 10,
+                         last.rss_peak_kb,
+                         {},
+                         {}};
+  };
+  r.processes.worker = summary(0);
+  r.processes.broker = summary(1);
+  r.processes.orchestrator = summary(2);
+  r.processes.link = summary(3);
 }
 
 inline RunResult FixtureRun(const FixtureSpec& f) {

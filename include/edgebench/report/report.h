@@ -44,10 +44,6 @@ struct Report {
 // that cannot be made or written ("cannot write /tmp/...: No space left on device").
 Result<Report> RenderReport(const Comparison& comparison, const ReportOptions& options = {});
 
-// RenderReport() written to `path`. Error: "cannot write PATH: ...".
-Result<Report> WriteReport(const Comparison& comparison, const std::string& path,
-                           const ReportOptions& options = {});
-
 // One point of a percentile distribution: `percentile` (0..100) and its value.
 struct PercentilePoint {
   double percentile = 0;
