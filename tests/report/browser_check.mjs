@@ -42,7 +42,8 @@ try {
       const plots = [...svg.querySelectorAll('g[id*="gnuplot_plot_"]')];
       const painted = plots.filter((g) => {
         const b = g.getBBox();
-        return b.width > 0 && b.height > 0 && g.querySelector('path, rect, use, text') !== null;
+        // A flat line has no height and a vertical one no width, but neither is empty.
+        return (b.width > 0 || b.height > 0) && g.querySelector('path, rect, use, text') !== null;
       });
       return { plots: plots.length, painted: painted.length,
                paths: svg.querySelectorAll('path').length };

@@ -27,5 +27,22 @@ mkdir -p "$out"
 # Two placements, three runs each.
 "$fixture" "$out/runs" 2 3 >/dev/null
 "$edgebench" report "$out/runs/edge-lan/"* "$out/runs/cloud-near/"* -o "$out/report.html"
-CHROMIUM=$chromium node "$here/browser_check.mjs" "$out/report.html" "$out/report.png" 6 \
-  latency wire cost timeline-1 resources-1 timeline-2 resources-2
+charts="latency wire cost timeline-1 resources-1 timeline-2 resources-2"
+# shellcheck disable=SC2086 # one word per chart id
+CHROMIUM=$chromium node "$here/browser_check.mjs" "$out/report.html" "$out/report.png" 6 $charts
+
+# The check itself must be able to fail: the same page with an outside image (blocked by the
+# page's Content-Security-Policy, and on loopback anyway) must fail it, for that reason.
+sed 's|<h1>|<img src="http://127.0.0.1:9/logo.png"><h1>|' "$out/report.html" >"$out/tampered.html"
+# shellcheck disable=SC2086
+if CHROMIUM=$chromium node "$here/browser_check.mjs" "$out/tampered.html" "$out/tampered.png" 6 \
+  $charts >"$out/tampered.log" 2>&1; then
+  echo "FAIL: the browser check passed a page that requests http://127.0.0.1:9/logo.png"
+  exit 1
+fi
+grep -q "network requests: http://127.0.0.1:9/logo.png" "$out/tampered.log" || {
+  echo "FAIL: the browser check failed the tampered page for another reason:"
+  cat "$out/tampered.log"
+  exit 1
+}
+echo "the browser check fails a page that requests something: ok"
