@@ -1,6 +1,7 @@
 // CompareCells(): each cell's medians and intervals, and the difference of two cells in words.
 #include "edgebench/compare/compare.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -66,7 +67,7 @@ std::string DifferenceSentence(const MetricDifference& d, const std::string& a,
   }
   double delta = *d.median_b - *d.median_a;
   if (delta == 0) {
-    return b + " " + label + " is the same as " + a + "'s, " + WithUnit(*d.median_a, info) + " " +
+    return b + " " + label + " is the same as " + a + "'s, " + ValueText(*d.median_a, info) + " " +
            Evidence(d, delta, confidence);
   }
   return b + " " + label + " is " + WithUnit(std::fabs(delta), info) +
@@ -107,8 +108,9 @@ DistributionComparison CompareDistributions(const RunResult& a, const RunResult&
     parts += " at " + PercentileName(p);
   }
   dc.sentence = "One run on each side: in their own latency distributions (" +
-                std::to_string(dc.count_b) + " vs " + std::to_string(dc.count_a) + " messages), " +
-                lb + " is " + parts + " than " + la + "; repeats are needed for an interval.";
+                std::to_string(dc.count_a) + " messages of " + la + ", " +
+                std::to_string(dc.count_b) + " of " + lb + "), " + lb + " is " + parts + " than " +
+                la + "; repeats are needed for an interval.";
   return dc;
 }
 
@@ -146,6 +148,11 @@ std::string WithUnit(double value, const MetricInfo& info) {
   return FormatFigure(value) + " " + unit;
 }
 
+std::string ValueText(double value, const MetricInfo& info) {
+  if (info.unit == "%") return FormatFigure(value) + "%";
+  return WithUnit(value, info);
+}
+
 Difference DifferenceOf(const CompareCell& a, const CompareCell& b, const CompareOptions& o) {
   Difference diff{a.label, b.label, {}, std::nullopt};
   for (Metric m : CompareMetrics()) {
@@ -181,7 +188,7 @@ std::string FormatFigure(std::optional<double> value) {
     std::snprintf(buf, sizeof buf, "%.0f", v);
     return buf;
   }
-  int decimals = std::max(0, 2 - static_cast<int>(std::floor(std::log10(std::fabs(v)))));
+  int decimals = std::max(0, 3 - static_cast<int>(std::floor(std::log10(std::fabs(v)))));
   std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
   std::string text = buf;
   if (text.find('.') != std::string::npos) {

@@ -68,7 +68,8 @@ std::string MeetsClause(const CellVerdict& v, size_t runs) {
     text += ThresholdText(t.metric, t.min, t.max);
     if (t.margin) text += " with " + UnitOf(t.metric, *t.margin) + " to spare";
   }
-  if (runs > 1) text += " in all " + std::to_string(runs) + " runs";
+  if (runs == 2) text += " in both runs";
+  if (runs > 2) text += " in all " + std::to_string(runs) + " runs";
   return text + CostText(v);
 }
 

@@ -18,6 +18,9 @@ std::vector<double> ValuesOf(const CompareCell& cell, Metric metric);
 // metric's unit as a sentence says it.
 std::string WithUnit(double value, const MetricInfo& info);
 
+// A value (not a difference) with its unit: "12%" where WithUnit says "12 percentage points".
+std::string ValueText(double value, const MetricInfo& info);
+
 // The differences of exactly two cells (compare.cc), and the decision (decision.cc).
 Difference DifferenceOf(const CompareCell& a, const CompareCell& b, const CompareOptions& o);
 std::optional<Decision> DecisionOf(const std::vector<CompareCell>& cells);

@@ -115,10 +115,11 @@ bool UnderAny(const std::string& key, const std::set<std::string>& allowed) {
 Status LoadSetCell(const std::string& set_dir, const SetCell& cell, const CompareOptions& options,
                    LoadedCells* out) {
   CompareCell c{"", cell.id, cell.scenario, cell.values, {}};
+  std::string first_dir;  // of the cell's first run, as the index names it
   for (const SetRun& run : cell.runs) {
-    std::string where = "repeat " + std::to_string(run.repeat + 1) + " of cell " + cell.id;
     if (run.dir.empty()) {
-      out->notes.push_back("skipped " + where + " in " + set_dir + ": not run yet");
+      out->notes.push_back("skipped repeat " + std::to_string(run.repeat + 1) + " of cell " +
+                           cell.id + " in " + set_dir + ": not run yet");
       continue;
     }
     std::string dir = set_dir + "/" + run.dir;
@@ -130,13 +131,15 @@ Status LoadSetCell(const std::string& set_dir, const SetCell& cell, const Compar
     if (!r.ok()) return r.error();
     if (!r->has_value()) continue;
     (*r)->repeat = run.repeat;
-    if (!c.runs.empty()) {
-      std::vector<std::string> keys =
-          DifferingKeys(RunValues(c.runs[0].scenario), RunValues((*r)->scenario));
-      if (!keys.empty()) {
-        return UsageError(set_dir + ": run " + run.dir + " of cell " + cell.id + " differs from " +
-                          fs::path(c.runs[0].dir).filename().string() + " in " + JoinKeys(keys));
-      }
+    if (c.runs.empty()) first_dir = run.dir;
+    std::vector<std::string> keys =
+        c.runs.empty() ? std::vector<std::string>()
+                       : DifferingKeys(RunValues(c.runs[0].scenario), RunValues((*r)->scenario));
+    if (!keys.empty()) {
+      std::string message = set_dir;
+      message += ": run " + run.dir + " of cell " + cell.id;
+      message += " differs from " + first_dir + " in " + JoinKeys(keys);
+      return UsageError(message);
     }
     c.runs.push_back(std::move(**r));
   }
@@ -225,13 +228,38 @@ bool IsNumber(const std::string& text) {
   return end == text.c_str() + text.size();
 }
 
+// The values a label shows: a named profile stands for the values it sets, so
+// network.profile=edge-lan with network.rtt_ms=0.3 and the rest shows as network=edge-lan.
+std::vector<std::pair<std::string, std::string>> LabelValues(
+    const std::vector<std::pair<std::string, std::string>>& values) {
+  std::set<std::string> profiled;  // "network." for network.profile
+  for (const auto& [key, value] : values) {
+    if (key.ends_with(".profile")) profiled.insert(key.substr(0, key.size() - 7));
+  }
+  std::vector<std::pair<std::string, std::string>> shown;
+  for (const auto& [key, value] : values) {
+    size_t dot = key.rfind('.');
+    std::string prefix = dot == std::string::npos ? "" : key.substr(0, dot + 1);
+    if (!profiled.count(prefix)) {
+      shown.emplace_back(key, value);
+    } else if (key.ends_with(".profile")) {
+      shown.emplace_back(prefix.substr(0, prefix.size() - 1), value);
+    }
+  }
+  return shown;
+}
+
 // "edge-lan" for one key with a word value, else "network=edge-lan devices.count=100".
 std::string LabelOf(const CompareCell& cell, bool names_differ) {
   if (cell.values.empty() || (names_differ && cell.id.empty())) return cell.scenario;
-  if (cell.values.size() == 1 && !IsNumber(cell.values[0].second)) return cell.values[0].second;
+  std::vector<std::pair<std::string, std::string>> shown = LabelValues(cell.values);
+  if (shown.size() == 1 && !IsNumber(shown[0].second)) return shown[0].second;
   std::string label;
-  for (const auto& [key, value] : cell.values) {
-    label += (label.empty() ? "" : " ") + key + "=" + value;
+  for (const auto& [key, value] : shown) {
+    if (!label.empty()) label += ' ';
+    label += key;
+    label += '=';
+    label += value;
   }
   return label;
 }
