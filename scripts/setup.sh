@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages edgebench needs (only those missing) and builds it.
+# Installs the Debian 12 packages edgebench needs (only those missing), builds it and
+# installs the Node packages of the report's browser test (tests/report).
 # Safe to run again. Usage: scripts/setup.sh [build-dir]   (default: build)
 set -euo pipefail
 
@@ -10,6 +11,7 @@ packages=(
   catch2 libcli11-dev nlohmann-json3-dev
   libcap2-bin iproute2 tcpdump openssl
   clang-format clang-tidy
+  gnuplot-nox chromium nodejs
 )
 
 missing=()
@@ -18,6 +20,9 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
+
+# Debian's nodejs comes without npm; a nodejs from elsewhere may bring its own.
+if ! command -v npm >/dev/null; then missing+=(npm); fi
 
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}"
@@ -31,3 +36,8 @@ build_dir=${1:-build}
 src_dir=$(cd "$(dirname "$0")/.." && pwd)
 cmake -S "$src_dir" -B "$src_dir/$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$src_dir/$build_dir" -j"$(nproc)"
+# The report's browser test drives chromium with puppeteer-core (no browser download),
+# installed exactly as tests/report/package-lock.json says.
+if ! (cd "$src_dir/tests/report" && npm ci --no-audit --no-fund --loglevel=error >/dev/null); then
+  echo "setup: npm ci in tests/report failed: the report_browser test will be skipped"
+fi

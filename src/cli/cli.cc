@@ -1,4 +1,5 @@
-// The command table: one row per subcommand (run, validate, version), parsed with CLI11.
+// The command table: one row per subcommand (run, validate, compare, report, version),
+// parsed with CLI11.
 #include "edgebench/cli/cli.h"
 
 #include <unistd.h>
@@ -28,6 +29,8 @@ const Subcommand kSubcommands[] = {
     {"validate", "Check scenario files without running them", AddValidateOptions, ValidateCommand},
     {"compare", "Compare runs and sets: medians, intervals, differences and the answer",
      AddCompareOptions, CompareCommand},
+    {"report", "Write one HTML page with the tables and charts of runs and sets", AddReportOptions,
+     ReportCommand},
     {"version", "Print edgebench's version and build", AddVersionOptions, VersionCommand},
 };
 

@@ -18,7 +18,8 @@
 
 namespace edgebench::cli_internal {
 
-// compare's own options (the runs and sets go to CommandLine::files).
+// compare's own options (the runs and sets go to CommandLine::files); report uses
+// include_incomplete and output (its -o) too.
 struct CompareArgs {
   std::string format = "table";
   bool include_incomplete = false;
@@ -56,6 +57,8 @@ void AddCompareOptions(CLI::App& app, CommandLine& cl);
 CliOutcome CompareCommand(CommandLine& cl);
 void AddVersionOptions(CLI::App& app, CommandLine& cl);
 CliOutcome VersionCommand(CommandLine& cl);
+void AddReportOptions(CLI::App& app, CommandLine& cl);
+CliOutcome ReportCommand(CommandLine& cl);
 
 // The name in `names` that `word` most likely misspells, or "": within two edits (one
 // for words of up to four letters; swapping two neighbours is one edit), or a prefix of

@@ -174,7 +174,7 @@ TEST_CASE("usage errors exit 2; --help exits 0", "[cli]") {
   TempDir tmp;
   CommandResult r = RunEdgebench({"frobnicate"}, tmp.path);
   CHECK(r.exit_code == 2);
-  CHECK(r.err == "edgebench: error: unknown subcommand 'frobnicate' (expected run, validate, compare or version)\n"
+  CHECK(r.err == "edgebench: error: unknown subcommand 'frobnicate' (expected run, validate, compare, report or version)\n"
                  "Run 'edgebench --help' for usage.\n");
   r = RunEdgebench({"--help"}, tmp.path);
   CHECK(r.exit_code == 0);
@@ -193,24 +193,24 @@ TEST_CASE("a mistyped subcommand gets a suggestion", "[cli]") {
   CommandResult r = RunEdgebench({"valdate", "x.yaml"}, tmp.path);
   CHECK(r.exit_code == 2);
   CHECK(r.err == "edgebench: error: unknown subcommand 'valdate' (did you mean 'validate'? "
-                 "expected run, validate, compare or version)\nRun 'edgebench --help' for usage.\n");
+                 "expected run, validate, compare, report or version)\nRun 'edgebench --help' for usage.\n");
   CHECK(r.out.empty());
   r = RunEdgebench({"--log-level", "warn", "rn", "x.yaml"}, tmp.path);
   CHECK(r.exit_code == 2);
   CHECK(r.err == "edgebench: error: unknown subcommand 'rn' (did you mean 'run'? expected run, "
-                 "validate, compare or version)\nRun 'edgebench --help' for usage.\n");
+                 "validate, compare, report or version)\nRun 'edgebench --help' for usage.\n");
   r = RunEdgebench({"verison"}, tmp.path);
   CHECK(r.err == "edgebench: error: unknown subcommand 'verison' (did you mean 'version'? "
-                 "expected run, validate, compare or version)\nRun 'edgebench --help' for usage.\n");
+                 "expected run, validate, compare, report or version)\nRun 'edgebench --help' for usage.\n");
   // A prefix of one name only.
   r = RunEdgebench({"ver"}, tmp.path);
   CHECK(r.err == "edgebench: error: unknown subcommand 'ver' (did you mean 'version'? "
-                 "expected run, validate, compare or version)\nRun 'edgebench --help' for usage.\n");
+                 "expected run, validate, compare, report or version)\nRun 'edgebench --help' for usage.\n");
 }
 
 TEST_CASE("every subcommand's --help lists --log-level", "[cli]") {
   TempDir tmp;
-  for (const char* sub : {"run", "validate", "compare", "version"}) {
+  for (const char* sub : {"run", "validate", "compare", "report", "version"}) {
     INFO(sub);
     CommandResult r = RunEdgebench({sub, "--help"}, tmp.path);
     CHECK(r.exit_code == 0);
