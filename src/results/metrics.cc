@@ -3,6 +3,9 @@
 
 #include <array>
 #include <charconv>
+#include <cstdio>
+#include <cstdlib>
+#include <system_error>
 
 namespace edgebench {
 namespace {
@@ -64,10 +67,13 @@ std::optional<double> CostMetric(const RunResult& r, Metric m) {
   return m == Metric::kCostPerMonthUsd ? r.cost->per_month : r.cost->per_million_messages;
 }
 
+// Six significant digits, never an exponent: "0.000001", "61.2", "1234570".
 std::string Number(double v) {
-  char buf[64];
-  int n = std::snprintf(buf, sizeof(buf), "%.6g", v);
-  return std::string(buf, static_cast<size_t>(n));
+  char buf[400];
+  std::snprintf(buf, sizeof(buf), "%.6g", v);
+  double rounded = std::strtod(buf, nullptr);
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), rounded, std::chars_format::fixed);
+  return ec == std::errc() ? std::string(buf, end) : std::to_string(v);
 }
 
 }  // namespace
@@ -130,7 +136,8 @@ namespace {
 // Why `metric` has no value in `r`, for the verdict.
 std::string NotMeasured(const RunResult& r, Metric metric) {
   if (r.status != RunStatus::kOk)
-    return std::string("not measured: the run ") + RunStatusName(r.status);
+    return std::string("not measured: the run ") +
+                                         (r.status == RunStatus::kFailed ? "failed" : "was interrupted");
   switch (metric) {
     case Metric::kWireBytesPerMessage:
       return "not measured: no packet capture (" + r.capture.status + ")";

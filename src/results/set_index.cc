@@ -1,7 +1,11 @@
 // index.json of a set: the one place that knows its keys.
 #include "edgebench/results/set_index.h"
 
+#include <cerrno>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <vector>
 #include <string>
 #include <utility>
 
@@ -23,12 +27,15 @@ std::optional<bool> SetCell::expect_pass() const {
 size_t SetIndex::runs_done() const {
   size_t n = 0;
   for (const SetCell& c : cells) {
-    for (const SetRun& r : c.runs) n += r.status == "missing" ? 0 : 1;
+    for (const SetRun& r : c.runs) n += r.status == "missing" || r.status == "interrupted" ? 0 : 1;
   }
   return n;
 }
 
-size_t SetIndex::runs_missing() const { return order.size() - runs_done(); }
+size_t SetIndex::runs_missing() const {
+  size_t done = runs_done();
+  return order.size() > done ? order.size() - done : 0;
+}
 
 namespace {
 
@@ -76,6 +83,32 @@ SetCell CellOf(const json& j) {
   return c;
 }
 
+// The order lists every run of every cell exactly once.
+Status CheckOrder(const SetIndex& index) {
+  std::vector<std::vector<int>> seen;
+  size_t runs = 0;
+  for (const SetCell& c : index.cells) {
+    seen.emplace_back(c.runs.size(), 0);
+    runs += c.runs.size();
+  }
+  for (const auto& [cell, repeat] : index.order) {
+    if (cell < 0 || static_cast<size_t>(cell) >= index.cells.size() || repeat < 0 ||
+        static_cast<size_t>(repeat) >= seen[static_cast<size_t>(cell)].size()) {
+      return Error{"order names run " + std::to_string(repeat) + " of cell " +
+                   std::to_string(cell) + ", which the index does not have"};
+    }
+    if (++seen[static_cast<size_t>(cell)][static_cast<size_t>(repeat)] > 1) {
+      return Error{"order names run " + std::to_string(repeat) + " of cell " +
+                   std::to_string(cell) + " twice"};
+    }
+  }
+  if (index.order.size() != runs) {
+    return Error{"order lists " + std::to_string(index.order.size()) + " runs, the cells have " +
+                 std::to_string(runs)};
+  }
+  return Ok{};
+}
+
 }  // namespace
 
 json SetIndexToJson(const SetIndex& index) {
@@ -102,12 +135,12 @@ json SetIndexToJson(const SetIndex& index) {
 
 Result<SetIndex> SetIndexFromJson(const json& j) {
   if (!j.is_object()) return Error{"index must be a JSON object"};
-  int format = j.value("format", 0);
-  if (format > kSetIndexFormat) {
-    return Error{"index format " + std::to_string(format) +
-                 " is newer than this edgebench reads (" + std::to_string(kSetIndexFormat) + ")"};
-  }
   try {
+    int format = j.value("format", 0);
+    if (format > kSetIndexFormat) {
+      return Error{"index format " + std::to_string(format) +
+                   " is newer than this edgebench reads (" + std::to_string(kSetIndexFormat) + ")"};
+    }
     SetIndex index;
     index.format = j.at("format").get<int>();
     index.name = j.at("name").get<std::string>();
@@ -120,13 +153,7 @@ Result<SetIndex> SetIndexFromJson(const json& j) {
     index.command_line = j.at("command_line").get<std::vector<std::string>>();
     for (const json& o : j.at("order")) index.order.emplace_back(o.at(0), o.at(1));
     for (const json& c : j.at("cells")) index.cells.push_back(CellOf(c));
-    for (const auto& [cell, repeat] : index.order) {
-      if (cell < 0 || static_cast<size_t>(cell) >= index.cells.size() || repeat < 0 ||
-          static_cast<size_t>(repeat) >= index.cells[static_cast<size_t>(cell)].runs.size()) {
-        return Error{"order names run " + std::to_string(repeat) + " of cell " +
-                     std::to_string(cell) + ", which the index does not have"};
-      }
-    }
+    if (Status st = CheckOrder(index); !st) return st.error();
     return index;
   } catch (const json::exception& e) {
     return Error{std::string("malformed index: ") + e.what()};
@@ -135,9 +162,10 @@ Result<SetIndex> SetIndexFromJson(const json& j) {
 
 Result<SetIndex> ReadSetIndex(const std::string& set_dir) {
   std::string path = set_dir + "/index.json";
-  Result<std::string> text = ReadFile(path);
-  if (!text.ok()) return text.error();
-  json j = json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error{path + ": cannot read file: " + ErrnoMessage(errno)};
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return Error{path + ": not valid JSON"};
   Result<SetIndex> index = SetIndexFromJson(j);
   if (!index.ok()) return Error{path + ": " + index.error().message};

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -14,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "edgebench/base/fd.h"
+#include "edgebench/results/metrics.h"
 #include "edgebench/results/run_directory.h"
 #include "edgebench/set/set.h"
 
@@ -99,6 +101,7 @@ struct Execution {
   std::string dir;
   SetIndex index;
   std::vector<Error> run_errors;
+  std::map<int, std::string> failed_thresholds;  // cell -> the first failing run's verdicts
   bool interrupted = false;
 };
 
@@ -109,7 +112,12 @@ void RecordRun(Execution& x, int cell, int repeat, const RunOutcome& out) {
   run.expect_pass.reset();
   if (out.status == RunStatus::kOk && !out.expectations.empty()) {
     run.expect_pass = true;
-    for (const ExpectResult& e : out.expectations) run.expect_pass = *run.expect_pass && e.pass;
+    std::string failed;
+    for (const ExpectResult& e : out.expectations) {
+      if (!e.pass) failed += (failed.empty() ? "" : "; ") + DescribeExpectation(e);
+    }
+    run.expect_pass = failed.empty();
+    if (!failed.empty()) x.failed_thresholds.emplace(cell, failed);
   }
   if (out.error && out.error->kind != ErrorKind::kThreshold) {
     Error e = *out.error;
@@ -189,9 +197,11 @@ std::vector<Error> Errors(const Execution& x) {
     if (pass && !*pass) {
       size_t failed = 0;
       for (const SetRun& r : c.runs) failed += r.expect_pass == false ? 1 : 0;
-      errors.push_back({ErrorKind::kThreshold,
-                        fmt::format("expect failed in {} ({} of {} runs); see {}/index.json", c.id,
-                                    failed, c.runs.size(), x.dir)});
+      auto it = x.failed_thresholds.find(static_cast<int>(&c - x.index.cells.data()));
+      std::string what = it == x.failed_thresholds.end() ? "see " + x.dir + "/index.json"
+                                                         : it->second;
+      errors.push_back({ErrorKind::kThreshold, fmt::format("expect failed in {} ({} of {} runs): {}",
+                                                           c.id, failed, c.runs.size(), what)});
     }
   }
   return errors;
@@ -231,7 +241,7 @@ Result<SetPlan> PlanOfIndex(const std::string& set_dir, const SetIndex& index,
 }  // namespace
 
 SetOutcome RunSet(const SetPlan& plan, const RunOptions& options) {
-  Execution x{plan, options, "", {}, {}, false};
+  Execution x{plan, options, "", {}, {}, {}, false};
   Result<std::string> dir = CreateSetDir(plan, options, &x.index);
   if (!dir.ok()) return {{dir.error()}, ""};
   x.dir = *dir;
@@ -257,7 +267,7 @@ SetOutcome ResumeSet(const std::string& set_dir, const ExternalChecks& checks,
   }
   Result<SetPlan> plan = PlanOfIndex(set_dir, *index, checks);
   if (!plan.ok()) return {{plan.error()}, ""};
-  Execution x{*plan, options, set_dir, std::move(index.value()), {}, false};
+  Execution x{*plan, options, set_dir, std::move(index.value()), {}, {}, false};
   for (size_t slot : slots) {
     auto [cell, repeat] = x.index.order[slot];
     x.index.cells[static_cast<size_t>(cell)].runs[static_cast<size_t>(repeat)] =

@@ -58,7 +58,7 @@ struct SetIndex {
   std::vector<std::string> command_line;
   bool operator==(const SetIndex&) const = default;
 
-  size_t runs_done() const;     // runs that happened (any status but "missing")
+  size_t runs_done() const;     // runs that happened: ok or failed (interrupted is redone)
   size_t runs_missing() const;  // planned runs not done yet
 };
 
