@@ -137,7 +137,7 @@ namespace {
 std::string NotMeasured(const RunResult& r, Metric metric) {
   if (r.status != RunStatus::kOk)
     return std::string("not measured: the run ") +
-                                         (r.status == RunStatus::kFailed ? "failed" : "was interrupted");
+           (r.status == RunStatus::kFailed ? "failed" : "was interrupted");
   switch (metric) {
     case Metric::kWireBytesPerMessage:
       return "not measured: no packet capture (" + r.capture.status + ")";

@@ -5,9 +5,9 @@
 #include <cstdio>
 #include <fstream>
 #include <iterator>
-#include <vector>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "edgebench/base/fd.h"
 

@@ -146,7 +146,8 @@ void Run::Fail(ErrorKind kind, std::string error) {
 
 Status Run::Prepare() {
   if (!s_.cost.sheets.empty()) {
-    Result<std::vector<PriceSheet>> sheets = LoadPriceSheets(o_.config_dir + "/costs", s_.cost.sheets);
+    Result<std::vector<PriceSheet>> sheets =
+        LoadPriceSheets(o_.config_dir + "/costs", s_.cost.sheets);
     if (!sheets.ok()) return sheets.error().WithKind(ErrorKind::kScenario);
     sheets_ = std::move(sheets.value());
   }
@@ -646,7 +647,8 @@ RunOutcome Run::Finish() {
   MeasureWindow();
   AddNotes();
   RunResult result = BuildRunResult(s_, data_);
-  if (!sheets_.empty() && result.status == RunStatus::kOk) result.cost = ComputeCost(sheets_, result);
+  if (!sheets_.empty() && result.status == RunStatus::kOk)
+    result.cost = ComputeCost(sheets_, result);
   result.expectations = CheckThresholds(ThresholdsOf(s_), result);
   out.status = result.status;
   out.expectations = result.expectations;

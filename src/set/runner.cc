@@ -198,10 +198,11 @@ std::vector<Error> Errors(const Execution& x) {
       size_t failed = 0;
       for (const SetRun& r : c.runs) failed += r.expect_pass == false ? 1 : 0;
       auto it = x.failed_thresholds.find(static_cast<int>(&c - x.index.cells.data()));
-      std::string what = it == x.failed_thresholds.end() ? "see " + x.dir + "/index.json"
-                                                         : it->second;
-      errors.push_back({ErrorKind::kThreshold, fmt::format("expect failed in {} ({} of {} runs): {}",
-                                                           c.id, failed, c.runs.size(), what)});
+      std::string what =
+          it == x.failed_thresholds.end() ? "see " + x.dir + "/index.json" : it->second;
+      errors.push_back(
+          {ErrorKind::kThreshold, fmt::format("expect failed in {} ({} of {} runs): {}", c.id,
+                                              failed, c.runs.size(), what)});
     }
   }
   return errors;

@@ -1,4 +1,6 @@
 // Tests for LatencyHistogram: accuracy against sorted arrays, merge, JSON and .hgrm output.
+#include "edgebench/results/histogram.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -9,8 +11,6 @@
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
-
-#include "edgebench/results/histogram.h"
 
 namespace edgebench {
 namespace {
@@ -63,8 +63,8 @@ void CheckAgainstReference(std::vector<int64_t> values) {
   CHECK(h.mean() == Approx(sum / static_cast<double>(n)).epsilon(1e-12));
 
   // Percentiles in units of 0.001%, so the reference rank ceil(p/100 * n) is exact.
-  for (uint64_t p_milli : {1000u, 10000u, 25000u, 50000u, 75000u, 90000u, 99000u, 99900u,
-                           99990u, 99999u, 100000u}) {
+  for (uint64_t p_milli :
+       {1000u, 10000u, 25000u, 50000u, 75000u, 90000u, 99000u, 99900u, 99990u, 99999u, 100000u}) {
     const uint64_t rank = std::max<uint64_t>((p_milli * n + 99999) / 100000, 1);
     const int64_t expected = values[rank - 1];
     const double p = static_cast<double>(p_milli) / 1000.0;

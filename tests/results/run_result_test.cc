@@ -12,6 +12,7 @@
 #include "edgebench/base/fd.h"
 #include "edgebench/results/counters.h"
 #include "edgebench/results/reporters.h"
+
 #include "test_support.h"
 
 namespace edgebench {
@@ -22,7 +23,8 @@ using nlohmann::json;
 
 // A results directory written by edgebench before summary.json had "format" (format 1):
 // scenarios/edge.yaml with 20 devices, 1 s warm-up, 3 s window, over the edge-lan proxy.
-const std::string kFormat1Dir = std::string(EDGEBENCH_SOURCE_DIR) + "/tests/data/results/format1-edge";
+const std::string kFormat1Dir =
+    std::string(EDGEBENCH_SOURCE_DIR) + "/tests/data/results/format1-edge";
 
 // Writes every reporter's file of `r` into `dir` and reads the directory back.
 RunResult WriteAndRead(const RunResult& r, const fs::path& dir) {
@@ -43,7 +45,8 @@ RunResult Full() {
   r.measured_s = 2.5;
   r.sent_per_s = 40.0;
   r.received_per_s = 39.5;
-  for (const CounterInfo& c : kCounterTable) r.counters.Set(c.id, 1000 + static_cast<uint64_t>(c.id));
+  for (const CounterInfo& c : kCounterTable)
+    r.counters.Set(c.id, 1000 + static_cast<uint64_t>(c.id));
   LatencyHistogram lat;
   lat.RecordN(700, 90);
   lat.RecordN(2500, 10);
@@ -202,7 +205,8 @@ TEST_CASE("summary readers check the format version and name what is wrong", "[r
   REQUIRE(WriteFile(tmp.path() + "/bad/summary.json", SummaryToJson(Full()).dump()).ok());
   REQUIRE(WriteFile(tmp.path() + "/bad/timeline.csv",
                     "second,phase,sent,received,p50_us,p99_us,bytes_to_broker,bytes_from_broker,"
-                    "wall_time\n0,warmup,1,2\n").ok());
+                    "wall_time\n0,warmup,1,2\n")
+              .ok());
   CHECK(ReadRunDirectory(tmp.path() + "/bad").error().ToString() ==
         tmp.path() + "/bad/timeline.csv:2: expected 9 fields, got 4");
 }

@@ -121,8 +121,7 @@ TEST_CASE("a malformed index names what is wrong", "[set_index]") {
         "malformed index: [json.exception.type_error.302] type must be string, but is number");
 }
 
-TEST_CASE("an index whose format is not a number is malformed, not an exception",
-          "[set_index]") {
+TEST_CASE("an index whose format is not a number is malformed, not an exception", "[set_index]") {
   json j = SetIndexToJson(Sample());
   j["format"] = "1";
   std::optional<std::string> message;

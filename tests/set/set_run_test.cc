@@ -277,8 +277,8 @@ TEST_CASE("expect: a single run passes (exit 0) or fails (exit 1) and says which
   CHECK(e.reason == "above the maximum");
   REQUIRE(e.value.has_value());
   CHECK(*e.value > 0);
-  CHECK(r.err ==
-        "edgebench: error: expect failed: latency_p99_ms " + Number(*e.value) + " > max 0.000001\n");
+  CHECK(r.err == "edgebench: error: expect failed: latency_p99_ms " + Number(*e.value) +
+                     " > max 0.000001\n");
   CHECK(r.out.find("  expect      FAIL latency_p99_ms " + Number(*e.value) + " > max 0.000001\n") !=
         std::string::npos);
 }
