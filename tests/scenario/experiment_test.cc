@@ -109,7 +109,7 @@ TEST_CASE("more than 1000 cells are refused", "[scenario][matrix]") {
                 "\n") == "t.yaml:3:3: matrix has more than 1000 cells");
 }
 
-TEST_CASE("--set applies to every cell", "[scenario][matrix]") {
+TEST_CASE("a --set override applies to every cell", "[scenario][matrix]") {
   Experiment e = Expand("name: x\nmatrix:\n  publish.qos: [0, 1]\n", {"devices.count=7"});
   REQUIRE(e.cells.size() == 2);
   CHECK(e.cells[0].scenario.devices.count == 7);

@@ -439,7 +439,7 @@ TEST_CASE("an interrupted set keeps its runs; --resume finishes it", "[set_run]"
         "what to run\nRun 'edgebench --help' for usage.\n");
 }
 
-TEST_CASE("--resume of a directory that is not a set exits 2 with one line", "[set_run]") {
+TEST_CASE("run --resume of a directory that is not a set exits 2 with one line", "[set_run]") {
   TempDir tmp;
   CommandResult r = RunEdgebench({"run", "--resume", tmp.path.string()}, tmp.path);
   CHECK(r.exit_code == 2);
