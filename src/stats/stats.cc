@@ -103,6 +103,48 @@ double ExactTwoSidedP(double u, size_t n1, size_t n2) {
   return std::min(1.0, 2 * tail / total);
 }
 
+// The exact permutation distribution with ties: every way to choose which n1 of the pooled
+// values are a's, counted by their sum of (mid)ranks with a subset-sum table over doubled
+// ranks (midranks are multiples of 1/2). P(|U - n1 n2 / 2| >= the observed distance).
+double ExactTiedTwoSidedP(const std::vector<double>& a, const std::vector<double>& b) {
+  std::vector<double> all = a;
+  all.insert(all.end(), b.begin(), b.end());
+  std::sort(all.begin(), all.end());
+  std::vector<int> doubled;  // 2 x midrank of each pooled value
+  for (size_t i = 0; i < all.size();) {
+    size_t j = i;
+    while (j < all.size() && all[j] == all[i]) ++j;
+    for (size_t k = i; k < j; ++k) doubled.push_back(static_cast<int>(i + j + 1));
+    i = j;
+  }
+  size_t n1 = a.size();
+  int max_sum = 0;
+  for (int d : doubled) max_sum += d;
+  // ways[k][s]: subsets of k values whose doubled ranks add up to s.
+  std::vector<std::vector<double>> ways(n1 + 1,
+                                        std::vector<double>(static_cast<size_t>(max_sum) + 1));
+  ways[0][0] = 1;
+  for (int d : doubled) {
+    for (size_t k = n1; k >= 1; --k) {
+      for (size_t s = static_cast<size_t>(max_sum); s >= static_cast<size_t>(d); --s) {
+        ways[k][s] += ways[k - 1][s - static_cast<size_t>(d)];
+      }
+    }
+  }
+  double product = static_cast<double>(n1 * b.size());
+  double center = product / 2;
+  double observed = std::fabs(UStatistic(a, b) - center);
+  double tail = 0;
+  double total = 0;
+  for (size_t s = 0; s < ways[n1].size(); ++s) {
+    if (ways[n1][s] == 0) continue;
+    double u = static_cast<double>(s) / 2 - static_cast<double>(n1 * (n1 + 1)) / 2;
+    total += ways[n1][s];
+    if (std::fabs(u - center) >= observed - 1e-9) tail += ways[n1][s];
+  }
+  return std::min(1.0, tail / total);
+}
+
 // Normal approximation with the tie correction of the variance and a continuity
 // correction (as scipy.stats.mannwhitneyu(method="asymptotic")).
 double NormalTwoSidedP(double u, const std::vector<double>& a, const std::vector<double>& b) {
@@ -172,8 +214,14 @@ std::optional<MannWhitneyResult> MannWhitneyU(const std::vector<double>& a,
   if (a.empty() || b.empty()) return std::nullopt;
   MannWhitneyResult r;
   r.u = UStatistic(a, b);
-  r.exact = a.size() <= kMannWhitneyExactMax && b.size() <= kMannWhitneyExactMax && !HasTies(a, b);
-  r.p_two_sided = r.exact ? ExactTwoSidedP(r.u, a.size(), b.size()) : NormalTwoSidedP(r.u, a, b);
+  r.exact = a.size() <= kMannWhitneyExactMax && b.size() <= kMannWhitneyExactMax;
+  if (!r.exact) {
+    r.p_two_sided = NormalTwoSidedP(r.u, a, b);
+  } else if (HasTies(a, b)) {
+    r.p_two_sided = ExactTiedTwoSidedP(a, b);
+  } else {
+    r.p_two_sided = ExactTwoSidedP(r.u, a.size(), b.size());
+  }
   return r;
 }
 

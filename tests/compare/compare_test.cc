@@ -262,25 +262,25 @@ TEST_CASE("compare: the difference of two cells in words, with interval and test
         "cloud-near latency p99 is 15 ms higher than edge-lan (95% CI 14.7..15.3, 5 vs 5 "
         "runs; Mann-Whitney U p=0.0079, exact)");
   // The same five figures on both sides: 0 with an interval of -3..+3 steps of 0.2;
-  // every value tied across the sides, so the normal approximation (U = 12.5, p = 1).
+  // every value tied across the sides: U = 12.5 in every split, exact p = 1.
   CHECK(DifferenceOfMetric(c, Metric::kReceivedPerS).sentence ==
         "cloud-near delivered is the same as edge-lan's, 100 msg/s (95% CI -0.6..0.6, 5 vs 5 "
-        "runs, which includes no difference; Mann-Whitney U p=1, normal approximation)");
-  // Loss: a is five zeros (one tie group of 5): U = 25, tie-corrected sigma^2 =
-  // 25/12 (11 - 120/90), z = 12/4.4876, p = 0.0075 (python: erfc(z / sqrt 2)).
+        "runs, which includes no difference; Mann-Whitney U p=1, exact)");
+  // Loss: a is five zeros (one tie group of 5), every b above them: U = 25, and only the
+  // two splits that separate the sides are as far from 12.5: p = 2 / C(10, 5) = 0.0079.
   CHECK(DifferenceOfMetric(c, Metric::kLossRatio).sentence ==
         "cloud-near loss is 0.006 higher than edge-lan (95% CI 0.002..0.01, 5 vs 5 runs; "
-        "Mann-Whitney U p=0.0075, normal approximation)");
+        "Mann-Whitney U p=0.0079, exact)");
   CHECK(DifferenceOfMetric(c, Metric::kWorkerCpuPct).sentence ==
         "cloud-near worker CPU is the same as edge-lan's, 12% (95% CI -3..3, "
-        "5 vs 5 runs, which includes no difference; Mann-Whitney U p=1, normal approximation)");
-  // Two tie groups of 5: sigma^2 = 25/12 (11 - 240/90), p = 0.004.
+        "5 vs 5 runs, which includes no difference; Mann-Whitney U p=1, exact)");
+  // Two tie groups of 5, separated: p = 2 / C(10, 5) = 0.0079, as without ties.
   CHECK(DifferenceOfMetric(c, Metric::kWireBytesPerMessage).sentence ==
         "cloud-near wire bytes per message is 50 B higher than edge-lan (95% CI 50..50, 5 vs 5 "
-        "runs; Mann-Whitney U p=0.004, normal approximation)");
+        "runs; Mann-Whitney U p=0.0079, exact)");
   CHECK(DifferenceOfMetric(c, Metric::kCostPerMonthUsd).sentence ==
         "cloud-near cost per month is USD 221 higher than edge-lan (95% CI 221..221, 5 vs 5 "
-        "runs; Mann-Whitney U p=0.004, normal approximation)");
+        "runs; Mann-Whitney U p=0.0079, exact)");
 }
 
 TEST_CASE("compare: the answer names the cheapest cell that meets every threshold", "[compare]") {

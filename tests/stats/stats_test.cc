@@ -138,20 +138,25 @@ TEST_CASE("Mann-Whitney U is exact for small samples without ties", "[stats]") {
   CHECK(MannWhitneyU({1}, {2})->p_two_sided == Approx(1.0));
 }
 
-TEST_CASE("Mann-Whitney U falls back to the normal approximation with ties or many values",
-          "[stats]") {
-  // The tie-corrected normal approximation with continuity correction (the formula in
-  // stats_reference.py, which is scipy's method="asymptotic"):
-  // [1,2,2,3] vs [2,3,4,4]: U 2.5, p = 0.13416918012812581
+TEST_CASE("Mann-Whitney U with ties is exact up to 20 a side, normal past that", "[stats]") {
+  // The exact permutation distribution with midranks, by enumerating all C(8, 4) = 70 splits
+  // of the pooled values (python: itertools.combinations, U with ties counting 1/2):
+  // [1,2,2,3] vs [2,3,4,4]: U 2.5, 14 of 70 splits at least as far from 8, p = 0.2.
   std::optional<MannWhitneyResult> ties = MannWhitneyU({1, 2, 2, 3}, {2, 3, 4, 4});
   REQUIRE(ties.has_value());
-  CHECK_FALSE(ties->exact);
+  CHECK(ties->exact);
   CHECK(ties->u == 2.5);
-  CHECK(ties->p_two_sided == Approx(0.13416918012812581).epsilon(1e-9));
-  // All ties: U 3 = n1 n2 / 2, sigma 0, p = 1.
+  CHECK(ties->p_two_sided == Approx(0.2).epsilon(1e-12));
+  // Separated sides, each one tie group: as without ties, 2 / C(6, 3) = 0.1 (the normal
+  // approximation would give 0.047, a "significant" 3 against 3 that no exact test allows).
+  std::optional<MannWhitneyResult> groups =
+      MannWhitneyU({14.84, 14.84, 14.84}, {777.9, 777.9, 777.9});
+  CHECK(groups->exact);
+  CHECK(groups->p_two_sided == Approx(0.1).epsilon(1e-12));
+  // All ties: U 3 = n1 n2 / 2 in every split, p = 1.
   std::optional<MannWhitneyResult> all = MannWhitneyU({5, 5, 5}, {5, 5});
   CHECK(all->u == 3.0);
-  CHECK_FALSE(all->exact);
+  CHECK(all->exact);
   CHECK(all->p_two_sided == 1.0);
   // 21 vs 21 values without ties: past kMannWhitneyExactMax. U 66, p = 0.00010707045073714981
   std::vector<double> a, b;

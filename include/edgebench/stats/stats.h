@@ -57,7 +57,8 @@ std::optional<DifferenceEstimate> BootstrapDifferenceOfMedians(
     const std::vector<double>& a, const std::vector<double>& b,
     const BootstrapOptions& options = {});
 
-// The exact distribution is used up to this many values on each side, without ties.
+// The exact distribution is used up to this many values on each side (with ties: the exact
+// permutation distribution of the midrank statistic).
 inline constexpr size_t kMannWhitneyExactMax = 20;
 
 struct MannWhitneyResult {
@@ -69,7 +70,8 @@ struct MannWhitneyResult {
 };
 
 // The Mann-Whitney U (Wilcoxon rank-sum) test of a against b. Exact when both sides have
-// at most kMannWhitneyExactMax values and no value occurs in both or twice; otherwise the
+// at most kMannWhitneyExactMax values: with ties, the exact permutation distribution of U
+// from midranks (so 3 runs against 3 never reach p < 0.1, tied or not); otherwise the
 // normal approximation (z = (|U - n1 n2 / 2| - 1/2) / sigma, sigma with the tie
 // correction). When every value is tied, sigma is 0: p is 1. nullopt when a side is empty.
 std::optional<MannWhitneyResult> MannWhitneyU(const std::vector<double>& a,
