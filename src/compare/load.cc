@@ -283,8 +283,21 @@ void LabelCells(std::vector<CompareCell>& cells) {
   }
 }
 
-// The keys any two cells differ in (names aside), from each cell's first run.
+// The keys any two cells differ in (names aside), from each cell's first run. When every
+// cell carries its values (a set's matrix axes, a named axis such as `placement` among
+// them), those keys, in the order first seen: the values are what the cells are labelled by.
 std::vector<std::string> CellKeys(const std::vector<CompareCell>& cells) {
+  bool all_valued = std::all_of(cells.begin(), cells.end(),
+                                [](const CompareCell& c) { return !c.values.empty(); });
+  if (all_valued && cells.size() > 1) {
+    std::vector<std::string> named;
+    for (const CompareCell& c : cells) {
+      for (const auto& [key, value] : c.values) {
+        if (std::find(named.begin(), named.end(), key) == named.end()) named.push_back(key);
+      }
+    }
+    return named;
+  }
   std::set<std::string> keys;
   for (size_t i = 1; i < cells.size(); ++i) {
     for (const std::string& k : DifferingKeys(RunValues(cells[0].runs[0].scenario),
