@@ -1,4 +1,5 @@
-// edgebench run SCENARIO...: every file validated first, then one run after the other.
+// edgebench run SCENARIO...: every file and matrix cell validated first, then one run, or a set
+// of runs (several files, matrix:, repeat:) through the set module; --dry-run and --resume.
 #include <signal.h>
 #include <unistd.h>
 
