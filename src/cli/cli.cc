@@ -24,7 +24,7 @@ using namespace cli_internal;  // NOLINT(google-build-using-namespace)
 
 // The subcommands, in the order `edgebench --help` lists them.
 const Subcommand kSubcommands[] = {
-    {"run", "Run scenarios one after the other and write a results directory for each",
+    {"run", "Run a scenario, or a set (matrix, repeats, several files), and write the results",
      AddRunOptions, RunCommand},
     {"validate", "Check scenario files without running them", AddValidateOptions, ValidateCommand},
     {"compare", "Compare runs and sets: medians, intervals, differences and the answer",
@@ -39,9 +39,9 @@ constexpr const char* kDescription =
     "Write a scenario YAML (docs/scenario.md), then `edgebench run scenarios/edge.yaml`.";
 
 constexpr const char* kExitCodesHelp =
-    "Exit codes: 0 ok; 2 bad usage or scenario (nothing started); 3 the run could not be\n"
-    "done (broker unreachable, worker died, netem backend unavailable, disk full); 130\n"
-    "interrupted (partial results kept). 1 is reserved for failed `expect:` thresholds.";
+    "Exit codes: 0 ok; 1 the runs completed but an `expect:` threshold failed; 2 bad usage\n"
+    "or scenario (nothing started); 3 a run could not be done (broker unreachable, worker\n"
+    "died, netem backend unavailable, disk full); 130 interrupted (partial results kept).";
 
 // On the top level and on every subcommand, so each one's --help lists it.
 void AddLogLevel(CLI::App& app, CommandLine& cl) {

@@ -56,7 +56,7 @@ void AddCompareOptions(CLI::App& app, CommandLine& cl) {
       "delivered msg/s, loss, worker and broker CPU, wire bytes per message and cost per\n"
       "month, each with a 95% percentile-bootstrap interval of the median (from 2 runs up).\n"
       "For two cells it says the difference in words: a bootstrap interval of the difference\n"
-      "of medians and a Mann-Whitney U test (exact for up to 20 runs a side without ties).\n"
+      "of medians and a Mann-Whitney U test (exact for up to 20 runs a side, ties included).\n"
       "With one run a side it compares the runs' own latency distributions. When the runs\n"
       "carry expect: thresholds it ends with the answer: which cells meet every threshold in\n"
       "all their runs, by how much, and the cheapest. docs/compare.md explains the statistics.\n"

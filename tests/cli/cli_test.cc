@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "edgebench/broker/broker.h"
+
 #include "cli_support.h"
 
 namespace {
@@ -29,7 +30,9 @@ std::string SmallScenario(int qos) {
   return "name: small\n"
          "devices:\n  count: 20\n"
          "topics: [sensor1, sensor2]\n"
-         "publish:\n  rate: 10\n  qos: " + std::to_string(qos) + "\n"
+         "publish:\n  rate: 10\n  qos: " +
+         std::to_string(qos) +
+         "\n"
          "  payload:\n    size: 48\n    kind: random\n"
          "duration_s: 2\nwarmup_s: 1\ndrain_s: 2\n";
 }
@@ -49,9 +52,9 @@ TEST_CASE("run: 20 devices against the embedded broker lose nothing", "[cli][int
   REQUIRE(fs::is_directory(dir));
   CHECK(dir.parent_path() == out / "small");
   CHECK(dir.filename().string().find(".partial") == std::string::npos);
-  for (const char* f : {"scenario.yaml", "manifest.json", "summary.json", "timeline.csv",
-                        "samples.csv", "latency.hgrm", "edgebench.log", "broker.log",
-                        "mosquitto.conf"}) {
+  for (const char* f :
+       {"scenario.yaml", "manifest.json", "summary.json", "timeline.csv", "samples.csv",
+        "latency.hgrm", "edgebench.log", "broker.log", "mosquitto.conf"}) {
     CHECK(fs::exists(dir / f));
   }
   nlohmann::json s = nlohmann::json::parse(Slurp((dir / "summary.json").string()));
@@ -77,7 +80,10 @@ TEST_CASE("run: 20 devices against the embedded broker lose nothing", "[cli][int
   CHECK(manifest["host"]["cpu_count"].get<int>() >= 1);
 
   std::string timeline = Slurp((dir / "timeline.csv").string());
-  CHECK(timeline.rfind("second,phase,sent,received,p50_us,p99_us,bytes_to_broker,bytes_from_broker,wall_time\n", 0) == 0);
+  CHECK(
+      timeline.rfind(
+          "second,phase,sent,received,p50_us,p99_us,bytes_to_broker,bytes_from_broker,wall_time\n",
+          0) == 0);
   CHECK(timeline.find("\n0,warmup,200,") != std::string::npos);
   CHECK(Slurp((dir / "latency.hgrm").string()).find("Total count    =") != std::string::npos);
 }
@@ -85,13 +91,14 @@ TEST_CASE("run: 20 devices against the embedded broker lose nothing", "[cli][int
 TEST_CASE("run: an unreachable broker exits 3 with one clear line", "[cli][integration]") {
   TempDir tmp;
   int port = *edgebench::FindFreeLoopbackPort();  // nothing listens there
-  fs::path scenario = tmp.Write("down.yaml",
-                                "name: down\nbroker:\n  embedded: false\n  host: 127.0.0.1\n"
-                                "  port: " + std::to_string(port) +
-                                "\n  connect_timeout_s: 2\ndevices:\n  count: 5\n");
+  fs::path scenario =
+      tmp.Write("down.yaml",
+                "name: down\nbroker:\n  embedded: false\n  host: 127.0.0.1\n"
+                "  port: " +
+                    std::to_string(port) + "\n  connect_timeout_s: 2\ndevices:\n  count: 5\n");
   fs::path out = tmp.path / "results";
-  CommandResult r = RunEdgebench({"run", scenario.string(), "--out", out.string(),
-                                  "--log-level", "off"}, tmp.path);
+  CommandResult r = RunEdgebench(
+      {"run", scenario.string(), "--out", out.string(), "--log-level", "off"}, tmp.path);
   CHECK(r.exit_code == 3);
   CHECK(r.err == "edgebench: error: cannot connect to the broker at 127.0.0.1:" +
                      std::to_string(port) + ": Connection refused\n");
@@ -120,8 +127,9 @@ TEST_CASE("run: a bad scenario exits 2 and creates nothing", "[cli]") {
 
 TEST_CASE("run: a missing scenario file exits 2", "[cli]") {
   TempDir tmp;
-  CommandResult r = RunEdgebench({"run", (tmp.path / "nope.yaml").string(), "--out",
-                                  (tmp.path / "results").string()}, tmp.path);
+  CommandResult r = RunEdgebench(
+      {"run", (tmp.path / "nope.yaml").string(), "--out", (tmp.path / "results").string()},
+      tmp.path);
   CHECK(r.exit_code == 2);
   CHECK(r.err == "edgebench: error: " + (tmp.path / "nope.yaml").string() +
                      ": cannot read file: No such file or directory\n");
@@ -148,8 +156,9 @@ TEST_CASE("validate: ok files and bad ones, with --set", "[cli]") {
 
   r = RunEdgebench({"validate", good.string(), "--set", "nonsense"}, tmp.path);
   CHECK(r.exit_code == 2);
-  CHECK(r.err == "edgebench: error: --set expects key.path=value, got 'nonsense'\n"
-                 "Run 'edgebench --help' for usage.\n");
+  CHECK(r.err ==
+        "edgebench: error: --set expects key.path=value, got 'nonsense'\n"
+        "Run 'edgebench --help' for usage.\n");
 }
 
 TEST_CASE("every scenario under scenarios/ validates through the CLI", "[cli]") {
@@ -174,38 +183,46 @@ TEST_CASE("usage errors exit 2; --help exits 0", "[cli]") {
   TempDir tmp;
   CommandResult r = RunEdgebench({"frobnicate"}, tmp.path);
   CHECK(r.exit_code == 2);
-  CHECK(r.err == "edgebench: error: unknown subcommand 'frobnicate' (expected run, validate, compare, report or version)\n"
-                 "Run 'edgebench --help' for usage.\n");
+  CHECK(r.err ==
+        "edgebench: error: unknown subcommand 'frobnicate' (expected run, validate, compare, "
+        "report or version)\n"
+        "Run 'edgebench --help' for usage.\n");
   r = RunEdgebench({"--help"}, tmp.path);
   CHECK(r.exit_code == 0);
-  CHECK(r.out.find("Exit codes: 0 ok; 2 bad usage or scenario") != std::string::npos);
+  CHECK(r.out.find("Exit codes: 0 ok; 1 the runs completed but an `expect:` threshold failed; 2 "
+                   "bad usage") != std::string::npos);
   r = RunEdgebench({"run", "--help"}, tmp.path);
   CHECK(r.exit_code == 0);
   CHECK(r.out.find("--set") != std::string::npos);
   r = RunEdgebench({"run", "x.yaml", "--log-level", "loud"}, tmp.path);
   CHECK(r.exit_code == 2);
-  CHECK(r.err == "edgebench: error: --log-level must be trace, debug, info, warn, error or off, "
-                 "got 'loud'\nRun 'edgebench --help' for usage.\n");
+  CHECK(r.err ==
+        "edgebench: error: --log-level must be trace, debug, info, warn, error or off, "
+        "got 'loud'\nRun 'edgebench --help' for usage.\n");
 }
 
 TEST_CASE("a mistyped subcommand gets a suggestion", "[cli]") {
   TempDir tmp;
   CommandResult r = RunEdgebench({"valdate", "x.yaml"}, tmp.path);
   CHECK(r.exit_code == 2);
-  CHECK(r.err == "edgebench: error: unknown subcommand 'valdate' (did you mean 'validate'? "
-                 "expected run, validate, compare, report or version)\nRun 'edgebench --help' for usage.\n");
+  CHECK(r.err ==
+        "edgebench: error: unknown subcommand 'valdate' (did you mean 'validate'? "
+        "expected run, validate, compare, report or version)\nRun 'edgebench --help' for usage.\n");
   CHECK(r.out.empty());
   r = RunEdgebench({"--log-level", "warn", "rn", "x.yaml"}, tmp.path);
   CHECK(r.exit_code == 2);
-  CHECK(r.err == "edgebench: error: unknown subcommand 'rn' (did you mean 'run'? expected run, "
-                 "validate, compare, report or version)\nRun 'edgebench --help' for usage.\n");
+  CHECK(r.err ==
+        "edgebench: error: unknown subcommand 'rn' (did you mean 'run'? expected run, "
+        "validate, compare, report or version)\nRun 'edgebench --help' for usage.\n");
   r = RunEdgebench({"verison"}, tmp.path);
-  CHECK(r.err == "edgebench: error: unknown subcommand 'verison' (did you mean 'version'? "
-                 "expected run, validate, compare, report or version)\nRun 'edgebench --help' for usage.\n");
+  CHECK(r.err ==
+        "edgebench: error: unknown subcommand 'verison' (did you mean 'version'? "
+        "expected run, validate, compare, report or version)\nRun 'edgebench --help' for usage.\n");
   // A prefix of one name only.
   r = RunEdgebench({"ver"}, tmp.path);
-  CHECK(r.err == "edgebench: error: unknown subcommand 'ver' (did you mean 'version'? "
-                 "expected run, validate, compare, report or version)\nRun 'edgebench --help' for usage.\n");
+  CHECK(r.err ==
+        "edgebench: error: unknown subcommand 'ver' (did you mean 'version'? "
+        "expected run, validate, compare, report or version)\nRun 'edgebench --help' for usage.\n");
 }
 
 TEST_CASE("every subcommand's --help lists --log-level", "[cli]") {
@@ -236,13 +253,16 @@ TEST_CASE("validate of every scenario on a fresh clone: ok, the example warns, r
   }
   TempDir tmp;
   const std::string source = EDGEBENCH_SOURCE_DIR;
-  std::string command = "cd '" + source + "' && exec env -u EDGEBENCH_PASSWORD -u "
-                        "EDGEBENCH_CONFIG_DIR '" + std::string(EDGEBENCH_BINARY) + "' ";
+  std::string command = "cd '" + source +
+                        "' && exec env -u EDGEBENCH_PASSWORD -u "
+                        "EDGEBENCH_CONFIG_DIR '" +
+                        std::string(EDGEBENCH_BINARY) + "' ";
   CommandResult r = RunCommand({"/bin/sh", "-c", command + "validate scenarios/*.yaml"}, tmp.path);
   CHECK(r.exit_code == 0);
   std::vector<std::string> files;
   for (const auto& e : fs::directory_iterator(fs::path(source) / "scenarios")) {
-    if (e.path().extension() == ".yaml") files.push_back("scenarios/" + e.path().filename().string());
+    if (e.path().extension() == ".yaml")
+      files.push_back("scenarios/" + e.path().filename().string());
   }
   std::sort(files.begin(), files.end());
   REQUIRE(files.size() >= 4);
@@ -267,14 +287,15 @@ TEST_CASE("validate of every scenario on a fresh clone: ok, the example warns, r
 
   // run still refuses, before anything starts.
   fs::path out = tmp.path / "results";
-  r = RunCommand({"/bin/sh", "-c", command + "run scenarios/real-broker.example.yaml --out '" +
-                                       out.string() + "'"},
+  r = RunCommand({"/bin/sh", "-c",
+                  command + "run scenarios/real-broker.example.yaml --out '" + out.string() + "'"},
                  tmp.path);
   CHECK(r.exit_code == 2);
-  CHECK(r.err == "edgebench: error: scenarios/real-broker.example.yaml:26:14: broker.tls.ca_file: "
-                 "cannot read '/etc/edgebench/broker-ca.pem': No such file or directory\n"
-                 "    ca_file: /etc/edgebench/broker-ca.pem\n"
-                 "             ^\n");
+  CHECK(r.err ==
+        "edgebench: error: scenarios/real-broker.example.yaml:26:14: broker.tls.ca_file: "
+        "cannot read '/etc/edgebench/broker-ca.pem': No such file or directory\n"
+        "    ca_file: /etc/edgebench/broker-ca.pem\n"
+        "             ^\n");
   CHECK(r.out.empty());
   CHECK_FALSE(fs::exists(out));
 }
