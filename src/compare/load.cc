@@ -50,19 +50,6 @@ Values RunValues(const Scenario& scenario) {
   return v;
 }
 
-// The keys whose values differ (or that only one side has), sorted.
-std::vector<std::string> DifferingKeys(const Values& a, const Values& b) {
-  std::set<std::string> keys;
-  for (const auto& [key, value] : a) {
-    auto it = b.find(key);
-    if (it == b.end() || it->second != value) keys.insert(key);
-  }
-  for (const auto& [key, value] : b) {
-    if (!a.count(key)) keys.insert(key);
-  }
-  return {keys.begin(), keys.end()};
-}
-
 std::string JoinKeys(const std::vector<std::string>& keys) {
   std::string out;
   for (const std::string& k : keys) out += (out.empty() ? "" : ", ") + k;

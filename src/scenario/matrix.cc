@@ -7,6 +7,7 @@
 // and an error in a cell points at the matrix value that made it.
 #include <algorithm>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -241,6 +242,19 @@ std::map<std::string, std::string> ScenarioValues(const Scenario& scenario) {
   std::map<std::string, std::string> out;
   Flatten(YAML::Load(ScenarioToYaml(scenario)), "", &out);
   return out;
+}
+
+std::vector<std::string> DifferingKeys(const std::map<std::string, std::string>& a,
+                                       const std::map<std::string, std::string>& b) {
+  std::set<std::string> keys;
+  for (const auto& [key, value] : a) {
+    auto it = b.find(key);
+    if (it == b.end() || it->second != value) keys.insert(key);
+  }
+  for (const auto& [key, value] : b) {
+    if (!a.contains(key)) keys.insert(key);
+  }
+  return {keys.begin(), keys.end()};
 }
 
 }  // namespace edgebench

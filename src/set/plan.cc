@@ -3,6 +3,7 @@
 #include <cctype>
 #include <map>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -35,26 +36,18 @@ std::string CellId(size_t index, const std::vector<std::pair<std::string, std::s
   return "c" + std::to_string(index + 1) + (slug.empty() ? "" : "-" + slug);
 }
 
-// The key paths whose values differ between any two cells (name and source aside).
-std::vector<std::string> DifferingKeys(const std::vector<PlannedCell>& cells) {
-  std::vector<std::string> keys;
-  if (cells.size() < 2) return keys;
+// The key paths whose values differ between the first cell and any other (name and
+// description aside).
+std::vector<std::string> KeysCellsDifferIn(const std::vector<PlannedCell>& cells) {
+  std::set<std::string> keys;
+  if (cells.size() < 2) return {};
   std::map<std::string, std::string> first = ScenarioValues(cells[0].scenario);
-  std::map<std::string, bool> differs;
   for (size_t i = 1; i < cells.size(); ++i) {
-    std::map<std::string, std::string> other = ScenarioValues(cells[i].scenario);
-    for (const auto& [key, value] : other) {
-      auto it = first.find(key);
-      if (it == first.end() || it->second != value) differs[key] = true;
-    }
-    for (const auto& [key, value] : first) {
-      if (!other.contains(key)) differs[key] = true;
+    for (const std::string& key : DifferingKeys(first, ScenarioValues(cells[i].scenario))) {
+      if (key != "name" && key != "description") keys.insert(key);
     }
   }
-  for (const auto& [key, yes] : differs) {
-    if (key != "name" && key != "description") keys.push_back(key);
-  }
-  return keys;
+  return {keys.begin(), keys.end()};
 }
 
 }  // namespace
@@ -113,7 +106,7 @@ SetPlan PlanSet(const std::vector<Experiment>& experiments) {
     }
   }
   for (const std::string& n : names) plan.name += (plan.name.empty() ? "" : "+") + n;
-  if (experiments.size() > 1) plan.keys = DifferingKeys(plan.cells);
+  if (experiments.size() > 1) plan.keys = KeysCellsDifferIn(plan.cells);
   if (!plan.cells.empty()) plan.seed = plan.cells[0].scenario.seed;
   plan.order = InterleavedOrder(repeats, plan.seed);
   return plan;

@@ -279,6 +279,9 @@ Result<Experiment> ParseExperiment(std::string_view yaml_text, const std::string
 // The resolved scenario flattened to key paths -> YAML scalar text ("publish.qos" -> "1"),
 // every key of ScenarioToYaml (lists as "[a, b]"). For telling what two cells differ in.
 std::map<std::string, std::string> ScenarioValues(const Scenario& scenario);
+// The keys whose values differ between two ScenarioValues() (or that only one has), sorted.
+std::vector<std::string> DifferingKeys(const std::map<std::string, std::string>& a,
+                                       const std::map<std::string, std::string>& b);
 
 // The resolved scenario as YAML (every key, defaults applied; secrets redacted).
 // Feeding this back to ParseScenario yields an equal Scenario.
