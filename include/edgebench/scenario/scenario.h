@@ -38,6 +38,26 @@ struct UserProperty {
   friend bool operator==(const UserProperty&, const UserProperty&) = default;
 };
 
+// `broker.resources`: the embedded broker's CPU and memory budget, applied with a cgroup
+// (cgroup v2 cpu.max/memory.max, or v1 cpu.cfs_quota_us/memory.limit_in_bytes). Either given
+// inline or taken from a named node profile (config/nodes.yaml) with inline values on top.
+struct ResourcesSpec {
+  bool limited = false;   // true when broker.resources is present
+  std::string node;       // the node profile the values came from ("" = all inline)
+  double cpus = 0;        // CPU quota in CPUs (0.25 = a quarter of one CPU); 0 = no CPU limit
+  int64_t memory_mb = 0;  // memory limit in MiB (no swap beyond it); 0 = no memory limit
+  bool required = true;   // false: a machine without writable cgroups runs unlimited, noted
+  friend bool operator==(const ResourcesSpec&, const ResourcesSpec&) = default;
+};
+
+// A named node profile of config/nodes.yaml: what `broker.resources: {node: NAME}` applies.
+struct NodeProfile {
+  std::string description;
+  double cpus = 0;
+  int64_t memory_mb = 0;
+  friend bool operator==(const NodeProfile&, const NodeProfile&) = default;
+};
+
 struct BrokerSpec {
   // edgebench starts its own mosquitto on loopback. Setting broker.host or broker.port
   // makes it false (an external broker); with `embedded: true` written too, the scenario
@@ -56,6 +76,7 @@ struct BrokerSpec {
   int64_t session_expiry_s =
       0;  // MQTT 5 only: CONNECT session expiry interval (4294967295 = never)
   std::vector<UserProperty> user_properties;  // MQTT 5 only: sent with CONNECT and PUBLISH
+  ResourcesSpec resources;                    // embedded broker only
 
   friend bool operator==(const BrokerSpec&, const BrokerSpec&) = default;
 };
@@ -152,6 +173,21 @@ struct ExpectSpec {
   friend bool operator==(const ExpectSpec&, const ExpectSpec&) = default;
 };
 
+// `search:`: find the highest value of one key at which every `expect:` threshold holds,
+// by doubling from `from` and then bisecting, `repeat` runs per step.
+struct SearchSpec {
+  std::string key;           // "publish.rate", "devices.count" or "publish.payload.size"
+  double from = 0;           // the low end, tried first (> 0)
+  double to = 0;             // the high end (> from)
+  double resolution = 10;    // stop when the bracket is this narrow ...
+  bool resolution_pct = true;  // ... in percent of its lower end (true) or in the key's unit
+  int max_runs = 50;         // budget: runs per searched cell (1 .. 10000)
+  int max_mixed = 2;         // stop after this many steps that held in only some repeats
+  // devices.count and publish.payload.size take whole numbers; publish.rate any number.
+  bool integer() const { return key != "publish.rate"; }
+  friend bool operator==(const SearchSpec&, const SearchSpec&) = default;
+};
+
 // `cost: {sheet: aws-iot-core-eu}` or `cost: {sheets: [edge-node, ...]}`: the price sheets
 // (config/costs/<name>.yaml) whose costs add up to this placement's cost.
 struct CostSpec {
@@ -179,6 +215,7 @@ struct Scenario {
   uint64_t seed = 1;
   std::vector<ExpectSpec> expect;  // checked after the run, in this order
   CostSpec cost;
+  std::optional<SearchSpec> search;  // set: `run` searches instead of running once
   // For a set (matrix, several files): how often each cell runs and the pause between
   // runs. They do not change what one run does.
   int repeat = 1;           // 1 .. 1000
@@ -223,6 +260,11 @@ struct ExternalChecks {
   // are, for messages. Empty: any name.
   std::vector<std::string> cost_sheets;
   std::string cost_dir;
+  // The node profiles `broker.resources.node` may name (config/nodes.yaml), and that file.
+  std::map<std::string, NodeProfile> nodes;
+  std::string nodes_file;
+  // CPUs of this machine, for refusing broker.resources.cpus above it; 0 = not checked.
+  int machine_cpus = 0;
 };
 
 // Reads the named network profiles (config/profiles.yaml): a map of name -> {rtt_ms,
