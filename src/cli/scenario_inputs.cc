@@ -1,5 +1,6 @@
 // What run and validate share: the --set overrides, the config directory and the checks
 // a scenario needs from other modules (libpcap's filter and interface checks, profiles).
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -30,6 +31,18 @@ Result<std::vector<Override>> ParseOverrides(const std::vector<std::string>& set
   return out;
 }
 
+namespace {
+
+// The CPUs this process may run on (a container's cpuset counts, not the host's).
+int MachineCpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof set, &set) == 0) return CPU_COUNT(&set);
+  return static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN));
+}
+
+}  // namespace
+
 Result<ExternalChecks> ScenarioChecks(const std::string& config_dir) {
   ExternalChecks checks;
   checks.capture_filter = CheckCaptureFilter;
@@ -38,6 +51,15 @@ Result<ExternalChecks> ScenarioChecks(const std::string& config_dir) {
   Result<std::map<std::string, LinkProfile>> profiles = LoadProfiles(checks.profiles_file);
   if (!profiles.ok()) return profiles.error().WithKind(ErrorKind::kScenario);
   checks.profiles = std::move(profiles.value());
+  checks.nodes_file = config_dir + "/nodes.yaml";
+  if (std::filesystem::exists(checks.nodes_file)) {
+    Result<std::map<std::string, NodeProfile>> nodes = LoadNodeProfiles(checks.nodes_file);
+    if (!nodes.ok()) return nodes.error().WithKind(ErrorKind::kScenario);
+    checks.nodes = std::move(nodes.value());
+  } else {
+    checks.nodes_file.clear();  // an older config directory: no node profiles
+  }
+  checks.machine_cpus = MachineCpus();
   checks.expect_metrics = MetricNames();
   checks.cost_dir = config_dir + "/costs";
   // Without the directory only a scenario that names a sheet fails (LoadExperiments).

@@ -19,6 +19,10 @@ CaptureResult NetworkFromJson(const nlohmann::json& j);
 nlohmann::json LinkToJson(const LinkResult& link);
 LinkResult LinkFromJson(const nlohmann::json& j);
 // summary.json's "cost" (summary_cost.cc; docs/cost.md).
+nlohmann::json BrokerResourcesToJson(const BrokerResourcesResult& r);
+BrokerResourcesResult BrokerResourcesFromJson(const nlohmann::json& j);
+// "  node        edge-gateway: 0.25 CPU, 256 MiB (cgroup v1); used 24.6% mean, ..." lines.
+std::string BrokerResourcesLines(const BrokerResourcesResult& r);
 nlohmann::json CostToJson(const CostResult& cost);
 CostResult CostFromJson(const nlohmann::json& j);
 

@@ -186,6 +186,9 @@ json SummaryToJson(const RunResult& r) {
       {"processes", ProcessesJson(r.processes)},
       {"network", results_internal::NetworkToJson(r.capture, c[Counter::kSent])},
       {"link", results_internal::LinkToJson(r.link)},
+      {"broker_resources", r.broker_resources
+                               ? results_internal::BrokerResourcesToJson(*r.broker_resources)
+                               : json(nullptr)},
       {"cost", r.cost ? results_internal::CostToJson(*r.cost) : json(nullptr)},
       {"notes", r.notes},
       {"expectations", ExpectationsJson(r.expectations)},
@@ -248,6 +251,9 @@ Result<RunResult> ReadSummary(const json& j, int format) {
   r.processes = ProcessesOf(j.at("processes"));
   r.capture = results_internal::NetworkFromJson(j.at("network"));
   r.link = results_internal::LinkFromJson(j.at("link"));
+  if (j.contains("broker_resources") && !j.at("broker_resources").is_null()) {
+    r.broker_resources = results_internal::BrokerResourcesFromJson(j.at("broker_resources"));
+  }
   if (j.contains("cost") && !j.at("cost").is_null()) {
     r.cost = results_internal::CostFromJson(j.at("cost"));
   }

@@ -6,6 +6,7 @@
 
 #include "edgebench/results/metrics.h"
 #include "edgebench/results/reporters.h"
+#include "results/internal.h"
 
 namespace edgebench {
 namespace {
@@ -135,6 +136,7 @@ std::string SummaryTable(const RunResult& r) {
   out += ProcessLine("broker", p.broker, r.capture);
   out += ProcessLine("orchestrator", p.orchestrator, r.capture);
   if (p.link) out += ProcessLine("link", p.link, r.capture);
+  if (r.broker_resources) out += results_internal::BrokerResourcesLines(*r.broker_resources);
   if (r.cost) {
     out += fmt::format("  cost        {:.2f} {}/month, {:.4f} {} per million messages ({})\n",
                        r.cost->per_month, r.cost->currency, r.cost->per_million_messages,

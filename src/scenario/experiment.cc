@@ -146,6 +146,7 @@ void ReadSetKeys(Reader& r, const Section& top, const ExternalChecks& checks, Sc
   ReadExpect(r, top.Find("expect"), checks, *s, &s->expect);
   ReadInt(r, top, "repeat", 1, 1000, &s->repeat);
   ReadNumber(r, top, "cooldown_s", {0, false, 3600}, &s->cooldown_s);
+  ReadSearch(r, top.Find("search"), s);
 }
 
 void EmitSetKeys(YAML::Emitter& out, const Scenario& s) {
@@ -163,6 +164,7 @@ void EmitSetKeys(YAML::Emitter& out, const Scenario& s) {
     out << YAML::Key << "cost" << YAML::Value << YAML::BeginMap;
     out << YAML::Key << "sheets" << YAML::Value << YAML::Flow << s.cost.sheets << YAML::EndMap;
   }
+  if (s.search) EmitSearch(out, *s.search);
   out << YAML::Key << "repeat" << YAML::Value << s.repeat;
   out << YAML::Key << "cooldown_s" << YAML::Value << FormatNumber(s.cooldown_s);
 }

@@ -206,6 +206,20 @@ void ReadSubscribe(Reader& r, const Entry* entry, SubscribeSpec* out);
 void EmitNetwork(YAML::Emitter& out, const NetworkSpec& n);
 
 // ---------------------------------------------------------------------------
+// broker.resources (resources.cc) and search: (search.cc).
+
+void ReadResources(Reader& r, const Entry* entry, const ExternalChecks& checks, bool embedded,
+                   ResourcesSpec* out);
+void EmitResources(YAML::Emitter& out, const ResourcesSpec& res);
+// search: (needs expect: read into `s` first).
+void ReadSearch(Reader& r, const Entry* entry, Scenario* s);
+void EmitSearch(YAML::Emitter& out, const SearchSpec& search);
+// Each end of the search range applied to the cell's YAML `root` must give a valid
+// scenario; fails at search.from or search.to with the reason.
+void CheckSearchRange(Reader& r, const YAML::Node& root, const std::string& file,
+                      const ExternalChecks& checks, const SearchSpec& search);
+
+// ---------------------------------------------------------------------------
 // The whole scenario (scenario.cc), and the keys of sets (experiment.cc).
 
 // Every section of the map `root`, checked; the Scenario or the first error.

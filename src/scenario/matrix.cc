@@ -151,6 +151,31 @@ void PutCellValues(YAML::Node root, const std::vector<Axis>& axes,
   root.remove("matrix");
 }
 
+// The searched key is set by the search at every step: neither a matrix axis nor a --set
+// may set it too.
+void CheckSearchKeyFree(Reader& r, const YAML::Node& root, const std::vector<Axis>& axes,
+                        const std::vector<Override>& overrides, const SearchSpec& search) {
+  YAML::Mark mark = root["search"]["key"].Mark();
+  for (const Axis& a : axes) {
+    for (const std::string& key : a.keys) {
+      if (Covers(key, search.key) || Covers(search.key, key)) {
+        r.Fail("search.key", mark,
+               "search.key " + search.key + " is also set by the matrix axis " + a.name +
+                   "; the search sets it at every step");
+        return;
+      }
+    }
+  }
+  for (const Override& o : overrides) {
+    if (Covers(o.path, search.key) || Covers(search.key, o.path)) {
+      r.Fail("search.key", mark,
+             "search.key " + search.key + " is also set by --set " + o.path +
+                 "; the search sets it at every step (change search.from/to instead)");
+      return;
+    }
+  }
+}
+
 std::string CellLabel(const std::vector<std::pair<std::string, std::string>>& values) {
   std::string label;
   for (const auto& [key, value] : values) label += (label.empty() ? "" : " ") + key + "=" + value;
@@ -172,6 +197,11 @@ Result<ExperimentCell> BuildCell(std::string_view text, const std::string& file,
     if (Status st = ApplyOverride(root, o); !st) return st.error();
   }
   Result<Scenario> s = Validate(r, root, file, checks);
+  if (s.ok() && s->search) {
+    CheckSearchKeyFree(r, root, axes, overrides, *s->search);
+    CheckSearchRange(r, root, file, checks, *s->search);
+    if (r.failed()) s = r.error();
+  }
   if (!s.ok()) {
     Error e = s.error();
     if (!axes.empty()) e.message = "in matrix cell " + CellLabel(cell.values) + ": " + e.message;

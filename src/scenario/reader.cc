@@ -19,9 +19,10 @@ namespace edgebench::scenario_internal {
 // Schema: which keys each map accepts, and which are reserved for later work.
 
 constexpr std::string_view kTopKnown[] = {
-    "name",     "description", "broker",  "devices", "topics", "publish",    "duration_s",
-    "warmup_s", "drain_s",     "latency", "sample",  "seed",   "capture",    "workers",
-    "network",  "subscribe",   "expect",  "cost",    "repeat", "cooldown_s", "matrix"};
+    "name",       "description", "broker",  "devices",   "topics", "publish",
+    "duration_s", "warmup_s",    "drain_s", "latency",   "sample", "seed",
+    "capture",    "workers",     "network", "subscribe", "expect", "cost",
+    "repeat",     "cooldown_s",  "matrix",  "search"};
 constexpr std::string_view kTopReserved[] = {"agent", "shard"};
 constexpr std::string_view kCostKnown[] = {"sheet", "sheets"};
 constexpr std::string_view kBoundsKnown[] = {"min", "max"};
@@ -38,7 +39,13 @@ constexpr std::string_view kBrokerKnown[] = {"embedded",
                                              "password_env",
                                              "password_file",
                                              "session_expiry_s",
-                                             "user_properties"};
+                                             "user_properties",
+                                             "resources"};
+constexpr std::string_view kResourcesKnown[] = {"node", "cpus", "memory_mb", "required"};
+// A node profile in config/nodes.yaml.
+constexpr std::string_view kNodeKnown[] = {"description", "cpus", "memory_mb"};
+constexpr std::string_view kSearchKnown[] = {"key",        "from",     "to",
+                                             "resolution", "max_runs", "max_mixed"};
 constexpr std::string_view kTlsKnown[] = {"ca_file", "cert_file", "key_file", "insecure"};
 constexpr std::string_view kDevicesKnown[] = {"count", "gateways", "connect_rate"};
 constexpr std::string_view kTopicsKnown[] = {"pattern", "count"};
@@ -56,14 +63,23 @@ constexpr std::string_view kCaptureKnown[] = {"enabled", "required", "interface"
                                               "filter",  "snaplen",  "buffer_mb"};
 
 constexpr SectionSchema kSections[] = {
-    {"", kTopKnown, kTopReserved},    {"broker", kBrokerKnown, {}},
-    {"broker.tls", kTlsKnown, {}},    {"devices", kDevicesKnown, {}},
+    {"", kTopKnown, kTopReserved},
+    {"broker", kBrokerKnown, {}},
+    {"broker.tls", kTlsKnown, {}},
+    {"devices", kDevicesKnown, {}},
     {"topics", kTopicsKnown, {}},  // the map form of topics
-    {"publish", kPublishKnown, {}},   {"publish.payload", kPayloadKnown, {}},
-    {"sample", kSampleKnown, {}},     {"capture", kCaptureKnown, {}},
-    {"network", kNetworkKnown, {}},   {"subscribe", kSubscribeKnown, {}},
+    {"publish", kPublishKnown, {}},
+    {"publish.payload", kPayloadKnown, {}},
+    {"sample", kSampleKnown, {}},
+    {"capture", kCaptureKnown, {}},
+    {"network", kNetworkKnown, {}},
+    {"subscribe", kSubscribeKnown, {}},
     {"<profile>", kProfileKnown, {}},  // one entry of a profiles file
-    {"cost", kCostKnown, {}},         {"<bounds>", kBoundsKnown, {}},  // one expect: entry
+    {"broker.resources", kResourcesKnown, {}},
+    {"<node>", kNodeKnown, {}},
+    {"search", kSearchKnown, {}},
+    {"cost", kCostKnown, {}},
+    {"<bounds>", kBoundsKnown, {}},  // one expect: entry
 };
 
 const SectionSchema* FindSection(std::string_view path) {

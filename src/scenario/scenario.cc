@@ -177,7 +177,7 @@ void ReadBrokerAddress(Reader& r, const Section& s, BrokerSpec* out) {
   }
 }
 
-void ReadBroker(Reader& r, const Entry* entry, BrokerSpec* out) {
+void ReadBroker(Reader& r, const Entry* entry, const ExternalChecks& checks, BrokerSpec* out) {
   Section s = OpenSection(r, entry, "broker");
   ReadBrokerAddress(r, s, out);
   ReadProtocol(r, s, &out->protocol);
@@ -187,6 +187,7 @@ void ReadBroker(Reader& r, const Entry* entry, BrokerSpec* out) {
   ReadTls(r, s.Find("tls"), &out->tls);
   ReadCredentials(r, s, out);
   ReadMqtt5Options(r, s, out);
+  ReadResources(r, s.Find("resources"), checks, out->embedded, &out->resources);
 }
 
 std::string ReplaceAll(std::string text, std::string_view from, std::string_view to) {
@@ -405,7 +406,7 @@ Result<Scenario> Validate(Reader& r, const YAML::Node& root, const std::string& 
   Section top = OpenSection(r, root, root.Mark(), "");
   ReadName(r, top, &s.name);
   ReadString(r, top, "description", &s.description);
-  ReadBroker(r, top.Find("broker"), &s.broker);
+  ReadBroker(r, top.Find("broker"), checks, &s.broker);
   Section devices = OpenSection(r, top.Find("devices"), "devices");
   ReadInt(r, devices, "count", 1, 100000, &s.devices.count);
   ReadInt(r, devices, "gateways", 0, s.devices.count, &s.devices.gateways);
@@ -542,6 +543,7 @@ void EmitBroker(YAML::Emitter& out, const BrokerSpec& b) {
       out << YAML::EndMap;
     }
   }
+  EmitResources(out, b.resources);
   out << YAML::EndMap;
 }
 

@@ -240,6 +240,29 @@ struct ExpectResult {
   bool operator==(const ExpectResult&) const = default;
 };
 
+// summary.json "broker_resources": the CPU and memory budget the embedded broker ran under,
+// and how it fared against it (docs/results.md). Present when the scenario set one.
+struct BrokerResourcesResult {
+  bool applied = false;               // false: required: false and no usable cgroup here
+  std::optional<std::string> reason;  // why not applied
+  std::optional<std::string> node;    // the node profile the budget came from
+  double cpus = 0;                    // the CPU quota, in CPUs (0: no CPU limit)
+  int64_t memory_mb = 0;              // the memory limit (0: none)
+  std::string cgroup;                 // "v1" or "v2" when applied
+  // Measured, when applied: the broker's CPU against the quota (in % of one CPU, like
+  // processes.broker), the cgroup's throttling counters and memory high-water mark.
+  double cpu_pct_mean = 0;
+  double cpu_pct_peak_1s = 0;  // the busiest whole second of the run
+  uint64_t nr_periods = 0;     // quota periods (100 ms) in which the broker ran
+  uint64_t nr_throttled = 0;   // ... in which it used up its quota and was stopped
+  double throttled_s = 0;      // total time it was stopped
+  std::optional<int64_t> memory_peak_kb;
+  uint64_t oom_kills = 0;  // processes the memory limit killed
+  // nr_throttled / nr_periods (0 when none ran).
+  double throttled_ratio() const;
+  bool operator==(const BrokerResourcesResult&) const = default;
+};
+
 struct RunResult {
   int format = kSummaryFormat;  // of the summary.json it was read from
   RunStatus status = RunStatus::kOk;
@@ -258,6 +281,7 @@ struct RunResult {
   CaptureResult capture;
   LinkResult link;
   std::vector<std::string> notes;
+  std::optional<BrokerResourcesResult> broker_resources;  // when the scenario set a budget
   std::optional<CostResult> cost;          // when the scenario names cost sheets
   std::vector<ExpectResult> expectations;  // the scenario's expect:, in its order
 

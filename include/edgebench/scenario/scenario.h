@@ -50,6 +50,11 @@ struct ResourcesSpec {
   friend bool operator==(const ResourcesSpec&, const ResourcesSpec&) = default;
 };
 
+// The smallest budget broker.resources accepts: the kernel's smallest CPU quota (1 ms per
+// 100 ms period), and enough memory for mosquitto to start (about 8 MiB of RSS) with room.
+inline constexpr double kMinBrokerCpus = 0.01;
+inline constexpr int64_t kMinBrokerMemoryMb = 16;
+
 // A named node profile of config/nodes.yaml: what `broker.resources: {node: NAME}` applies.
 struct NodeProfile {
   std::string description;
@@ -271,6 +276,10 @@ struct ExternalChecks {
 // jitter_ms, loss_pct, uplink_mbit, downlink_mbit, description}, checked like a scenario
 // (file:line:column errors, unknown keys, ranges).
 Result<std::map<std::string, LinkProfile>> LoadProfiles(const std::string& path);
+
+// Reads the node profiles (config/nodes.yaml): a map of name -> {description, cpus,
+// memory_mb}, both budgets required, checked like a scenario (file:line:column errors).
+Result<std::map<std::string, NodeProfile>> LoadNodeProfiles(const std::string& path);
 
 // Reads and validates a scenario file without a matrix (a file with one is refused: read
 // it with LoadExperiment). Errors: missing file
