@@ -99,6 +99,7 @@ class Run {
   void AddNotes();
   Status WriteResults(const RunResult& result);
   RunOutcome Finish();
+  std::string BrokerDeath();
   void ShowStatus(uint64_t now, const Counters& progress);
   void ShowLine(const std::string& line);
   void Fail(ErrorKind kind, std::string error);
@@ -124,8 +125,8 @@ class Run {
   std::unique_ptr<PacketCapture> capture_;
   RunClock clock_;
   RunData data_;
-  bool have_final_ = false;      // every worker has sent its final report
-  uint64_t interrupted_ns_ = 0;  // when a stop was requested, or 0
+  bool have_final_ = false;  // every worker has sent its final report
+  uint64_t stopped_ns_ = 0;  // when the run was stopped early (a signal, the broker died)
   uint64_t sampler_start_ns_ = 0;
   bool arriving_at_drain_end_ = false;  // messages were still arriving when the drain ended
   std::optional<Error> failure_;        // the first failure: it is the cause
@@ -445,6 +446,15 @@ void Run::StartSamplerAndClock() {
   if (capture_) capture_->SetOrigin(clock_.t0_ns);
 }
 
+// Why the embedded broker is gone, and when, for a run that was still measuring.
+std::string Run::BrokerDeath() {
+  uint64_t now = MonotonicNowNs();
+  double at_s = now > clock_.t0_ns ? static_cast<double>(now - clock_.t0_ns) / 1e9 : 0;
+  std::string how = broker_->Stop();
+  return fmt::format("the embedded broker died {:.1f} s into the run: {} (see broker.log)", at_s,
+                     how);
+}
+
 // One pass over the workers' pipes; false when the run cannot go on (Fail() was called).
 bool Run::PollWorkers(std::vector<Counters>* progress,
                       std::vector<std::optional<WorkerReport>>* finals) {
@@ -484,9 +494,16 @@ void Run::Measure() {
     return std::all_of(finals.begin(), finals.end(), [](const auto& f) { return f.has_value(); });
   };
   while (!all_final()) {
+    if (!stop_sent && broker_ && !broker_->Running()) {
+      Fail(ErrorKind::kRunFailed, BrokerDeath());
+      stopped_ns_ = MonotonicNowNs();
+      stop_sent = true;
+      for (Worker& w : workers_) (void)w.Stop();
+      give_up_ns = std::min(give_up_ns, MonotonicNowNs() + 5 * kNsPerS);
+    }
     if (StopRequested() && !stop_sent) {
       Fail(ErrorKind::kInterrupted, "interrupted");
-      interrupted_ns_ = MonotonicNowNs();
+      stopped_ns_ = MonotonicNowNs();
       spdlog::warn("interrupted: stopping the workers and keeping partial results");
       stop_sent = true;
       for (Worker& w : workers_) (void)w.Stop();
@@ -514,6 +531,7 @@ void Run::WaitForDrain() {
     deadline = std::min(deadline, w[Counter::kLastSendNs] + Ns(s_.drain_s));
   }
   while (collector_->received() < sent && MonotonicNowNs() < deadline && !StopRequested()) {
+    if (broker_ && !broker_->Running()) return Fail(ErrorKind::kRunFailed, BrokerDeath());
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   if (collector_->received() >= sent) return;
@@ -574,8 +592,7 @@ void Run::MeasureWindow() {
   }
   if (!clock_.t0_ns) return;
   // Shorter than the window when the run was interrupted.
-  uint64_t end =
-      interrupted_ns_ ? std::min(interrupted_ns_, clock_.window_end_ns) : clock_.window_end_ns;
+  uint64_t end = stopped_ns_ ? std::min(stopped_ns_, clock_.window_end_ns) : clock_.window_end_ns;
   // publish.count: the window closes with the last message, not with duration_s.
   uint64_t last = data_.worker.counters[Counter::kLastSendNs];
   if (s_.publish.count > 0 && last && last < end) end = last;
@@ -686,7 +703,7 @@ RunOutcome Run::Execute() {
     Fail(ErrorKind::kInterrupted, "interrupted");
   } else {
     Measure();
-    if (have_final_) WaitForDrain();
+    if (have_final_ && !failure_) WaitForDrain();
   }
   Shutdown();
   return Finish();

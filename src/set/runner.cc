@@ -19,8 +19,10 @@
 #include "edgebench/results/run_directory.h"
 #include "edgebench/set/set.h"
 
+#include "set/internal.h"
+
 namespace edgebench {
-namespace {
+namespace set_internal {
 
 namespace fs = std::filesystem;
 
@@ -95,16 +97,6 @@ bool CoolDown(double seconds) {
   return !StopRequested();
 }
 
-struct Execution {
-  const SetPlan& plan;
-  const RunOptions& options;
-  std::string dir;
-  SetIndex index;
-  std::vector<Error> run_errors;
-  std::map<int, std::string> failed_thresholds;  // cell -> the first failing run's verdicts
-  bool interrupted = false;
-};
-
 void RecordRun(Execution& x, int cell, int repeat, const RunOutcome& out) {
   SetRun& run = x.index.cells[static_cast<size_t>(cell)].runs[static_cast<size_t>(repeat)];
   run.status = RunStatusName(out.status);
@@ -128,13 +120,10 @@ void RecordRun(Execution& x, int cell, int repeat, const RunOutcome& out) {
   }
 }
 
-void RunSlot(Execution& x, size_t slot, size_t done_before, size_t total) {
+void RunPlanned(Execution& x, size_t slot, const std::string& progress) {
   auto [cell, repeat] = x.plan.order[slot];
   const PlannedCell& c = x.plan.cells[static_cast<size_t>(cell)];
-  size_t left = total - done_before;
-  std::printf("\n[set %zu/%zu] %s%s%s, run %d of %d; about %s left\n", done_before + 1, total,
-              c.id.c_str(), c.values.empty() ? "" : " ", Values(c).c_str(), repeat + 1,
-              c.scenario.repeat, FormatDuration(EstimatedSeconds(x.plan, left)).c_str());
+  std::printf("\n%s\n", progress.c_str());
   std::fflush(stdout);
   RunOptions o = x.options;
   o.out_root = x.dir;
@@ -148,6 +137,23 @@ void RunSlot(Execution& x, size_t slot, size_t done_before, size_t total) {
     x.run_errors.push_back(st.error().WithKind(ErrorKind::kRunFailed));
   }
 }
+
+void RunSlot(Execution& x, size_t slot, size_t done_before, size_t total) {
+  auto [cell, repeat] = x.plan.order[slot];
+  const PlannedCell& c = x.plan.cells[static_cast<size_t>(cell)];
+  size_t left = total - done_before;
+  RunPlanned(x, slot,
+             fmt::format("[set {}/{}] {}{}{}, run {} of {}; about {} left", done_before + 1, total,
+                         c.id, c.values.empty() ? "" : " ", Values(c), repeat + 1,
+                         c.scenario.repeat, FormatDuration(EstimatedSeconds(x.plan, left))));
+}
+
+}  // namespace set_internal
+
+namespace {
+
+using namespace set_internal;  // NOLINT(google-build-using-namespace)
+namespace fs = std::filesystem;
 
 // The slots of the order still to run: missing or interrupted.
 std::vector<size_t> SlotsToRun(const SetIndex& index) {
