@@ -142,3 +142,22 @@ void CheckSearchRange(Reader& r, const YAML::Node& root, const std::string& file
 }
 
 }  // namespace edgebench::scenario_internal
+
+namespace edgebench {
+
+Scenario WithSearchValue(const Scenario& scenario, double value) {
+  Scenario s = scenario;
+  const std::string key = s.search->key;
+  s.search.reset();
+  if (key == "publish.rate") {
+    s.publish.rate = value;
+    s.publish.rate_max = false;
+  } else if (key == "devices.count") {
+    s.devices.count = static_cast<int>(std::llround(value));
+  } else if (key == "publish.payload.size") {
+    s.publish.payload.size = static_cast<int>(std::llround(value));
+  }
+  return s;
+}
+
+}  // namespace edgebench

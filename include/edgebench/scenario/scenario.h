@@ -334,6 +334,11 @@ std::map<std::string, std::string> ScenarioValues(const Scenario& scenario);
 std::vector<std::string> DifferingKeys(const std::map<std::string, std::string>& a,
                                        const std::map<std::string, std::string>& b);
 
+// One step of a search: `scenario` with search.key set to `value` (rounded to a whole number
+// for an integer key) and without its search. Requires: scenario.search. A value between
+// the range's ends gives a valid scenario, since both ends were validated.
+Scenario WithSearchValue(const Scenario& scenario, double value);
+
 // The resolved scenario as YAML (every key, defaults applied; secrets redacted).
 // Feeding this back to ParseScenario yields an equal Scenario.
 std::string ScenarioToYaml(const Scenario& scenario);

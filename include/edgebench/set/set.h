@@ -70,6 +70,21 @@ struct SetOutcome {
 // Prints each run's table and directory and a progress line before each run to stdout.
 SetOutcome RunSet(const SetPlan& plan, const RunOptions& options);
 
+// A search (the plan's cells have `search:`; one scenario file): each cell (a matrix cell,
+// e.g. one placement) is searched by its own SearchPlanner. Round by round, every search
+// that is not over adds a step cell (`<cell id>-s<step>-<value>`, its values ending with
+// search.key=value) to index.json and cells/, and its `repeat` runs join one interleaved
+// round; after each round the steps' verdicts (a run holds when it is ok and passes every
+// expect: threshold; a failed run does not hold) go to the planners and SET_DIR/search.json
+// is rewritten. Errors: kInterrupted; the runs of the first round, when every one failed
+// (nothing could be measured); kThreshold for a cell whose `from` did not hold. A higher
+// step that fails its thresholds is what a search looks for, not an error.
+SetOutcome RunSearch(const SetPlan& plan, const RunOptions& options);
+// `run --dry-run` of a search: the key, range, resolution, budget, the cells and the most
+// runs each can take, and the longest it can take.
+std::string DescribeSearchPlan(const SetPlan& plan);
+double EstimatedSearchSeconds(const SetPlan& plan);
+
 // Reads SET_DIR/index.json and the cells' scenarios (parsed with `checks`) and runs the
 // missing and interrupted runs. Errors (kUsage): not a set, a complete set, a cell
 // scenario that no longer validates.
