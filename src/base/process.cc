@@ -52,6 +52,65 @@ void PrepareChild(pid_t parent, const sigset_t& mask) {
   ::setpgid(0, 0);
 }
 
+// What a child of SpawnProgram() needs between fork and exec, gathered before the fork so
+// that the child only makes system calls.
+struct SpawnSetup {
+  pid_t parent;
+  int out;         // stdout and stderr
+  int exec_check;  // write end, O_CLOEXEC: a SpawnFailure arrives on it when exec fails
+  const char* program;
+  char* const* args;
+  const std::vector<int>* join_fds;
+};
+
+// The child's report of a failed start; written in one write(), so read whole or not at all.
+struct SpawnFailure {
+  int joining = 0;  // 1: writing the pid to a join fd failed; 0: execv() failed
+  int err = 0;
+};
+
+// Writes the calling process's pid in decimal to `fd`. Async-signal-safe (no snprintf), for
+// the child between fork and exec. Returns 0 or the errno.
+int WriteOwnPid(int fd) {
+  char digits[24];
+  char* end = digits + sizeof digits;
+  char* p = end;
+  auto pid = static_cast<unsigned long>(::getpid());
+  do {
+    *--p = static_cast<char>('0' + pid % 10);
+    pid /= 10;
+  } while (pid != 0);
+  ssize_t n;
+  do {
+    n = ::write(fd, p, static_cast<size_t>(end - p));
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return errno;
+  return n == end - p ? 0 : EIO;
+}
+
+// The child of SpawnProgram(): joins the cgroups first, so that everything it does after
+// counts against their limits, then execs. Never returns.
+[[noreturn]] void ExecChild(const SpawnSetup& setup, const sigset_t& mask) {
+  PrepareChild(setup.parent, mask);
+  SpawnFailure failure;
+  for (int fd : *setup.join_fds) {
+    failure.err = WriteOwnPid(fd);
+    if (failure.err != 0) {
+      failure.joining = 1;
+      (void)!::write(setup.exec_check, &failure, sizeof failure);
+      ::_exit(127);
+    }
+  }
+  int devnull = ::open("/dev/null", O_RDONLY);
+  ::dup2(devnull, 0);
+  ::dup2(setup.out, 1);
+  ::dup2(setup.out, 2);
+  ::execv(setup.program, setup.args);
+  failure.err = errno;
+  (void)!::write(setup.exec_check, &failure, sizeof failure);
+  ::_exit(127);
+}
+
 }  // namespace
 
 ChildProcess& ChildProcess::operator=(ChildProcess&& other) noexcept {
@@ -135,7 +194,8 @@ std::optional<std::string> FindProgram(const std::string& name) {
 }
 
 Result<ChildProcess> SpawnProgram(const std::vector<std::string>& argv,
-                                  const std::string& output_path) {
+                                  const std::string& output_path,
+                                  const std::vector<int>& join_fds) {
   std::optional<std::string> program = FindProgram(argv.at(0));
   if (!program) return Error{"cannot start " + argv[0] + ": not found in PATH or /usr/sbin"};
   int out = ::open(output_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -149,7 +209,7 @@ Result<ChildProcess> SpawnProgram(const std::vector<std::string>& argv,
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  pid_t parent = ::getpid();
+  SpawnSetup setup{::getpid(), out, exec_check[1], program->c_str(), args.data(), &join_fds};
   BlockSignals blocked;
   pid_t pid = ::fork();
   if (pid < 0) {
@@ -158,29 +218,20 @@ Result<ChildProcess> SpawnProgram(const std::vector<std::string>& argv,
     ::close(exec_check[1]);
     return Error{std::string("cannot fork: ") + ErrnoMessage(errno)};
   }
-  if (pid == 0) {
-    PrepareChild(parent, blocked.saved());
-    int devnull = ::open("/dev/null", O_RDONLY);
-    ::dup2(devnull, 0);
-    ::dup2(out, 1);
-    ::dup2(out, 2);
-    ::execv(program->c_str(), args.data());
-    int err = errno;
-    (void)!::write(exec_check[1], &err, sizeof err);
-    ::_exit(127);
-  }
+  if (pid == 0) ExecChild(setup, blocked.saved());
   ::close(out);
   ::close(exec_check[1]);
   ChildProcess child(pid);
-  int err = 0;
+  SpawnFailure failure;
   ssize_t n;
   do {
-    n = ::read(exec_check[0], &err, sizeof err);
+    n = ::read(exec_check[0], &failure, sizeof failure);
   } while (n < 0 && errno == EINTR);
   ::close(exec_check[0]);
-  if (n == static_cast<ssize_t>(sizeof err)) {
+  if (n == static_cast<ssize_t>(sizeof failure)) {
     child.Wait(-1);
-    return Error{"cannot start " + *program + ": " + ErrnoMessage(err)};
+    std::string step = failure.joining ? "cannot join its cgroup: " : "";
+    return Error{"cannot start " + *program + ": " + step + ErrnoMessage(failure.err)};
   }
   return child;
 }

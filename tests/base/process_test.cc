@@ -3,6 +3,7 @@
 #include "edgebench/base/process.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -11,12 +12,14 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <catch2/catch.hpp>
 
 #include "edgebench/base/fd.h"
+
 #include "test_support.h"
 
 namespace edgebench {
@@ -221,6 +224,43 @@ TEST_CASE("SpawnProgram appends the program's output to the file", "[process]") 
   CHECK(ReadText(out) == "before\nout\nerr\n");
 }
 
+TEST_CASE("SpawnProgram writes the child's pid to each join fd before exec", "[process]") {
+  TempDir dir;
+  std::string first = dir.File("first.procs");
+  std::string second = dir.File("second.procs");
+  Fd a(::open(first.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+  Fd b(::open(second.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+  REQUIRE(a.valid());
+  REQUIRE(b.valid());
+  // The program prints its own pid: the one written must be the exec'd program's.
+  Result<ChildProcess> child =
+      SpawnProgram({"sh", "-c", "echo $$"}, dir.File("out.log"), {a.get(), b.get()});
+  REQUIRE(child.ok());
+  std::optional<int> status = child->Wait(5000);
+  REQUIRE(status);
+  CHECK(DescribeWaitStatus(*status) == "exited with status 0");
+  std::string pid = std::to_string(child->pid());
+  CHECK(ReadText(first) == pid);
+  CHECK(ReadText(second) == pid);
+  CHECK(ReadText(dir.File("out.log")) == pid + "\n");
+}
+
+TEST_CASE("SpawnProgram fails when the child cannot write a join fd", "[process]") {
+  TempDir dir;
+  std::string path = dir.File("procs");
+  WriteText(path, "");
+  Fd read_only(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  REQUIRE(read_only.valid());
+  std::optional<std::string> sh = FindProgram("sh");
+  REQUIRE(sh);
+  Result<ChildProcess> child =
+      SpawnProgram({"sh", "-c", "echo ran"}, dir.File("out.log"), {read_only.get()});
+  REQUIRE(!child.ok());
+  CHECK(child.error().ToString() ==
+        "cannot start " + *sh + ": cannot join its cgroup: Bad file descriptor");
+  CHECK(ReadText(dir.File("out.log")).empty());  // it never ran
+}
+
 TEST_CASE("a child started by ForkFunction dies with its parent", "[process]") {
   SubreaperScope subreaper;
   Result<PipeEnds> pids = MakePipe();
@@ -249,8 +289,8 @@ TEST_CASE("a child started by ForkFunction dies with its parent", "[process]") {
 
   // The orphan is now our child (subreaper): reap it as soon as it dies.
   int status = 0;
-  bool reaped = testing::WaitFor(
-      [&] { return ::waitpid(grandchild, &status, WNOHANG) == grandchild; }, 1000);
+  bool reaped =
+      testing::WaitFor([&] { return ::waitpid(grandchild, &status, WNOHANG) == grandchild; }, 1000);
   if (!reaped) {  // PR_SET_PDEATHSIG did not work: clean up before failing
     ::kill(grandchild, SIGKILL);
     ::waitpid(grandchild, &status, 0);

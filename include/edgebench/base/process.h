@@ -58,8 +58,14 @@ std::string DescribeWaitStatus(int status);
 
 // Starts `argv` (argv[0] looked up in PATH) with stdin from /dev/null and stdout and
 // stderr appended to `output_path`. Error: "cannot start mosquitto: No such file or directory".
+// Between fork and exec the child writes its own pid (decimal) to each of `join_fds`, e.g.
+// the cgroup.procs files of a Cgroup, so that it runs in that cgroup from its first
+// instruction. A failed write fails the start: "cannot start /usr/sbin/mosquitto: cannot
+// join its cgroup: Permission denied". The fds stay the caller's (the child's copies close
+// at exec when they are O_CLOEXEC).
 Result<ChildProcess> SpawnProgram(const std::vector<std::string>& argv,
-                                  const std::string& output_path);
+                                  const std::string& output_path,
+                                  const std::vector<int>& join_fds = {});
 
 // Forks; the child runs `child_main` and leaves with _exit(its return value).
 // Requires: no thread other than the caller's is running (fork copies only the caller).
