@@ -120,6 +120,7 @@ std::optional<std::string> FindV2(const std::vector<CgroupMount>& mounts,
   auto line = std::find_if(self.begin(), self.end(),
                            [](const SelfCgroup& s) { return s.controllers.empty(); });
   std::optional<std::string> dir;
+  std::string top;
   for (const CgroupMount& m : mounts) {
     if (!m.v2) continue;
     std::string at = "cgroup v2 at " + root_prefix + m.mountpoint;
@@ -128,6 +129,7 @@ std::optional<std::string> FindV2(const std::vector<CgroupMount>& mounts,
       continue;
     }
     dir = OwnDir(m, line->path, root_prefix);
+    top = m.mountpoint;
     if (dir) break;
     *why = at + ": our cgroup " + line->path + " is outside the mounted root " + m.root;
   }
@@ -145,7 +147,10 @@ std::optional<std::string> FindV2(const std::vector<CgroupMount>& mounts,
     while (!c.empty() && (c.back() == '\n' || c.back() == '\t')) c.remove_suffix(1);
     if (!c.empty()) controllers.emplace_back(c);
   }
-  if (Has(controllers, "cpu") && Has(controllers, "memory")) return dir;
+  // The parent is the hierarchy's top, not our own cgroup: v2 hands controllers only to the
+  // children of a cgroup that holds no process, and ours holds edgebench (on a systemd host,
+  // a session scope with the shell in it too). The root cgroup is exempt from that rule.
+  if (Has(controllers, "cpu") && Has(controllers, "memory")) return root_prefix + top;
   std::string listed;
   for (const std::string& c : controllers) listed += (listed.empty() ? "" : " ") + c;
   *why = "cgroup v2 at " + *dir +

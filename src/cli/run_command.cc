@@ -115,12 +115,23 @@ CliOutcome RunCommand(CommandLine& cl) {
   Result<std::vector<Experiment>> experiments = LoadExperiments(cl.files, *overrides, *checks);
   if (!experiments.ok()) return {{experiments.error()}, false};
   SetPlan plan = PlanSet(*experiments);
+  bool search = false;
+  for (const PlannedCell& c : plan.cells) {
+    if (!c.scenario.search) continue;
+    search = true;
+    if (experiments->size() > 1) {
+      return {{Error{ErrorKind::kUsage, c.source + " has search:, so it runs on its own; give it "
+                                                   "as the only scenario file"}},
+              true};
+    }
+  }
   if (cl.dry_run) {
-    std::printf("%s", DescribePlan(plan).c_str());
+    std::printf("%s", (search ? DescribeSearchPlan(plan) : DescribePlan(plan)).c_str());
     return {};
   }
   InstallStopHandlers();
   MosquittoLibrary library;
+  if (search) return {RunSearch(plan, cl.run).errors, false};
   if (IsSingleRun(*experiments)) return RunSingle(plan.cells[0].scenario, cl.run);
   SetOutcome set = RunSet(plan, cl.run);
   return {set.errors, false};

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "edgebench/results/reporters.h"
 
 namespace edgebench {
@@ -164,7 +166,42 @@ CaptureResult CaptureOf(const Scenario& s, const RunData& run) {
   return c;
 }
 
+// The limit and the counters the run recorded, the broker's CPU against the quota, and a
+// note when the quota, not the network, set the pace.
+BrokerResourcesResult ResourcesOf(const RunData& run, const Processes& processes,
+                                  std::vector<std::string>* notes) {
+  BrokerResourcesResult r = *run.broker_resources;
+  if (!r.applied) return r;
+  if (processes.broker) r.cpu_pct_mean = processes.broker->cpu_pct_mean;
+  r.cpu_pct_peak_1s = std::round(BusiestSecondCpuPct(run.samples, "broker") * 10) / 10.0;
+  if (r.cpus > 0 && r.throttled_ratio() >= 0.1) {
+    notes->push_back(fmt::format(
+        "the broker used up its CPU quota ({:g} CPU) in {:.0f}% of the 100 ms periods it ran "
+        "in and was stopped for {:.2f} s: the node's CPU budget limited this run",
+        r.cpus, 100 * r.throttled_ratio(), r.throttled_s));
+  }
+  return r;
+}
+
 }  // namespace
+
+double BusiestSecondCpuPct(const std::vector<ProcSample>& samples, const std::string& role) {
+  std::vector<const ProcSample*> mine;
+  for (const ProcSample& p : samples) {
+    if (p.role == role) mine.push_back(&p);
+  }
+  double best = 0;
+  size_t j = 0;
+  for (size_t i = 0; i < mine.size(); ++i) {
+    // The first sample at least a second before sample i.
+    while (j + 1 < i && mine[i]->mono_ns - mine[j + 1]->mono_ns >= 1'000'000'000) ++j;
+    uint64_t span_ns = mine[i]->mono_ns - mine[j]->mono_ns;
+    if (span_ns < 1'000'000'000) continue;
+    best = std::max(best,
+                    100.0 * (mine[i]->cpu_s - mine[j]->cpu_s) * 1e9 / static_cast<double>(span_ns));
+  }
+  return best;
+}
 
 RunResult BuildRunResult(const Scenario& s, const RunData& run) {
   RunResult r;
@@ -187,6 +224,7 @@ RunResult BuildRunResult(const Scenario& s, const RunData& run) {
   r.capture = CaptureOf(s, run);
   r.link = run.link;
   r.notes = run.notes;
+  if (run.broker_resources) r.broker_resources = ResourcesOf(run, r.processes, &r.notes);
   return r;
 }
 

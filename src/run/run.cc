@@ -19,6 +19,7 @@
 #include "edgebench/base/clock.h"
 #include "edgebench/base/logging.h"
 #include "edgebench/broker/broker.h"
+#include "edgebench/cgroup/cgroup.h"
 #include "edgebench/cost/cost.h"
 #include "edgebench/link/link.h"
 #include "edgebench/load/worker.h"
@@ -82,6 +83,8 @@ class Run {
   Status Prepare();
   Status PlanLink();
   Status StartBroker();
+  Status LimitBroker();
+  void ReadBrokerCgroup();
   Status AttachLink();
   Status OpenCapture();
   Status StartWorkerAndCollector();
@@ -117,6 +120,7 @@ class Run {
   std::optional<Link> link_;
   std::optional<Result<RttProbe>> probe_;
   std::optional<LinkProxyReport> proxy_report_;
+  std::optional<Cgroup> cgroup_;  // broker.resources: the broker's cgroup
   std::optional<EmbeddedBroker> broker_;
   std::vector<Worker> workers_;
   std::string password_;  // never logged or written
@@ -184,7 +188,9 @@ Status Run::StartBroker() {
         {"embedded", false}, {"host", host_}, {"port", port_}, {"mosquitto_version", nullptr}};
     return Ok{};
   }
+  if (Status st = LimitBroker(); !st) return st;
   EmbeddedBrokerOptions bo;
+  if (cgroup_) bo.join_fds = cgroup_->procs_fds();
   bo.config_template = o_.config_dir + "/mosquitto.conf.in";
   bo.run_dir = dir_->path();
   if (link_ && !link_->broker_listen_address().empty()) {
@@ -203,6 +209,69 @@ Status Run::StartBroker() {
   spdlog::info("broker started pid={} port={} version={}", broker_->pid(), port_,
                broker_->version());
   return Ok{};
+}
+
+// broker.resources: a cgroup with the CPU quota and memory limit, which the broker joins
+// before it execs. Where cgroups cannot be used: an error, or with `required: false` a
+// warning, the run unlimited, and a note.
+Status Run::LimitBroker() {
+  const ResourcesSpec& res = s_.broker.resources;
+  if (!res.limited) return Ok{};
+  BrokerResourcesResult& out = data_.broker_resources.emplace();
+  if (!res.node.empty()) out.node = res.node;
+  out.cpus = res.cpus;
+  out.memory_mb = res.memory_mb;
+  Result<CgroupLayout> layout = DetectCgroupLayout();
+  Result<Cgroup> cgroup = Error{"no cgroup layout"};
+  if (!layout.ok()) cgroup = layout.error();
+  if (layout.ok()) {
+    for (const std::string& dir : RemoveStaleCgroups(*layout)) {
+      spdlog::info("removed the cgroup of an edgebench that is gone: {}", dir);
+    }
+    static int sequence = 0;
+    CgroupLimits limits{res.cpus, static_cast<uint64_t>(res.memory_mb) * 1024 * 1024};
+    cgroup = Cgroup::Create(*layout, CgroupName(::getpid(), ++sequence), limits);
+  }
+  if (cgroup.ok()) {
+    cgroup_.emplace(std::move(cgroup.value()));
+    out.applied = true;
+    out.cgroup = cgroup_->version() == CgroupVersion::kV1 ? "v1" : "v2";
+    return Ok{};
+  }
+  std::string why = cgroup.error().message;
+  if (res.required) {
+    return Error{ErrorKind::kUnavailable,
+                 "broker.resources: cannot limit the embedded broker: " + why +
+                     " (with broker.resources.required: false the broker runs unlimited, noted "
+                     "in summary.json)"};
+  }
+  spdlog::warn("broker.resources not applied (required: false): {}", why);
+  out.reason = why;
+  data_.notes.push_back(
+      "broker.resources not applied: the broker ran without a CPU or memory "
+      "limit (" +
+      why + ")");
+  return Ok{};
+}
+
+// The cgroup's counters once the broker is gone, then the cgroup itself.
+void Run::ReadBrokerCgroup() {
+  if (!cgroup_) return;
+  Result<CgroupStats> stats = cgroup_->ReadStats();
+  if (stats.ok()) {
+    BrokerResourcesResult& out = *data_.broker_resources;
+    out.nr_periods = stats->nr_periods;
+    out.nr_throttled = stats->nr_throttled;
+    out.throttled_s = static_cast<double>(stats->throttled_ns) / 1e9;
+    if (stats->memory_peak_bytes) {
+      out.memory_peak_kb = static_cast<int64_t>(*stats->memory_peak_bytes / 1024);
+    }
+    out.oom_kills = stats->oom_kills;
+  } else {
+    spdlog::warn("cannot read the broker's cgroup: {}", stats.error().message);
+  }
+  if (Status st = cgroup_->Remove(); !st) spdlog::warn("{}", st.error().message);
+  cgroup_.reset();
 }
 
 // The network between the devices and the broker. netem builds its namespace now, since
@@ -451,6 +520,15 @@ std::string Run::BrokerDeath() {
   uint64_t now = MonotonicNowNs();
   double at_s = now > clock_.t0_ns ? static_cast<double>(now - clock_.t0_ns) / 1e9 : 0;
   std::string how = broker_->Stop();
+  if (cgroup_) {
+    Result<CgroupStats> stats = cgroup_->ReadStats();
+    if (stats.ok() && stats->oom_kills > 0) {
+      return fmt::format(
+          "the embedded broker was killed by its memory limit ({} MiB, broker.resources; the "
+          "cgroup counted {} OOM kill{}) {:.1f} s into the run",
+          s_.broker.resources.memory_mb, stats->oom_kills, stats->oom_kills == 1 ? "" : "s", at_s);
+    }
+  }
   return fmt::format("the embedded broker died {:.1f} s into the run: {} (see broker.log)", at_s,
                      how);
 }
@@ -558,6 +636,7 @@ void Run::Shutdown() {
     }
   }
   if (broker_) spdlog::info("broker {}", broker_->Stop());
+  ReadBrokerCgroup();
   data_.link =
       DescribeLink(s_, link_ ? &*link_ : nullptr, probe_ ? &*probe_ : nullptr, &proxy_report_);
   link_.reset();  // netem: the namespace and veth pair go here, after every process using them

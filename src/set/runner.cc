@@ -265,6 +265,12 @@ SetOutcome ResumeSet(const std::string& set_dir, const ExternalChecks& checks,
                      const RunOptions& options) {
   Result<SetIndex> index = ReadSetIndex(set_dir);
   if (!index.ok()) return {{index.error().WithKind(ErrorKind::kUsage)}, ""};
+  if (fs::exists(set_dir + "/search.json")) {
+    return {{Error{ErrorKind::kUsage,
+                   set_dir + " is a search: resuming one is not supported yet; its finished "
+                             "steps are in search.json; run the scenario again"}},
+            set_dir};
+  }
   std::vector<size_t> slots = SlotsToRun(*index);
   if (slots.empty()) {
     return {{Error{ErrorKind::kUsage, set_dir + ": the set is complete (" +

@@ -14,6 +14,7 @@
 #include "edgebench/results/search_result.h"
 #include "edgebench/search/search.h"
 #include "edgebench/set/set.h"
+
 #include "set/internal.h"
 
 namespace edgebench {
@@ -23,7 +24,7 @@ using namespace set_internal;  // NOLINT(google-build-using-namespace)
 
 // One searched cell: its planner and where its steps go in search.json.
 struct Searched {
-  size_t base;  // the searched cell in the plan
+  PlannedCell base;  // the searched cell, with its search:
   SearchPlanner planner;
   std::optional<double> value;  // the value of this round's step
   int step_cell = -1;           // this round's step cell in the plan and the index
@@ -32,8 +33,17 @@ struct Searched {
 SearchResult ResultOf(const SetPlan& plan) {
   const Scenario& s = plan.cells.at(0).scenario;
   const SearchSpec& spec = *s.search;
-  SearchResult r{kSearchResultFormat, spec.key,         spec.from,      spec.to, spec.resolution,
-                 spec.resolution_pct, spec.max_runs, spec.max_mixed, s.repeat, {}, {}};
+  SearchResult r{kSearchResultFormat,
+                 spec.key,
+                 spec.from,
+                 spec.to,
+                 spec.resolution,
+                 spec.resolution_pct,
+                 spec.max_runs,
+                 spec.max_mixed,
+                 s.repeat,
+                 {},
+                 {}};
   for (const ExpectSpec& e : s.expect) {
     r.expect.push_back(e.metric + (e.min ? " min " + FormatSearchValue(*e.min) : "") +
                        (e.max ? " max " + FormatSearchValue(*e.max) : ""));
@@ -57,7 +67,7 @@ Result<std::string> CreateSearchDir(const SetPlan& plan, const RunOptions& optio
 
 // Adds the step cell of `g` at `value` to the plan, the index and cells/.
 Status AddStepCell(Execution& x, SetPlan& plan, Searched& g, double value) {
-  const PlannedCell& base = plan.cells[g.base];
+  const PlannedCell& base = g.base;
   int step = static_cast<int>(g.planner.steps().size()) + 1;
   std::string text = FormatSearchValue(value);
   PlannedCell cell{base.id + "-s" + std::to_string(step) + "-" + text, base.source, base.values,
@@ -65,8 +75,8 @@ Status AddStepCell(Execution& x, SetPlan& plan, Searched& g, double value) {
   cell.values.emplace_back(base.scenario.search->key, text);
   Status st = WriteFile(x.dir + "/cells/" + cell.id + ".yaml", ScenarioToYaml(cell.scenario));
   if (!st) return st.error().WithKind(ErrorKind::kRunFailed);
-  SetCell indexed{cell.id,     cell.scenario.name, cell.source, cell.values,
-                  "cells/" + cell.id + ".yaml", {}};
+  SetCell indexed{cell.id,     cell.scenario.name,           cell.source,
+                  cell.values, "cells/" + cell.id + ".yaml", {}};
   for (int r = 0; r < cell.scenario.repeat; ++r) indexed.runs.push_back({r, "", "missing", {}});
   g.step_cell = static_cast<int>(plan.cells.size());
   g.value = value;
@@ -82,7 +92,7 @@ std::string Progress(const Execution& x, const SetPlan& plan, const Searched& g,
   std::string bracket = a.holds ? "holds up to " + FormatSearchValue(*a.holds) : "nothing held yet";
   if (a.fails) bracket += ", fails at " + FormatSearchValue(*a.fails);
   return fmt::format("[search {} step {}] {}={}, run {} of {}; {}; {} runs done",
-                     plan.cells[g.base].id, g.planner.steps().size() + 1, c.values.back().first,
+                     g.base.id, g.planner.steps().size() + 1, c.values.back().first,
                      c.values.back().second, repeat + 1, c.scenario.repeat, bracket,
                      x.index.runs_done());
 }
@@ -257,9 +267,10 @@ SetOutcome RunSearch(const SetPlan& plan, const RunOptions& options) {
   if (!dir.ok()) return {{dir.error()}, ""};
   e.x.dir = *dir;
   e.plan.order.clear();
-  for (size_t i = 0; i < plan.cells.size(); ++i) {
-    const Scenario& s = plan.cells[i].scenario;
-    e.searched.push_back({i, SearchPlanner(*s.search, s.repeat), std::nullopt, -1});
+  e.plan.cells.clear();  // the plan's cells, like the index's, are the steps
+  for (const PlannedCell& c : plan.cells) {
+    const Scenario& s = c.scenario;
+    e.searched.push_back({c, SearchPlanner(*s.search, s.repeat), std::nullopt, -1});
   }
   PointLatest(e.x.dir);
   std::printf("%sresults: %s/search.json\n", DescribeSearchPlan(plan).c_str(), e.x.dir.c_str());

@@ -24,6 +24,9 @@ struct EmbeddedBrokerOptions {
   // More addresses to listen on with the same port (network.backend netem: the veth's
   // host end, where the devices' namespace reaches the broker).
   std::vector<std::string> extra_listen_addresses;
+  // Files the broker writes its pid to between fork and exec: the cgroup.procs files of its
+  // cgroup (broker.resources), so it runs within its limits from its first instruction.
+  std::vector<int> join_fds;
 };
 
 class EmbeddedBroker {

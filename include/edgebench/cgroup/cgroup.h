@@ -2,9 +2,12 @@
 //
 // Contract: a Cgroup owns the cgroup directories it made, one per hierarchy: on cgroup v1 one
 // under our own cgroup of the cpu controller and one under our own cgroup of the memory
-// controller (a single one when both are mounted together), on cgroup v2 one under our own
-// cgroup. "Our own" is the mount point plus our path from /proc/self/cgroup, never the root
-// of the hierarchy, so edgebench stays inside whatever budget it was itself given.
+// controller (a single one when both are mounted together), so edgebench stays inside
+// whatever v1 budget it was itself given ("our own" is the mount point plus our path from
+// /proc/self/cgroup). On cgroup v2 one directly under the top of the hierarchy: v2's "no
+// internal processes" rule lets a cgroup other than the root hand cpu and memory to its
+// children only while it holds no process, and our own cgroup holds edgebench (on a systemd
+// host, a session scope with the shell in it too); the root is exempt.
 // Limits: cpus as a CFS quota per 100 ms period (0.25 cpus = 25 ms of CPU time per 100 ms,
 // on any number of cores), memory_bytes as a hard limit with swap shut off, so that the
 // process is OOM-killed instead of swapping around the limit. Processes join by pid
@@ -12,15 +15,8 @@
 // between fork and exec (SpawnProgram's join_fds). The destructor removes the directories;
 // it cannot remove a cgroup that still holds a process, so stop those first.
 //
-// Needs root, or on cgroup v2 write access to our own cgroup (a delegated one). Every
-// error names the file and the errno text: "cannot write
+// Needs root. Every error names the file and the errno text: "cannot write
 // /sys/fs/cgroup/cpu/edgebench-123-1/cpu.cfs_quota_us: Permission denied".
-// cgroup v2 limit: its "no internal processes" rule lets a cgroup other than the root enable
-// cpu and memory for its children only while it holds no process, and edgebench itself is
-// in our own cgroup. So on v2 Create() works only when our own cgroup is the hierarchy's
-// root (a container with its own cgroup namespace); elsewhere it fails with EBUSY and says
-// so. (Moving edgebench into a leaf cgroup of its own first would lift this; nothing here
-// does that.)
 //
 // Threads: the free functions may be called from any thread; a Cgroup from one thread at a
 // time. Names carry the creator's pid (CgroupName), so RemoveStaleCgroups() can find the

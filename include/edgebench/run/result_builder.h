@@ -42,7 +42,14 @@ struct RunData {
   int capture_port = 0;                     // the broker port the capture filtered on
   std::vector<std::string> notes;           // facts a reader must know ("latency off: ...")
   LinkResult link;                          // DescribeLink()
+  // broker.resources: the budget and the cgroup's counters; the builder adds the broker's
+  // CPU against it from the samples.
+  std::optional<BrokerResourcesResult> broker_resources;
 };
+
+// The broker's busiest whole second of CPU, in % of one CPU, from its cumulative samples
+// (0 with less than a second of samples).
+double BusiestSecondCpuPct(const std::vector<ProcSample>& samples, const std::string& role);
 
 RunResult BuildRunResult(const Scenario& scenario, const RunData& run);
 
