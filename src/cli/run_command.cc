@@ -93,10 +93,15 @@ void AddRunOptions(CLI::App& app, CommandLine& cl) {
       "A set (several files, matrix:, repeat: N) runs every cell N times in an interleaved,\n"
       "seeded order with cooldown_s between runs, into OUT/<set>/<UTC time>-<id>/ with\n"
       "index.json, and points OUT/<set>/latest at it. Ctrl-C keeps finished runs; --resume\n"
-      "finishes the set. Exit: 0 ok, 1 an expect: threshold failed, 2 bad input, 3 a run\n"
-      "could not be done, 130 interrupted. Example, edge vs cloud with cost:\n"
+      "finishes the set. broker.resources runs the embedded broker in a cgroup with a CPU\n"
+      "quota and memory limit (config/nodes.yaml). A file with search: finds the highest\n"
+      "value of one key at which every expect: threshold holds, by doubling and bisection,\n"
+      "and writes search.json next to index.json. Exit: 0 ok, 1 an expect: threshold\n"
+      "failed (a search: nothing held), 2 bad input, 3 a run could not be done, 130\n"
+      "interrupted. Examples, edge vs cloud with cost, and where each placement breaks:\n"
       "  edgebench run scenarios/edge-vs-cloud.yaml\n"
-      "  edgebench report results/edge-vs-cloud/latest -o report.html");
+      "  edgebench report results/edge-vs-cloud/latest -o report.html\n"
+      "  edgebench run scenarios/edge-inversion.yaml");
 }
 
 // After a failed run the next still runs (its result is independent); an interruption
