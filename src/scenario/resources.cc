@@ -91,11 +91,13 @@ void ReadResources(Reader& r, const Entry* entry, const ExternalChecks& checks, 
     return;
   }
   out->limited = true;
+  const Entry* node = entry;  // where the node profile was named, for the machine check
   if (entry->value.IsScalar()) {
     ReadNodeName(r, *entry, checks, out);
   } else {
     Section s = OpenSection(r, entry, "broker.resources");
-    if (const Entry* node = s.Find("node")) ReadNodeName(r, *node, checks, out);
+    node = s.Find("node");
+    if (node != nullptr) ReadNodeName(r, *node, checks, out);
     ReadBudget(r, s, checks, &out->cpus, &out->memory_mb);
     ReadBool(r, s, "required", &out->required);
   }
@@ -104,7 +106,7 @@ void ReadResources(Reader& r, const Entry* entry, const ExternalChecks& checks, 
   }
   if (!r.failed() && !out->node.empty() && checks.machine_cpus > 0 &&
       out->cpus > checks.machine_cpus) {
-    r.Fail(*entry, "node profile '" + out->node + "' has cpus " + FormatNumber(out->cpus) +
+    r.Fail(node ? *node : *entry, "node profile '" + out->node + "' has cpus " + FormatNumber(out->cpus) +
                        ", more than the " + std::to_string(checks.machine_cpus) +
                        " CPUs of this machine");
   }

@@ -93,7 +93,8 @@ void ReadSearch(Reader& r, const Entry* entry, Scenario* s) {
   ReadInt(r, section, "max_runs", 1, 10000, &spec.max_runs);
   ReadInt(r, section, "max_mixed", 1, 1000, &spec.max_mixed);
   if (!r.failed() && spec.max_runs < s->repeat) {
-    r.Fail(*section.Find("max_runs"), "search.max_runs must be at least repeat (" +
+    const Entry* max_runs = section.Find("max_runs");
+    r.Fail(max_runs ? *max_runs : *entry, "search.max_runs must be at least repeat (" +
                                           std::to_string(s->repeat) + "): one step runs " +
                                           "every repeat");
   }
@@ -125,10 +126,13 @@ void CheckSearchRange(Reader& r, const YAML::Node& root, const std::string& file
     double v = end == "from" ? search.from : search.to;
     PutValue(copy, SplitPath(search.key), YAML::Node(FormatNumber(v)));
     copy.remove("search");
+    // What only a run reads (a password variable, a CA file) was judged with the cell
+    // itself, as an error or, under validate, a warning: not again here.
     std::vector<Override> none;
-    Reader at_end(file, "", none);
+    std::vector<Error> ignored;
+    Reader at_end(file, "", none, &ignored);
     ExternalChecks quiet = checks;
-    quiet.run_time_warnings = nullptr;
+    quiet.run_time_warnings = &ignored;
     Result<Scenario> s = Validate(at_end, copy, file, quiet);
     if (s.ok()) continue;
     YAML::Node node = root["search"][std::string(end)];

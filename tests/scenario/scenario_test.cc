@@ -593,13 +593,17 @@ TEST_CASE("ProtocolName and PayloadKindName", "[scenario]") {
   CHECK(PayloadKindName(PayloadKind::kJson) == "json");
 }
 
-// The network profiles edgebench ships, as the CLI passes them to the parser.
+// The network and node profiles edgebench ships, as the CLI passes them to the parser.
 ExternalChecks ShippedProfiles() {
   ExternalChecks checks;
   checks.profiles_file = std::string(EDGEBENCH_SOURCE_DIR) + "/config/profiles.yaml";
   Result<std::map<std::string, LinkProfile>> profiles = LoadProfiles(checks.profiles_file);
   if (!profiles) FAIL(profiles.error().ToStringWithContext());
   checks.profiles = *profiles;
+  checks.nodes_file = std::string(EDGEBENCH_SOURCE_DIR) + "/config/nodes.yaml";
+  Result<std::map<std::string, NodeProfile>> nodes = LoadNodeProfiles(checks.nodes_file);
+  if (!nodes) FAIL(nodes.error().ToStringWithContext());
+  checks.nodes = *nodes;
   return checks;
 }
 

@@ -178,11 +178,10 @@ bool ChildGetsError(const std::string& yaml, const std::string& want) {
   return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
-// Bug: with repeat above the default max_runs (50) and no max_runs: written, ReadSearch
-// dereferences section.Find("max_runs"), which is nullptr (the child dies of SIGSEGV). The
-// budget is still too small for one step, so this should be the error at search:.
+// With repeat above the default max_runs (50) and no max_runs: written, the budget is too
+// small for one step: the error points at search: (this once crashed; the child shows it).
 TEST_CASE("search: repeat above the default max_runs is an error, not a crash",
-          "[scenario][search][!shouldfail]") {
+          "[scenario][search]") {
   CHECK(ChildGetsError(SearchYaml(kRate, "repeat: 60\n" + std::string(kExpect)),
                        "t.yaml:5:3: search.max_runs must be at least repeat (60): one step runs "
                        "every repeat"));
@@ -288,11 +287,10 @@ TEST_CASE("search: a matrix of placements on node profiles, each cell with its s
         "config/nodes.yaml has cloud-small-vm, edge-gateway");
 }
 
-// Bug: the check that a node profile fits this machine fails at broker.resources, not at the
-// node: that named the profile, so in a matrix it points at the file's resources map instead
-// of the matrix value that made the cell (the contract of ParseExperiment).
+// The check that a node profile fits this machine points at the node: that named it, so in a
+// matrix at the matrix value that made the cell (the contract of ParseExperiment).
 TEST_CASE("search: a node too big for this machine is blamed on the matrix value",
-          "[scenario][search][!shouldfail]") {
+          "[scenario][search]") {
   const std::string yaml =
       "name: x\n"
       "broker: {resources: {memory_mb: 512}}\n" +
@@ -354,11 +352,10 @@ TEST_CASE("search: under run, a run-time problem is an error at its own place",
         "is not set");
 }
 
-// Bug: CheckSearchRange validates each end with a Reader that has no warnings list, so under
-// `validate` what only a run reads (here an unset password variable) becomes an error at
-// search.from instead of the one warning it is without search:.
+// Under `validate`, what only a run reads (here an unset password variable) stays the one
+// warning it is without search:, not an error at search.from.
 TEST_CASE("search: validate mode keeps run-time problems as warnings",
-          "[scenario][search][!shouldfail]") {
+          "[scenario][search]") {
   std::vector<Error> warnings;
   ExternalChecks checks = Checks();
   checks.run_time_warnings = &warnings;
