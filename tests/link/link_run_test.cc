@@ -12,6 +12,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -22,8 +23,9 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "cli_support.h"
 #include "edgebench/link/netem_link.h"
+
+#include "cli_support.h"
 
 namespace {
 
@@ -274,8 +276,9 @@ RunResult RunWatched(const fs::path& dir, const std::string& tag, const std::str
                      const std::vector<std::string>& extra_args = {}) {
   fs::create_directories(dir);
   std::ofstream(dir / (tag + ".yaml")) << yaml;
-  std::vector<std::string> args = {"run", (dir / (tag + ".yaml")).string(), "--out",
-                                   (dir / "results").string(), "--log-level", "off"};
+  std::vector<std::string> args = {"run",         (dir / (tag + ".yaml")).string(),
+                                   "--out",       (dir / "results").string(),
+                                   "--log-level", "off"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   Edgebench e(args, dir, tag);
   leftovers->Watch(e.pid());
@@ -344,10 +347,10 @@ TEST_CASE("link: 40 ms of RTT adds 20 ms to the one-way latency of the same flee
 TEST_CASE("link: subscribe.at devices puts the collector behind the link too",
           "[link_run][integration]") {
   TempDir tmp;
-  RunResult r = RunScenarioFile(
-      tmp.path, "behind.yaml",
-      Fleet("behind", "network: {rtt_ms: 40, jitter_ms: 0, backend: proxy}\n"
-                      "subscribe: {at: devices}\n"));
+  RunResult r = RunScenarioFile(tmp.path, "behind.yaml",
+                                Fleet("behind",
+                                      "network: {rtt_ms: 40, jitter_ms: 0, backend: proxy}\n"
+                                      "subscribe: {at: devices}\n"));
   RequireOk(r);
   CHECK(r.summary["messages"]["received"] == r.summary["messages"]["sent"]);
   CHECK(r.summary["messages"]["lost"] == 0);
@@ -425,9 +428,9 @@ TEST_CASE("link: backend netem where it cannot run fails the run with one line",
   TempDir tmp;
   LinkLeftovers leftovers;
   pid_t pid = 0;
-  RunResult r = RunWatched(tmp.path, "netem",
-                           Fleet("netem", "network: {rtt_ms: 20, backend: netem}\n"),
-                           &leftovers, &pid);
+  RunResult r =
+      RunWatched(tmp.path, "netem", Fleet("netem", "network: {rtt_ms: 20, backend: netem}\n"),
+                 &leftovers, &pid);
   std::string error = "network.backend netem is not available here: " + NetemReason() +
                       "; use network.backend: proxy (or auto)";
   CHECK(r.cmd.exit_code == 3);
@@ -481,7 +484,6 @@ TEST_CASE("link: the proxy process is sampled as role link", "[link_run][integra
   CHECK(proxy["up"]["held_ms"]["p50"].get<double>() >= 19.9);
   CHECK(proxy["up"]["late_ms"]["p50"].get<double>() >= 0);
   CHECK(proxy["up"]["paused"] == 0);
-
 }
 
 TEST_CASE("link: loss over the proxy is noted, not emulated", "[link_run][integration]") {
@@ -515,11 +517,11 @@ TEST_CASE("link: netem with rates only runs here and removes its namespace",
   LinkLeftovers leftovers;
   std::set<std::string> before = NetemInterfaces();
   pid_t pid = 0;
-  RunResult r = RunWatched(
-      tmp.path, "rates",
-      Fleet("rates", "network: {backend: netem, uplink_mbit: 50, downlink_mbit: 50}\n", 1,
-            capture ? "capture: {enabled: true}\n" : "capture: {enabled: false}\n"),
-      &leftovers, &pid);
+  RunResult r =
+      RunWatched(tmp.path, "rates",
+                 Fleet("rates", "network: {backend: netem, uplink_mbit: 50, downlink_mbit: 50}\n",
+                       1, capture ? "capture: {enabled: true}\n" : "capture: {enabled: false}\n"),
+                 &leftovers, &pid);
   INFO(r.cmd.err);
   CHECK(r.cmd.exit_code == 0);
   REQUIRE(r.summary.is_object());
@@ -546,8 +548,7 @@ TEST_CASE("link: netem with rates only runs here and removes its namespace",
     CHECK(n["capture"] == "ok");
     CHECK(n["interface"].get<std::string>().starts_with("ebh"));
     CHECK(n["packets_to_broker"].get<uint64_t>() > 0);
-    CHECK(n["mqtt_packets"]["to_broker"]["PUBLISH"].get<uint64_t>() >=
-          m["sent"].get<uint64_t>());
+    CHECK(n["mqtt_packets"]["to_broker"]["PUBLISH"].get<uint64_t>() >= m["sent"].get<uint64_t>());
   }
   CheckNoLeftovers(pid, r.log, before);
 }
@@ -562,22 +563,25 @@ TEST_CASE("link: a netem run that fails after building its link removes it",
   // must listen on the veth's host end), so the run fails with the link already built.
   fs::path config = tmp.path / "config";
   fs::create_directories(config);
-  fs::copy_file(fs::path(EDGEBENCH_SOURCE_DIR) / "config" / "profiles.yaml", config / "profiles.yaml");
+  fs::copy_file(fs::path(EDGEBENCH_SOURCE_DIR) / "config" / "profiles.yaml",
+                config / "profiles.yaml");
   std::ofstream(config / "mosquitto.conf.in")
       << "listener @PORT@ 127.0.0.1\nuser @USER@\nlog_dest stdout\nbogus_option true\n";
   pid_t pid = 0;
-  RunResult r = RunWatched(
-      tmp.path, "broken",
-      Fleet("broken", "network: {backend: netem, uplink_mbit: 50, downlink_mbit: 50}\n"),
-      &leftovers, &pid, {"--config-dir", config.string()});
+  RunResult r =
+      RunWatched(tmp.path, "broken",
+                 Fleet("broken", "network: {backend: netem, uplink_mbit: 50, downlink_mbit: 50}\n"),
+                 &leftovers, &pid, {"--config-dir", config.string()});
   CHECK(r.cmd.exit_code == 3);
   REQUIRE_FALSE(r.dir.empty());
   // mosquitto starts its lines with a Unix time: replace it to compare the whole text.
   std::string err = std::regex_replace(r.cmd.err, std::regex("[0-9]{9,}: "), "T: ");
   std::string partial = r.dir.parent_path().string() + "/" + r.dir.stem().string() + ".partial";
-  CHECK(err == "edgebench: error: cannot start the embedded broker: mosquitto exited with "
-               "status 3: T: Error: Unknown configuration variable \"bogus_option\". T: Error "
-               "found at " + partial + "/mosquitto.conf:4.\n");
+  CHECK(err ==
+        "edgebench: error: cannot start the embedded broker: mosquitto exited with "
+        "status 3: T: Error: Unknown configuration variable \"bogus_option\". T: Error "
+        "found at " +
+            partial + "/mosquitto.conf:4.\n");
   REQUIRE_FALSE(r.dir.empty());
   CHECK(r.dir.extension() == ".failed");
   CHECK(r.summary["status"] == "failed");
@@ -655,7 +659,8 @@ TEST_CASE("link: the namespace of a killed netem run is removed by the next one"
   std::string network = "network: {backend: netem, uplink_mbit: 50, downlink_mbit: 50}\n";
   std::ofstream(tmp.path / "long.yaml")
       << "name: long\ndevices: {count: 5}\npublish: {rate: 10}\nduration_s: 60\n"
-         "capture: {enabled: false}\n" + network;
+         "capture: {enabled: false}\n" +
+             network;
   fs::path killed_out = tmp.path / "killed";
   std::string stale;
   {
@@ -698,43 +703,48 @@ TEST_CASE("link: the namespace of a killed netem run is removed by the next one"
   INFO(r.cmd.err);
   CHECK(r.cmd.exit_code == 0);
   CHECK(r.summary["link"]["backend"] == "netem");
-  CHECK(Contains(r.log, "removed network namespace " + stale +
-                            " left by an edgebench that no longer runs\n"));
+  CHECK(Contains(
+      r.log, "removed network namespace " + stale + " left by an edgebench that no longer runs\n"));
   CHECK_FALSE(fs::exists("/run/netns/" + stale));
   CHECK_FALSE(fs::exists("/sys/class/net/" + HostInterfaceOf(stale)));
   CheckNoLeftovers(pid, r.log, before);
 }
 
-TEST_CASE("run: several scenario files run in order; a bad one starts none",
+TEST_CASE("run: several scenario files run as one set; a bad one starts none",
           "[link_run][integration]") {
   TempDir tmp;
   fs::path out = tmp.path / "results";
   fs::path first = tmp.Write("a.yaml", Fleet("first", "network: edge-lan\n"));
   fs::path second = tmp.Write("b.yaml", Fleet("second", ""));
-  CommandResult r = RunEdgebench({"run", first.string(), second.string(), "--out", out.string()},
-                                 tmp.path);
+  CommandResult r =
+      RunEdgebench({"run", first.string(), second.string(), "--out", out.string()}, tmp.path);
   INFO(r.err);
   CHECK(r.exit_code == 0);
-  std::vector<fs::path> dirs;
+  // Two files are a set (docs/scenario.md, Sets): OUT/first+second/<id>/c<n>-<name>/<run>,
+  // each run's directory printed after its table.
+  std::map<std::string, fs::path> dirs;
   std::istringstream lines(r.out);
   for (std::string line; std::getline(lines, line);) {
-    if (line.starts_with(out.string() + "/")) dirs.push_back(line);
+    if (line.starts_with(out.string() + "/")) {
+      fs::path dir(line);
+      CHECK(dir.parent_path().parent_path().parent_path() == out / "first+second");
+      dirs[dir.parent_path().filename().string()] = dir;
+    }
   }
   REQUIRE(dirs.size() == 2);
-  CHECK(dirs[0].parent_path() == out / "first");
-  CHECK(dirs[1].parent_path() == out / "second");
-  CHECK(LastLine(r.out) == dirs[1].string());
-  // The first directory comes right after the first run's table, before the second's.
-  CHECK(r.out.find(dirs[0].string()) < r.out.find("second — status"));
-  for (const fs::path& dir : dirs) {
+  REQUIRE(dirs.count("c1-first") == 1);
+  REQUIRE(dirs.count("c2-second") == 1);
+  for (const auto& [cell, dir] : dirs) {
     INFO(dir);
     REQUIRE(fs::is_directory(dir));
     json s = json::parse(Slurp(dir / "summary.json"));
     CHECK(s["status"] == "ok");
     CHECK(s["messages"]["lost"] == 0);
   }
-  CHECK(json::parse(Slurp(dirs[0] / "summary.json"))["link"]["profile"] == "edge-lan");
-  CHECK(json::parse(Slurp(dirs[1] / "summary.json"))["link"]["emulated"] == false);
+  CHECK(r.out.find(dirs["c1-first"].string()) > r.out.find("first — status"));
+  CHECK(r.out.find(dirs["c2-second"].string()) > r.out.find("second — status"));
+  CHECK(json::parse(Slurp(dirs["c1-first"] / "summary.json"))["link"]["profile"] == "edge-lan");
+  CHECK(json::parse(Slurp(dirs["c2-second"] / "summary.json"))["link"]["emulated"] == false);
 
   // A bad second file: nothing runs, not even the good first one.
   TempDir bad_tmp;
@@ -742,9 +752,9 @@ TEST_CASE("run: several scenario files run in order; a bad one starts none",
   fs::path good = bad_tmp.Write("good.yaml", Fleet("good", ""));
   fs::path bad = bad_tmp.Write("bad.yaml", "name: bad\nnetwork: cloud-nera\n");
   std::string config = std::string(EDGEBENCH_SOURCE_DIR) + "/config";
-  CommandResult b = RunEdgebench({"run", good.string(), bad.string(), "--out", bad_out.string(),
-                                  "--config-dir", config},
-                                 bad_tmp.path);
+  CommandResult b = RunEdgebench(
+      {"run", good.string(), bad.string(), "--out", bad_out.string(), "--config-dir", config},
+      bad_tmp.path);
   CHECK(b.exit_code == 2);
   CHECK(b.err == "edgebench: error: " + bad.string() +
                      ":2:10: unknown network profile 'cloud-nera' (did you mean 'cloud-near'?); " +
