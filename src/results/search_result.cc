@@ -205,7 +205,10 @@ std::string DescribeNothingHeld(const SearchResult& r, const SearchGroup& g) {
 std::string StopNote(const SearchResult& r, const SearchGroup& g) {
   const std::string& reason = g.stop_reason;
   if (reason == "resolution") {
-    return "resolution " + FormatSearchValue(r.resolution) + (r.resolution_pct ? "%" : "");
+    // Mixed steps inside the bracket say the edge is blurred: a reader should know.
+    int mixed = MixedSteps(g);
+    return "resolution " + FormatSearchValue(r.resolution) + (r.resolution_pct ? "%" : "") +
+           (mixed > 0 ? ", " + Count(mixed, "step") + " held in only some runs" : "");
   }
   if (reason == "noisy")
     return "noisy: " + Count(MixedSteps(g), "step") + " held in only some runs";

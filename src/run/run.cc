@@ -71,6 +71,19 @@ WorkerReport MergeReports(std::vector<std::optional<WorkerReport>>& parts) {
   return out;
 }
 
+// The broker's cgroup under the hierarchy found here, after removing those of an edgebench
+// that is gone (killed before it could remove its own).
+Result<Cgroup> MakeBrokerCgroup(const ResourcesSpec& res) {
+  Result<CgroupLayout> layout = DetectCgroupLayout();
+  if (!layout.ok()) return layout.error();
+  for (const std::string& dir : RemoveStaleCgroups(*layout)) {
+    spdlog::info("removed the cgroup of an edgebench that is gone: {}", dir);
+  }
+  static int sequence = 0;  // one cgroup per run of this process
+  CgroupLimits limits{res.cpus, static_cast<uint64_t>(res.memory_mb) * 1024 * 1024};
+  return Cgroup::Create(*layout, CgroupName(::getpid(), ++sequence), limits);
+}
+
 // The state of one run; each step is one method so the sequence in Execute() reads
 // like the design's data flow.
 class Run {
@@ -221,17 +234,7 @@ Status Run::LimitBroker() {
   if (!res.node.empty()) out.node = res.node;
   out.cpus = res.cpus;
   out.memory_mb = res.memory_mb;
-  Result<CgroupLayout> layout = DetectCgroupLayout();
-  Result<Cgroup> cgroup = Error{"no cgroup layout"};
-  if (!layout.ok()) cgroup = layout.error();
-  if (layout.ok()) {
-    for (const std::string& dir : RemoveStaleCgroups(*layout)) {
-      spdlog::info("removed the cgroup of an edgebench that is gone: {}", dir);
-    }
-    static int sequence = 0;
-    CgroupLimits limits{res.cpus, static_cast<uint64_t>(res.memory_mb) * 1024 * 1024};
-    cgroup = Cgroup::Create(*layout, CgroupName(::getpid(), ++sequence), limits);
-  }
+  Result<Cgroup> cgroup = MakeBrokerCgroup(res);
   if (cgroup.ok()) {
     cgroup_.emplace(std::move(cgroup.value()));
     out.applied = true;
@@ -247,10 +250,8 @@ Status Run::LimitBroker() {
   }
   spdlog::warn("broker.resources not applied (required: false): {}", why);
   out.reason = why;
-  data_.notes.push_back(
-      "broker.resources not applied: the broker ran without a CPU or memory "
-      "limit (" +
-      why + ")");
+  data_.notes.push_back(fmt::format(
+      "broker.resources not applied: the broker ran without a CPU or memory limit ({})", why));
   return Ok{};
 }
 

@@ -183,6 +183,14 @@ TEST_CASE("DescribeAnswer for each way a search ends", "[search_result]") {
   CHECK(DescribeAnswer(r, r.groups[0]) ==
         "devices.count holds up to 425 (fails at 450; resolution 25; 9 runs)");
 
+  // Mixed steps inside a bracket that reached its resolution are still named.
+  SearchGroup blurred = Answer(40, 42.5, "resolution", 16);
+  blurred.steps = {SearchResultStep{7, 45, "c1-edge-s7-45", 2, 1, "mixed"},
+                   SearchResultStep{8, 42.5, "c1-edge-s8-42.5", 2, 1, "mixed"}};
+  CHECK(DescribeAnswer(r, blurred) ==
+        "devices.count holds up to 40 (fails at 42.5; resolution 25, 2 steps held in only some "
+        "runs; 16 runs)");
+
   SearchGroup from = Answer(std::nullopt, 50, "from_fails", 3);
   from.steps = {SearchResultStep{1, 50, "c1-edge-50", 3, 0, "fails"}};
   CHECK(DescribeAnswer(r, from) == "devices.count: 50 (from) does not hold (3 runs)");
