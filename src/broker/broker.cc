@@ -149,7 +149,8 @@ Result<EmbeddedBroker> EmbeddedBroker::Start(const EmbeddedBrokerOptions& option
     }
     Status st = WriteFile(conf_path, ReplaceAll(conf, "@USER@", CurrentUserName()));
     if (!st) return st.error();
-    Result<ChildProcess> child = SpawnProgram({*program, "-c", conf_path}, log_path, options.join_fds);
+    Result<ChildProcess> child =
+        SpawnProgram({*program, "-c", conf_path}, log_path, options.join_fds);
     if (!child.ok()) return child.error();
 
     EmbeddedBroker broker;

@@ -77,12 +77,12 @@ std::string BrokerResourcesLines(const BrokerResourcesResult& r) {
       r.memory_peak_kb ? fmt::format("{:.1f} MiB", static_cast<double>(*r.memory_peak_kb) / 1024.0)
                        : "not reported by this kernel";
   std::string throttled =
-      r.cpus > 0 ? fmt::format("throttled in {} of {} periods ({:.0f}%, {:.2f} s); ",
-                               r.nr_throttled, r.nr_periods, 100 * r.throttled_ratio(),
-                               r.throttled_s)
-                 : "";
-  out += fmt::format("              {}memory peak {}; OOM kills {}\n", throttled, memory,
-                     r.oom_kills);
+      r.cpus > 0
+          ? fmt::format("throttled in {} of {} periods ({:.0f}%, {:.2f} s); ", r.nr_throttled,
+                        r.nr_periods, 100 * r.throttled_ratio(), r.throttled_s)
+          : "";
+  out +=
+      fmt::format("              {}memory peak {}; OOM kills {}\n", throttled, memory, r.oom_kills);
   return out;
 }
 

@@ -6,6 +6,7 @@
 
 #include "edgebench/results/metrics.h"
 #include "edgebench/results/reporters.h"
+
 #include "results/internal.h"
 
 namespace edgebench {

@@ -106,9 +106,9 @@ void ReadResources(Reader& r, const Entry* entry, const ExternalChecks& checks, 
   }
   if (!r.failed() && !out->node.empty() && checks.machine_cpus > 0 &&
       out->cpus > checks.machine_cpus) {
-    r.Fail(node ? *node : *entry, "node profile '" + out->node + "' has cpus " + FormatNumber(out->cpus) +
-                       ", more than the " + std::to_string(checks.machine_cpus) +
-                       " CPUs of this machine");
+    r.Fail(node ? *node : *entry,
+           "node profile '" + out->node + "' has cpus " + FormatNumber(out->cpus) +
+               ", more than the " + std::to_string(checks.machine_cpus) + " CPUs of this machine");
   }
 }
 

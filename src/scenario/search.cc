@@ -95,8 +95,8 @@ void ReadSearch(Reader& r, const Entry* entry, Scenario* s) {
   if (!r.failed() && spec.max_runs < s->repeat) {
     const Entry* max_runs = section.Find("max_runs");
     r.Fail(max_runs ? *max_runs : *entry, "search.max_runs must be at least repeat (" +
-                                          std::to_string(s->repeat) + "): one step runs " +
-                                          "every repeat");
+                                              std::to_string(s->repeat) + "): one step runs " +
+                                              "every repeat");
   }
   if (!r.failed() && s->expect.empty()) {
     r.Fail(*entry,

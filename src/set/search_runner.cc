@@ -91,10 +91,9 @@ std::string Progress(const Execution& x, const SetPlan& plan, const Searched& g,
   SearchAnswer a = g.planner.Answer();
   std::string bracket = a.holds ? "holds up to " + FormatSearchValue(*a.holds) : "nothing held yet";
   if (a.fails) bracket += ", fails at " + FormatSearchValue(*a.fails);
-  return fmt::format("[search {} step {}] {}={}, run {} of {}; {}; {} runs done",
-                     g.base.id, g.planner.steps().size() + 1, c.values.back().first,
-                     c.values.back().second, repeat + 1, c.scenario.repeat, bracket,
-                     x.index.runs_done());
+  return fmt::format("[search {} step {}] {}={}, run {} of {}; {}; {} runs done", g.base.id,
+                     g.planner.steps().size() + 1, c.values.back().first, c.values.back().second,
+                     repeat + 1, c.scenario.repeat, bracket, x.index.runs_done());
 }
 
 // The verdict of a finished step: runs that happened, and those that held every threshold.

@@ -282,8 +282,8 @@ struct RunResult {
   LinkResult link;
   std::vector<std::string> notes;
   std::optional<BrokerResourcesResult> broker_resources;  // when the scenario set a budget
-  std::optional<CostResult> cost;          // when the scenario names cost sheets
-  std::vector<ExpectResult> expectations;  // the scenario's expect:, in its order
+  std::optional<CostResult> cost;                         // when the scenario names cost sheets
+  std::vector<ExpectResult> expectations;                 // the scenario's expect:, in its order
 
   // Derived counts (docs/results.md): never negative.
   uint64_t lost() const;    // sent - received - in_flight_at_end

@@ -181,13 +181,13 @@ struct ExpectSpec {
 // `search:`: find the highest value of one key at which every `expect:` threshold holds,
 // by doubling from `from` and then bisecting, `repeat` runs per step.
 struct SearchSpec {
-  std::string key;           // "publish.rate", "devices.count" or "publish.payload.size"
-  double from = 0;           // the low end, tried first (> 0)
-  double to = 0;             // the high end (> from)
-  double resolution = 10;    // stop when the bracket is this narrow ...
+  std::string key;             // "publish.rate", "devices.count" or "publish.payload.size"
+  double from = 0;             // the low end, tried first (> 0)
+  double to = 0;               // the high end (> from)
+  double resolution = 10;      // stop when the bracket is this narrow ...
   bool resolution_pct = true;  // ... in percent of its lower end (true) or in the key's unit
-  int max_runs = 50;         // budget: runs per searched cell (1 .. 10000)
-  int max_mixed = 2;         // stop after this many steps that held in only some repeats
+  int max_runs = 50;           // budget: runs per searched cell (1 .. 10000)
+  int max_mixed = 2;           // stop after this many steps that held in only some repeats
   // devices.count and publish.payload.size take whole numbers; publish.rate any number.
   bool integer() const { return key != "publish.rate"; }
   friend bool operator==(const SearchSpec&, const SearchSpec&) = default;
