@@ -19,6 +19,12 @@ CaptureResult NetworkFromJson(const nlohmann::json& j);
 nlohmann::json LinkToJson(const LinkResult& link);
 LinkResult LinkFromJson(const nlohmann::json& j);
 // summary.json's "cost" (summary_cost.cc; docs/cost.md).
+// PATH as JSON. Errors: "PATH: cannot read file: ...", "PATH: not valid JSON".
+Result<nlohmann::json> ReadJsonFile(const std::string& path);
+// Writes PATH through PATH.tmp and a rename: a reader never sees half a file, and an
+// interrupted write leaves the previous one.
+Status WriteJsonAtomically(const std::string& path, const nlohmann::json& j);
+
 nlohmann::json BrokerResourcesToJson(const BrokerResourcesResult& r);
 BrokerResourcesResult BrokerResourcesFromJson(const nlohmann::json& j);
 // "  node        edge-gateway: 0.25 CPU, 256 MiB (cgroup v1); used 24.6% mean, ..." lines.

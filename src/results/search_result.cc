@@ -13,6 +13,8 @@
 
 #include "edgebench/base/fd.h"
 
+#include "results/internal.h"
+
 namespace edgebench {
 
 using nlohmann::json;
@@ -137,25 +139,16 @@ Result<SearchResult> SearchResultFromJson(const json& j) {
 
 Result<SearchResult> ReadSearchResult(const std::string& set_dir) {
   std::string path = set_dir + "/search.json";
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error{path + ": cannot read file: " + ErrnoMessage(errno)};
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Error{path + ": not valid JSON"};
-  Result<SearchResult> result = SearchResultFromJson(j);
+  Result<json> j = results_internal::ReadJsonFile(path);
+  if (!j.ok()) return j.error();
+  Result<SearchResult> result = SearchResultFromJson(*j);
   if (!result.ok()) return Error{path + ": " + result.error().message};
   return result;
 }
 
 Status WriteSearchResult(const std::string& set_dir, const SearchResult& result) {
-  std::string path = set_dir + "/search.json";
-  std::string temporary = path + ".tmp";
-  Status st = WriteFile(temporary, SearchResultToJson(result).dump(2) + "\n");
-  if (!st) return st;
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    return Error{"cannot rename " + temporary + " to " + path + ": " + ErrnoMessage(errno)};
-  }
-  return Ok{};
+  return results_internal::WriteJsonAtomically(set_dir + "/search.json",
+                                               SearchResultToJson(result));
 }
 
 std::string FormatSearchValue(double value) {

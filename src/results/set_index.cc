@@ -11,6 +11,8 @@
 
 #include "edgebench/base/fd.h"
 
+#include "results/internal.h"
+
 namespace edgebench {
 
 using nlohmann::json;
@@ -162,25 +164,15 @@ Result<SetIndex> SetIndexFromJson(const json& j) {
 
 Result<SetIndex> ReadSetIndex(const std::string& set_dir) {
   std::string path = set_dir + "/index.json";
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error{path + ": cannot read file: " + ErrnoMessage(errno)};
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Error{path + ": not valid JSON"};
-  Result<SetIndex> index = SetIndexFromJson(j);
+  Result<json> j = results_internal::ReadJsonFile(path);
+  if (!j.ok()) return j.error();
+  Result<SetIndex> index = SetIndexFromJson(*j);
   if (!index.ok()) return Error{path + ": " + index.error().message};
   return index;
 }
 
 Status WriteSetIndex(const std::string& set_dir, const SetIndex& index) {
-  std::string path = set_dir + "/index.json";
-  std::string temporary = path + ".tmp";
-  Status st = WriteFile(temporary, SetIndexToJson(index).dump(2) + "\n");
-  if (!st) return st;
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    return Error{"cannot rename " + temporary + " to " + path + ": " + ErrnoMessage(errno)};
-  }
-  return Ok{};
+  return results_internal::WriteJsonAtomically(set_dir + "/index.json", SetIndexToJson(index));
 }
 
 }  // namespace edgebench

@@ -1,0 +1,34 @@
+// Whole JSON files of the results module: read with the path in every error, written
+// atomically (contract in internal.h).
+#include <cerrno>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include "edgebench/base/fd.h"
+
+#include "results/internal.h"
+
+namespace edgebench::results_internal {
+
+Result<nlohmann::json> ReadJsonFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error{path + ": cannot read file: " + ErrnoMessage(errno)};
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return Error{path + ": not valid JSON"};
+  return j;
+}
+
+Status WriteJsonAtomically(const std::string& path, const nlohmann::json& j) {
+  std::string temporary = path + ".tmp";
+  Status st = WriteFile(temporary, j.dump(2) + "\n");
+  if (!st) return st;
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    return Error{"cannot rename " + temporary + " to " + path + ": " + ErrnoMessage(errno)};
+  }
+  return Ok{};
+}
+
+}  // namespace edgebench::results_internal
