@@ -241,3 +241,47 @@ TEST_CASE("the cgroup of an edgebench killed with SIGKILL is removed by the next
   CHECK(r.err.find("removed the cgroup of an edgebench that is gone: " + stale) !=
         std::string::npos);
 }
+
+TEST_CASE("without cgroup rights the run fails; with required false it warns and notes it",
+          "[run][resources][integration]") {
+  // Root can always write cgroups, so the test drops to uid 65534 (nobody) with setpriv.
+  if (::geteuid() != 0 || ::access("/usr/bin/setpriv", X_OK) != 0) {
+    WARN("skipped: needs root and /usr/bin/setpriv (util-linux) to run edgebench as nobody");
+    return;
+  }
+  TempDir dir;
+  fs::permissions(dir.path, fs::perms::all);  // nobody writes its results here
+  auto run_as_nobody = [&](const std::string& name, const std::string& required) {
+    fs::path s =
+        dir.Write(name + ".yaml", "name: " + name +
+                                      "\nbroker: {resources: {cpus: 0.5, required: " + required +
+                                      "}}\nduration_s: 1\n"
+                                      "capture: {enabled: false}\n");
+    fs::permissions(s, fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+    return cli_support::RunCommand(
+        {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", EDGEBENCH_BINARY,
+         "run", s.string(), "--out", (dir.path / "out").string()},
+        dir.path);
+  };
+  cli_support::CommandResult refused = run_as_nobody("must", "true");
+  CHECK(refused.exit_code == 3);
+  CHECK(cli_support::LastLine(refused.err)
+            .starts_with("edgebench: error: broker.resources: cannot limit the embedded broker: "
+                         "cannot create cgroup "));
+  CHECK(cli_support::LastLine(refused.err)
+            .ends_with(": Permission denied (with broker.resources.required: false the broker "
+                       "runs unlimited, noted in summary.json)"));
+
+  cli_support::CommandResult unlimited = run_as_nobody("may", "false");
+  INFO(unlimited.err);
+  REQUIRE(unlimited.exit_code == 0);
+  nlohmann::json j = Summary(OnlyRunDir(dir.path / "out", "may"));
+  const nlohmann::json& res = j.at("broker_resources");
+  CHECK(res.at("applied") == false);
+  CHECK(res.at("reason").get<std::string>().ends_with(": Permission denied"));
+  CHECK(j.at("notes").at(0).get<std::string>().starts_with(
+      "broker.resources not applied: the broker ran without a CPU or memory limit (cannot "
+      "create cgroup "));
+  CHECK(unlimited.err.find("broker.resources not applied (required: false): cannot create "
+                           "cgroup ") != std::string::npos);
+}
