@@ -12,26 +12,6 @@ namespace {
 
 using nlohmann::json;
 
-// "latency_p99_ms max 30 and loss_ratio max 0".
-std::string JoinThresholds(const std::vector<std::string>& expect) {
-  std::string text;
-  for (size_t i = 0; i < expect.size(); ++i) {
-    text += i == 0 ? "" : i + 1 == expect.size() ? " and " : ", ";
-    text += expect[i];
-  }
-  return text;
-}
-
-// "Search of publish.rate from 25 to 800 msg/s per device, 1 run per step; a step holds
-// when every run meets latency_p99_ms max 30 and loss_ratio max 0."
-std::string Heading(const SearchCurves& s) {
-  std::string text = "Search of " + s.key + " from " + FormatSearchValue(s.from) + " to " +
-                     FormatSearchValue(s.to) + (s.unit.empty() ? "" : " " + s.unit) + ", " +
-                     std::to_string(s.repeat) + (s.repeat == 1 ? " run" : " runs") + " per step";
-  if (s.expect.empty()) return text + "; no thresholds.";
-  return text + "; a step holds when every run meets " + JoinThresholds(s.expect) + ".";
-}
-
 std::string GroupHeading(const SearchCurve& g) {
   return g.label == g.id ? g.label : g.label + " (" + g.id + ")";
 }
@@ -83,7 +63,7 @@ json GroupJson(const SearchCurve& g) {
 
 std::string SearchTable(const Comparison& c) {
   const SearchCurves& s = *c.search;
-  std::string out = Heading(s) + "\n";
+  std::string out = s.heading + "\n";
   for (const SearchCurve& g : s.groups) {
     out += "\n" + GroupHeading(g) + ":\n" + AlignedTable(StepRows(s, g), "  ");
     out += "  answer: " + g.answer + "\n";
@@ -93,7 +73,7 @@ std::string SearchTable(const Comparison& c) {
 
 std::string SearchMarkdown(const Comparison& c) {
   const SearchCurves& s = *c.search;
-  std::string out = Heading(s) + "\n";
+  std::string out = s.heading + "\n";
   for (const SearchCurve& g : s.groups) {
     out += "\n### " + GroupHeading(g) + "\n\n" + MarkdownTable(StepRows(s, g), 3);
     out += "\nAnswer: " + g.answer + "\n";
@@ -135,7 +115,8 @@ json SearchJson(const SearchCurves& s) {
   for (Metric m : s.metrics) metrics.push_back(InfoOf(m).name);
   json groups = json::array();
   for (const SearchCurve& g : s.groups) groups.push_back(GroupJson(g));
-  return {{"key", s.key},
+  return {{"heading", s.heading},
+          {"key", s.key},
           {"unit", s.unit},
           {"from", s.from},
           {"to", s.to},

@@ -104,6 +104,26 @@ void UniqueLabels(std::vector<SearchCurve>& groups) {
   }
 }
 
+// "latency_p99_ms max 30 and loss_ratio max 0".
+std::string JoinThresholds(const std::vector<std::string>& expect) {
+  std::string text;
+  for (size_t i = 0; i < expect.size(); ++i) {
+    text += i == 0 ? "" : i + 1 == expect.size() ? " and " : ", ";
+    text += expect[i];
+  }
+  return text;
+}
+
+// "Search of publish.rate from 25 to 800 msg/s per device, 1 run per step; a step holds
+// when every run meets latency_p99_ms max 30 and loss_ratio max 0."
+std::string Heading(const SearchCurves& s) {
+  std::string text = "Search of " + s.key + " from " + FormatSearchValue(s.from) + " to " +
+                     FormatSearchValue(s.to) + (s.unit.empty() ? "" : " " + s.unit) + ", " +
+                     std::to_string(s.repeat) + (s.repeat == 1 ? " run" : " runs") + " per step";
+  if (s.expect.empty()) return text + "; no thresholds.";
+  return text + "; a step holds when every run meets " + JoinThresholds(s.expect) + ".";
+}
+
 // "cloud holds up to 300 msg/s per device" (the first), "edge up to 75" (the next ones).
 std::string HeldClause(const SearchCurve& g, const std::string& unit, bool first) {
   std::string text = g.label + (first ? " holds " : " ");
@@ -191,6 +211,7 @@ SearchCurves SearchCurvesOf(const SearchResult& search, const std::vector<Compar
   out.expect = search.expect;
   out.thresholds = ThresholdsOf(search, cells);
   out.metrics = MetricsOf(out.thresholds);
+  out.heading = Heading(out);
   for (const SearchGroup& g : search.groups) {
     out.groups.push_back(CurveOf(search, g, cells, out.metrics, options));
   }
