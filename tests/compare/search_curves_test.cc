@@ -26,39 +26,13 @@
 namespace edgebench {
 namespace {
 
+using testing::EdgeAndCloudSearch;
 using testing::FixtureSearch;
 using testing::FixtureSearchGroup;
-using testing::FixtureSearchStep;
+using testing::SearchStep;
 using testing::StepFigures;
 using testing::StepRun;
 using testing::TempDir;
-
-// One run of p99 `p99_us` (p50 1/64 of it: below 2048 us, exact in the histogram),
-// delivering `received` msg/s.
-FixtureSearchStep Step(double value, int64_t p99_us, double received, double broker_cpu_pct) {
-  StepFigures f;
-  f.p99_us = p99_us;
-  f.p50_us = p99_us / 64;
-  f.received_per_s = received;
-  f.broker_cpu_pct = broker_cpu_pct;
-  return {value, {StepRun(f)}};
-}
-
-// The brief's example: edge holds up to 75 msg/s per device, cloud up to 300; the steps in
-// the order a search tries them (doubling, then bisection).
-FixtureSearch EdgeAndCloud() {
-  FixtureSearch f;
-  f.thresholds = {{"latency_p99_ms", std::nullopt, 30}, {"loss_ratio", std::nullopt, 0}};
-  FixtureSearchGroup edge{"c1-edge", "edge", 0, 0.1, {}, 75, 100, "resolution"};
-  edge.steps = {Step(25, 4096, 500, 3), Step(50, 8192, 1000, 6), Step(100, 40960, 1800, 10),
-                Step(75, 16384, 1500, 9)};
-  FixtureSearchGroup cloud{"c2-cloud", "cloud", 20, 0.5, {}, 300, 400, "resolution"};
-  cloud.steps = {Step(25, 20480, 500, 2),    Step(50, 20480, 1000, 4),
-                 Step(100, 20480, 2000, 8),  Step(200, 24576, 4000, 16),
-                 Step(400, 81920, 6000, 50), Step(300, 28672, 6000, 24)};
-  f.groups = {edge, cloud};
-  return f;
-}
 
 CompareOptions Options() {
   CompareOptions o;
@@ -93,7 +67,7 @@ std::string SentenceOf(const FixtureSearch& f) {
 TEST_CASE("search curves: the steps of each group in value order, the answers, one sentence",
           "[search_curves]") {
   TempDir tmp;
-  Comparison c = CompareSearch(EdgeAndCloud(), tmp);
+  Comparison c = CompareSearch(EdgeAndCloudSearch(), tmp);
   REQUIRE(c.search.has_value());
   CHECK_FALSE(c.decision.has_value());  // no "cheapest step" answer
   CHECK_FALSE(c.difference.has_value());
@@ -158,7 +132,7 @@ TEST_CASE("search curves: the steps of each group in value order, the answers, o
 
 TEST_CASE("search curves: markdown, CSV and JSON of a search", "[search_curves]") {
   TempDir tmp;
-  Comparison c = CompareSearch(EdgeAndCloud(), tmp);
+  Comparison c = CompareSearch(EdgeAndCloudSearch(), tmp);
   std::string md = CompareMarkdown(c);
   CHECK(md.starts_with(
       "Search of publish.rate from 25 to 800 msg/s per device, 1 run per step; a step holds "
@@ -206,12 +180,12 @@ TEST_CASE("search curves: markdown, CSV and JSON of a search", "[search_curves]"
 
 TEST_CASE("search curves: the sentence says what is compared for every kind of answer",
           "[search_curves]") {
-  FixtureSearch base = EdgeAndCloud();
+  FixtureSearch base = EdgeAndCloudSearch();
   FixtureSearchGroup& edge = base.groups[0];
   FixtureSearchGroup& cloud = base.groups[1];
 
   SECTION("one group holds nothing: the other carries more than its value over the start") {
-    cloud.steps = {Step(25, 40960, 500, 2)};
+    cloud.steps = {SearchStep(25, 40960, 500, 2)};
     cloud.holds = std::nullopt;
     cloud.fails = 25;
     cloud.stop_reason = "from_fails";
@@ -221,7 +195,7 @@ TEST_CASE("search curves: the sentence says what is compared for every kind of a
           "in every run, so edge carries more than 3x the publish.rate of cloud.");
   }
   SECTION("a group that held the whole range may carry more: at least") {
-    cloud.steps = {Step(800, 20480, 16000, 40)};
+    cloud.steps = {SearchStep(800, 20480, 16000, 40)};
     cloud.holds = 800;
     cloud.fails = std::nullopt;
     cloud.stop_reason = "range_holds";
@@ -251,7 +225,7 @@ TEST_CASE("search curves: the sentence says what is compared for every kind of a
   }
   SECTION("no group holds anything") {
     for (FixtureSearchGroup* g : {&edge, &cloud}) {
-      g->steps = {Step(25, 40960, 500, 2)};
+      g->steps = {SearchStep(25, 40960, 500, 2)};
       g->holds = std::nullopt;
       g->fails = 25;
       g->stop_reason = "from_fails";
@@ -263,7 +237,7 @@ TEST_CASE("search curves: the sentence says what is compared for every kind of a
   }
   SECTION("three groups: the best against the least, the middle one named") {
     FixtureSearchGroup far{"c3-far", "far", 80, std::nullopt, {}, 150, 200, "resolution"};
-    far.steps = {Step(150, 20480, 3000, 12)};
+    far.steps = {SearchStep(150, 20480, 3000, 12)};
     base.groups.push_back(far);
     CHECK(SentenceOf(base) ==
           "cloud holds up to 300 msg/s per device, far up to 150 and edge up to 75 (the highest "
@@ -330,7 +304,7 @@ TEST_CASE("search curves: repeats give intervals, a step held in some runs is mi
 TEST_CASE("search curves: a search with other paths is compared cell by cell, with a note",
           "[search_curves]") {
   TempDir tmp;
-  REQUIRE(testing::WriteFixtureSearch(EdgeAndCloud(), tmp.File("set")).ok());
+  REQUIRE(testing::WriteFixtureSearch(EdgeAndCloudSearch(), tmp.File("set")).ok());
   std::string run = tmp.File("set") + "/c1-edge-s1-25/run-1";
   Comparison c = CompareOk({tmp.File("set"), run});
   CHECK_FALSE(c.search.has_value());
@@ -344,7 +318,7 @@ TEST_CASE("search curves: a search with other paths is compared cell by cell, wi
 TEST_CASE("search curves: an unreadable search.json is a usage error naming it",
           "[search_curves]") {
   TempDir tmp;
-  REQUIRE(testing::WriteFixtureSearch(EdgeAndCloud(), tmp.File("set")).ok());
+  REQUIRE(testing::WriteFixtureSearch(EdgeAndCloudSearch(), tmp.File("set")).ok());
   REQUIRE(WriteFile(tmp.File("set") + "/search.json", "{\"format\": 1}").ok());
   Result<Comparison> c = Compare({tmp.File("set")}, Options());
   REQUIRE_FALSE(c.ok());

@@ -84,6 +84,34 @@ struct FixtureSearch {
   std::vector<FixtureSearchGroup> groups;
 };
 
+// One run of p99 `p99_us` (p50 1/64 of it: below 2048 us, exact in the histogram),
+// delivering `received` msg/s.
+inline FixtureSearchStep SearchStep(double value, int64_t p99_us, double received,
+                                    double broker_cpu_pct) {
+  StepFigures f;
+  f.p99_us = p99_us;
+  f.p50_us = p99_us / 64;
+  f.received_per_s = received;
+  f.broker_cpu_pct = broker_cpu_pct;
+  return {value, {StepRun(f)}};
+}
+
+// The brief's example: edge holds up to 75 msg/s per device, cloud up to 300; the steps in
+// the order a search tries them (doubling, then bisection).
+inline FixtureSearch EdgeAndCloudSearch() {
+  FixtureSearch f;
+  f.thresholds = {{"latency_p99_ms", std::nullopt, 30}, {"loss_ratio", std::nullopt, 0}};
+  FixtureSearchGroup edge{"c1-edge", "edge", 0, 0.1, {}, 75, 100, "resolution"};
+  edge.steps = {SearchStep(25, 4096, 500, 3), SearchStep(50, 8192, 1000, 6),
+                SearchStep(100, 40960, 1800, 10), SearchStep(75, 16384, 1500, 9)};
+  FixtureSearchGroup cloud{"c2-cloud", "cloud", 20, 0.5, {}, 300, 400, "resolution"};
+  cloud.steps = {SearchStep(25, 20480, 500, 2),    SearchStep(50, 20480, 1000, 4),
+                 SearchStep(100, 20480, 2000, 8),  SearchStep(200, 24576, 4000, 16),
+                 SearchStep(400, 81920, 6000, 50), SearchStep(300, 28672, 6000, 24)};
+  f.groups = {edge, cloud};
+  return f;
+}
+
 // The resolved scenario of one step of `g` at `value`, as YAML the scenario module reads.
 inline std::string FixtureStepYaml(const FixtureSearch& f, const FixtureSearchGroup& g,
                                    double value) {
