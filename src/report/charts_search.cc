@@ -127,14 +127,15 @@ std::vector<std::string> VerdictKey(const SearchCurves& s) {
   const std::pair<const char*, const char*> verdicts[] = {{"holds", "holds: every run held"},
                                                           {"mixed", "mixed: some runs held"},
                                                           {"fails", "fails: no run held"}};
-  for (const auto& [verdict, title] : verdicts) {
+  for (const auto& entry : verdicts) {
+    const std::string verdict = entry.first;
     bool any = std::any_of(s.groups.begin(), s.groups.end(), [&](const SearchCurve& g) {
       return std::any_of(g.steps.begin(), g.steps.end(),
                          [&](const SearchStepSummary& st) { return st.verdict == verdict; });
     });
     if (any) {
       plots.push_back("keyentry with points pt " + std::to_string(PointType(verdict)) +
-                      " ps 1.3 lc rgb '#000000' title " + Quote(title));
+                      " ps 1.3 lc rgb '#000000' title " + Quote(entry.second));
     }
   }
   return plots;
