@@ -1,6 +1,8 @@
 // A search as compare shows it: each searched group's steps in value order with their
 // figures and verdicts, its answer, and one sentence that compares the groups' answers.
 #include <algorithm>
+#include <iterator>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -98,9 +100,10 @@ SearchCurve CurveOf(const SearchResult& search, const SearchGroup& g,
 
 // Two groups of one label (not from one matrix) are told apart by their ids.
 void UniqueLabels(std::vector<SearchCurve>& groups) {
+  std::map<std::string, int> uses;
+  for (const SearchCurve& g : groups) ++uses[g.label];
   for (SearchCurve& g : groups) {
-    auto same = [&](const SearchCurve& other) { return other.label == g.label; };
-    if (std::count_if(groups.begin(), groups.end(), same) > 1) g.label += " (" + g.id + ")";
+    if (uses[g.label] > 1) g.label += " (" + g.id + ")";
   }
 }
 
