@@ -215,10 +215,15 @@ Comparison CompareCells(LoadedCells loaded, const CompareOptions& options) {
     }
     c.summaries.push_back(std::move(s));
   }
-  if (loaded.cells.size() == 2) {
-    c.difference = DifferenceOf(loaded.cells[0], loaded.cells[1], options);
+  if (loaded.search) {
+    // A search's cells are its steps: its answer is the search's, not the cheapest step's.
+    c.search = SearchCurvesOf(*loaded.search, loaded.cells, options);
+  } else {
+    if (loaded.cells.size() == 2) {
+      c.difference = DifferenceOf(loaded.cells[0], loaded.cells[1], options);
+    }
+    c.decision = DecisionOf(loaded.cells);
   }
-  c.decision = DecisionOf(loaded.cells);
   c.cells = std::move(loaded.cells);
   return c;
 }

@@ -10,10 +10,82 @@
 
 #include "edgebench/compare/compare.h"
 
+#include "compare/internal.h"
+
 namespace edgebench {
-namespace {
 
 using nlohmann::json;
+
+namespace compare_internal {
+
+std::string MetricHeader(Metric m) {
+  const MetricInfo& info = InfoOf(m);
+  return std::string(info.label) + (info.unit.empty() ? "" : " (" + std::string(info.unit) + ")");
+}
+
+std::string SummaryText(const MetricSummary& s) {
+  std::string text = FormatFigure(s.median);
+  if (s.interval) {
+    text += " [" + FormatFigure(s.interval->lo) + ".." + FormatFigure(s.interval->hi) + "]";
+  }
+  return text;
+}
+
+std::string AlignedTable(const std::vector<std::vector<std::string>>& rows,
+                         const std::string& indent) {
+  std::vector<size_t> widths;
+  for (const auto& row : rows) {
+    widths.resize(std::max(widths.size(), row.size()), 0);
+    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  }
+  std::string out;
+  for (const auto& row : rows) {
+    std::string line = indent;
+    for (size_t i = 0; i < row.size(); ++i) {
+      line += row[i] + std::string(widths[i] + 2 - row[i].size(), ' ');
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line + "\n";
+  }
+  return out;
+}
+
+std::string MarkdownTable(const std::vector<std::vector<std::string>>& rows, size_t text_columns) {
+  std::string out;
+  for (size_t r = 0; r < rows.size(); ++r) {
+    out += "|";
+    for (const std::string& field : rows[r]) out += " " + field + " |";
+    out += "\n";
+    if (r == 0) {
+      out += "|";
+      for (size_t i = 0; i < rows[0].size(); ++i) out += i < text_columns ? " --- |" : " ---: |";
+      out += "\n";
+    }
+  }
+  return out;
+}
+
+std::string CsvField(const std::string& text) {
+  if (text.find_first_of(",\"\n") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (char ch : text) quoted += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+  return quoted + "\"";
+}
+
+std::string ExactText(std::optional<double> v) {
+  if (!v) return "";
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, *v);
+  return ec == std::errc() ? std::string(buf, end) : "";
+}
+
+json OptionalJson(std::optional<double> v) { return v ? json(*v) : json(nullptr); }
+
+}  // namespace compare_internal
+
+namespace {
+
+using namespace compare_internal;  // NOLINT(google-build-using-namespace)
 
 // The metrics at least one cell measured: the table leaves out columns of dashes.
 std::vector<size_t> MeasuredColumns(const Comparison& c) {
@@ -26,35 +98,22 @@ std::vector<size_t> MeasuredColumns(const Comparison& c) {
   return columns;
 }
 
-std::string Header(Metric m) {
-  const MetricInfo& info = InfoOf(m);
-  return std::string(info.label) + (info.unit.empty() ? "" : " (" + std::string(info.unit) + ")");
-}
-
-// "8.1 [7.6..8.7]", "8.1" with one run, "-" when not measured.
-std::string Cell(const MetricSummary& s) {
-  std::string text = FormatFigure(s.median);
-  if (s.interval) {
-    text += " [" + FormatFigure(s.interval->lo) + ".." + FormatFigure(s.interval->hi) + "]";
-  }
-  return text;
-}
-
 // The rows of the cell table: a header, then one row per cell.
 std::vector<std::vector<std::string>> TableRows(const Comparison& c) {
   std::vector<size_t> columns = MeasuredColumns(c);
   std::vector<std::vector<std::string>> rows(1, {"cell", "runs"});
-  for (size_t m : columns) rows[0].push_back(Header(CompareMetrics()[m]));
+  for (size_t m : columns) rows[0].push_back(MetricHeader(CompareMetrics()[m]));
   for (const CellSummary& s : c.summaries) {
     std::vector<std::string> row = {s.label, std::to_string(s.runs)};
-    for (size_t m : columns) row.push_back(Cell(s.metrics[m]));
+    for (size_t m : columns) row.push_back(SummaryText(s.metrics[m]));
     rows.push_back(std::move(row));
   }
   return rows;
 }
 
 std::string MethodNote(const Comparison& c) {
-  return "Each figure: the median over the cell's runs [" + FormatFigure(c.confidence * 100) +
+  return std::string("Each figure: the median over the ") + (c.search ? "step" : "cell") +
+         "'s runs [" + FormatFigure(c.confidence * 100) +
          "% CI: percentile bootstrap of the median, seed " + std::to_string(c.seed) +
          "; none with one run].";
 }
@@ -76,30 +135,17 @@ std::vector<Section> Sections(const Comparison& c) {
     out.push_back(std::move(s));
   }
   if (c.decision) out.push_back({"The answer", c.decision->sentences});
+  if (c.search) {
+    Section s{"The answer", {}};
+    for (const SearchCurve& g : c.search->groups) s.lines.push_back(g.label + ": " + g.answer);
+    if (!c.search->sentence.empty()) s.lines.push_back(c.search->sentence);
+    out.push_back(std::move(s));
+  }
   if (!c.notes.empty()) out.push_back({"Notes", c.notes});
   return out;
 }
 
-std::string Padded(const std::string& text, size_t width) {
-  return text + std::string(width > text.size() ? width - text.size() : 0, ' ');
-}
-
-std::string CsvField(const std::string& text) {
-  if (text.find_first_of(",\"\n") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (char ch : text) quoted += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-  return quoted + "\"";
-}
-
-// The shortest text that reads back as the same double; "" for none.
-std::string Exact(std::optional<double> v) {
-  if (!v) return "";
-  char buf[64];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, *v);
-  return ec == std::errc() ? std::string(buf, end) : "";
-}
-
-json Opt(std::optional<double> v) { return v ? json(*v) : json(nullptr); }
+json Opt(std::optional<double> v) { return OptionalJson(v); }
 
 json CellJson(const CompareCell& cell, const CellSummary& s) {
   json values = json::array();
@@ -193,18 +239,7 @@ Result<CompareFormat> ParseCompareFormat(std::string_view name) {
 }
 
 std::string CompareTable(const Comparison& c) {
-  std::vector<std::vector<std::string>> rows = TableRows(c);
-  std::vector<size_t> widths(rows[0].size(), 0);
-  for (const auto& row : rows) {
-    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
-  }
-  std::string out;
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t i = 0; i < row.size(); ++i) line += Padded(row[i], widths[i] + 2);
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out += line + "\n";
-  }
+  std::string out = c.search ? SearchTable(c) : AlignedTable(TableRows(c), "");
   out += MethodNote(c) + "\n";
   for (const Section& s : Sections(c)) {
     out += "\n" + s.heading + ":\n";
@@ -214,19 +249,8 @@ std::string CompareTable(const Comparison& c) {
 }
 
 std::string CompareMarkdown(const Comparison& c) {
-  std::vector<std::vector<std::string>> rows = TableRows(c);
-  std::string out;
-  for (size_t r = 0; r < rows.size(); ++r) {
-    out += "|";
-    for (const std::string& field : rows[r]) out += " " + field + " |";
-    out += "\n";
-    if (r == 0) {
-      out += "|";
-      for (size_t i = 0; i < rows[0].size(); ++i) out += i < 2 ? " --- |" : " ---: |";
-      out += "\n";
-    }
-  }
-  out += "\n" + MethodNote(c) + "\n";
+  std::string out = c.search ? SearchMarkdown(c) : MarkdownTable(TableRows(c), 2) + "\n";
+  out += MethodNote(c) + "\n";
   for (const Section& s : Sections(c)) {
     out += "\n### " + s.heading + "\n\n";
     for (const std::string& line : s.lines) out += "- " + line + "\n";
@@ -235,14 +259,15 @@ std::string CompareMarkdown(const Comparison& c) {
 }
 
 std::string CompareCsv(const Comparison& c) {
+  if (c.search) return SearchCsv(*c.search);
   std::string out = "cell,metric,unit,runs,median,lo,hi\n";
   for (const CellSummary& s : c.summaries) {
     for (const MetricSummary& m : s.metrics) {
       const MetricInfo& info = InfoOf(m.metric);
       out += CsvField(s.label) + "," + std::string(info.name) + "," + std::string(info.unit) + "," +
-             std::to_string(m.values.size()) + "," + Exact(m.median) + "," +
-             Exact(m.interval ? std::optional(m.interval->lo) : std::nullopt) + "," +
-             Exact(m.interval ? std::optional(m.interval->hi) : std::nullopt) + "\n";
+             std::to_string(m.values.size()) + "," + ExactText(m.median) + "," +
+             ExactText(m.interval ? std::optional(m.interval->lo) : std::nullopt) + "," +
+             ExactText(m.interval ? std::optional(m.interval->hi) : std::nullopt) + "\n";
     }
   }
   return out;
@@ -258,6 +283,7 @@ std::string CompareJson(const Comparison& c) {
               {"cells", cells},
               {"difference", c.difference ? DifferenceJson(*c.difference) : json(nullptr)},
               {"decision", c.decision ? DecisionJson(*c.decision) : json(nullptr)},
+              {"search", c.search ? SearchJson(*c.search) : json(nullptr)},
               {"notes", c.notes}};
   return out.dump(2) + "\n";
 }

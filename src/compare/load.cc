@@ -12,6 +12,7 @@
 
 #include "edgebench/compare/compare.h"
 #include "edgebench/results/reporters.h"
+#include "edgebench/results/search_result.h"
 #include "edgebench/results/set_index.h"
 
 #include "compare/internal.h"
@@ -236,19 +237,9 @@ std::vector<std::pair<std::string, std::string>> LabelValues(
   return shown;
 }
 
-// "edge-lan" for one key with a word value, else "network=edge-lan devices.count=100".
 std::string LabelOf(const CompareCell& cell, bool names_differ) {
   if (cell.values.empty() || (names_differ && cell.id.empty())) return cell.scenario;
-  std::vector<std::pair<std::string, std::string>> shown = LabelValues(cell.values);
-  if (shown.size() == 1 && !IsNumber(shown[0].second)) return shown[0].second;
-  std::string label;
-  for (const auto& [key, value] : shown) {
-    if (!label.empty()) label += ' ';
-    label += key;
-    label += '=';
-    label += value;
-  }
-  return label;
+  return compare_internal::LabelOfValues(cell.values);
 }
 
 // Labels for every cell, unique: a clash gets the cell's id or its first run's directory.
@@ -295,7 +286,44 @@ std::vector<std::string> CellKeys(const std::vector<CompareCell>& cells) {
   return {keys.begin(), keys.end()};
 }
 
+// The search of a set given on its own. A search set among other paths is compared cell by
+// cell: its steps would be mixed with cells that are no step of it.
+Status LoadSearch(const std::vector<std::string>& paths, LoadedCells* out) {
+  for (const std::string& path : paths) {
+    std::error_code ec;
+    if (!fs::exists(path + "/index.json", ec) || !fs::exists(path + "/search.json", ec)) continue;
+    if (paths.size() > 1) {
+      out->notes.push_back(path +
+                           " is a search: compared cell by cell here; compare it on its own "
+                           "for its steps against the searched key");
+      continue;
+    }
+    Result<SearchResult> search = ReadSearchResult(path);
+    if (!search.ok()) return UsageError(search.error().ToString());
+    out->search = std::move(*search);
+  }
+  return Ok{};
+}
+
 }  // namespace
+
+namespace compare_internal {
+
+// "edge-lan" for one key with a word value, else "network=edge-lan devices.count=100".
+std::string LabelOfValues(const std::vector<std::pair<std::string, std::string>>& values) {
+  std::vector<std::pair<std::string, std::string>> shown = LabelValues(values);
+  if (shown.size() == 1 && !IsNumber(shown[0].second)) return shown[0].second;
+  std::string label;
+  for (const auto& [key, value] : shown) {
+    if (!label.empty()) label += ' ';
+    label += key;
+    label += '=';
+    label += value;
+  }
+  return label;
+}
+
+}  // namespace compare_internal
 
 Result<LoadedCells> LoadCells(const std::vector<std::string>& paths,
                               const CompareOptions& options) {
@@ -318,6 +346,7 @@ Result<LoadedCells> LoadCells(const std::vector<std::string>& paths,
     if (!st.ok()) return st.error();
   }
   for (CompareCell& c : GroupLooseRuns(std::move(loose))) out.cells.push_back(std::move(c));
+  if (Status st = LoadSearch(paths, &out); !st) return st.error();
   if (out.cells.empty()) {
     std::string first = out.notes.empty() ? "" : " (" + out.notes.front() + ")";
     return UsageError("no runs to compare: every run was skipped" + first);

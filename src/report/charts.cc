@@ -18,7 +18,7 @@ namespace report_internal {
 
 void ScriptBuilder::BeginChart(const std::string& id, const std::string& title,
                                const std::string& caption, int width, int height) {
-  ChartSpec spec{id, title, caption, out_dir_ + "/" + id + ".svg"};
+  ChartSpec spec{id, title, caption, out_dir_ + "/" + id + ".svg", false};
   // noenhanced: cell labels are text, not gnuplot's markup (an '_' would subscript).
   plan_.script +=
       "reset\nset terminal svg size " + std::to_string(width) + "," + std::to_string(height) +
@@ -228,7 +228,14 @@ std::optional<LatencyHistogram> MergedLatency(const CompareCell& cell) {
 
 ChartPlan PlanCharts(const Comparison& comparison, const std::string& out_dir) {
   report_internal::ScriptBuilder out(out_dir);
-  report_internal::AddLatencyChart(comparison, out);
+  if (comparison.search) {
+    report_internal::AddSearchCharts(*comparison.search, out);
+    out.Note(
+        "a search's steps have no latency-by-percentile chart (a line per step would not "
+        "read): the search's latency chart shows each step's p50 and p99");
+  } else {
+    report_internal::AddLatencyChart(comparison, out);
+  }
   report_internal::AddWireChart(comparison, out);
   report_internal::AddCostChart(comparison, out);
   for (size_t i = 0; i < comparison.cells.size(); ++i) {

@@ -23,6 +23,8 @@ class ScriptBuilder {
   // Starts chart `id` at width x height (SVG units): terminal, output and common settings.
   void BeginChart(const std::string& id, const std::string& title, const std::string& caption,
                   int width, int height);
+  // Marks the chart begun last as a search's (ChartSpec::search).
+  void MarkSearch() { plan_.charts.back().search = true; }
   // Adds `rows` (lines of whitespace-separated columns) as a datablock; returns its name.
   std::string AddBlock(std::string_view rows);
   // Appends script text as is.
@@ -49,6 +51,7 @@ const MetricSummary* FindMetric(const CellSummary& summary, Metric metric);
 std::string RunName(const CompareRun& run, size_t index_in_cell);
 
 // Each chart family adds its charts (or a note why there is none).
+void AddSearchCharts(const SearchCurves& search, ScriptBuilder& out);
 void AddLatencyChart(const Comparison& comparison, ScriptBuilder& out);
 void AddWireChart(const Comparison& comparison, ScriptBuilder& out);
 void AddCostChart(const Comparison& comparison, ScriptBuilder& out);
@@ -57,6 +60,9 @@ void AddResourceChart(const CompareCell& cell, size_t cell_index, ScriptBuilder&
 
 // HTML sections (html.cc): compare's tables and sentences, and the runs' files.
 std::string ComparisonSection(const Comparison& comparison);
+// The search (html_search.cc): its answers, a table of steps per group, and `charts` (the
+// search's figures, or a notice why there are none).
+std::string SearchSection(const SearchCurves& search, const std::string& charts);
 std::string RunsSection(const Comparison& comparison);
 
 }  // namespace edgebench::report_internal

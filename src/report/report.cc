@@ -1,5 +1,5 @@
 // The report page: gnuplot run once for every chart in a temporary directory, its SVG
-// inlined, around compare's tables and the runs' files.
+// inlined, around compare's tables and the runs' files; a search's section first.
 #include "edgebench/report/report.h"
 
 #include <stdlib.h>
@@ -104,21 +104,30 @@ Status RunGnuplot(const ChartPlan& plan, const ReportOptions& options, const std
   return Ok{};
 }
 
-// The charts section: each chart's SVG inlined in a <figure>, or why there are none.
-std::string ChartsSection(const ChartPlan& plan, const ReportOptions& options,
-                          const std::string& dir, Report& report) {
-  std::string html = "<h2 id=\"charts\">Charts</h2>\n";
+// Each chart's SVG inlined in a <figure>, the search's apart from the rest; or a notice
+// why there are none.
+struct Figures {
+  std::string notice;  // "" when gnuplot drew the charts
+  std::string search;  // the search's charts (ChartSpec::search)
+  std::string other;
+};
+
+Figures DrawCharts(const ChartPlan& plan, const ReportOptions& options, const std::string& dir,
+                   Report& report) {
+  Figures figures;
   if (options.gnuplot.empty() || !FindProgram(options.gnuplot)) {
     report.warnings.emplace_back(
         "gnuplot not found: the report has no charts (install "
         "gnuplot-nox)");
-    return html + "<p class=\"notice\">" + kNoGnuplot + "</p>\n";
+    figures.notice = std::string("<p class=\"notice\">") + kNoGnuplot + "</p>\n";
+    return figures;
   }
   if (Status st = RunGnuplot(plan, options, dir); !st) {
     report.warnings.push_back(st.error().ToString() + "; the report has no charts");
-    return html +
-           "<p class=\"notice\">Charts are not drawn: " + HtmlEscape(report.warnings.back()) +
-           ".</p>\n";
+    figures.notice =
+        "<p class=\"notice\">Charts are not drawn: " + HtmlEscape(report.warnings.back()) +
+        ".</p>\n";
+    return figures;
   }
   for (const ChartSpec& chart : plan.charts) {
     Result<std::string> svg = ReadFile(chart.file);
@@ -128,12 +137,19 @@ std::string ChartsSection(const ChartPlan& plan, const ReportOptions& options,
       continue;
     }
     // gnuplot draws the title; the caption under the chart says how to read it.
-    html += "<figure class=\"chart\" id=\"chart-" + chart.id + "\" data-chart=\"" + chart.id +
-            "\">\n" + inlined + "<figcaption>" + HtmlEscape(chart.caption) +
-            "</figcaption>\n</figure>\n";
+    (chart.search ? figures.search : figures.other) +=
+        "<figure class=\"chart\" id=\"chart-" + chart.id + "\" data-chart=\"" + chart.id + "\">\n" +
+        inlined + "<figcaption>" + HtmlEscape(chart.caption) + "</figcaption>\n</figure>\n";
     report.charts.push_back(chart.id);
   }
-  return html;
+  return figures;
+}
+
+bool HasSearchCharts(const ChartPlan& plan) {
+  for (const ChartSpec& chart : plan.charts) {
+    if (chart.search) return true;
+  }
+  return false;
 }
 
 std::string NotesList(const std::vector<std::string>& notes) {
@@ -202,7 +218,8 @@ Result<Report> RenderReport(const Comparison& comparison, const ReportOptions& o
   Report report;
   size_t runs = 0;
   for (const CompareCell& cell : comparison.cells) runs += cell.runs.size();
-  std::string charts = ChartsSection(plan, options, dir->path(), report);
+  // The search's charts come first in the plan, so report.charts is in page order.
+  Figures figures = DrawCharts(plan, options, dir->path(), report);
   std::string& html = report.html;
   html =
       "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -214,8 +231,13 @@ Result<Report> RenderReport(const Comparison& comparison, const ReportOptions& o
           std::to_string(comparison.cells.size()) + " cell" +
           (comparison.cells.size() == 1 ? "" : "s") + ", " + std::to_string(runs) + " run" +
           (runs == 1 ? "" : "s") + "; edgebench " + HtmlEscape(EdgebenchVersion()) + "</p>\n";
+  if (comparison.search) {
+    std::string notice = HasSearchCharts(plan) ? figures.notice : "";
+    html += report_internal::SearchSection(*comparison.search, notice + figures.search);
+  }
   html += report_internal::ComparisonSection(comparison);
-  html += charts + NotesList(plan.notes);
+  html +=
+      "<h2 id=\"charts\">Charts</h2>\n" + figures.notice + figures.other + NotesList(plan.notes);
   html += report_internal::RunsSection(comparison);
   html += "</body>\n</html>\n";
   return report;

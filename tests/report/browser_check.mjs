@@ -1,7 +1,9 @@
 // Opens an edgebench report in real headless Chromium (Debian's /usr/bin/chromium, driven
 // over the DevTools protocol by puppeteer-core), takes a full-page screenshot and checks that
 // the page rendered, that each expected chart is there and drawn, and that the page made no
-// network request.
+// network request. When search charts (search-*) are expected: that they are in the search's
+// section, above the cells table, with its tables of steps, and that its latency chart has a
+// threshold line and an answer label.
 //
 // usage: node browser_check.mjs REPORT.html SCREENSHOT.png RUNS CHART_ID...
 //   RUNS: how many runs the report shows; CHART_ID: every chart the page must have (and no
@@ -55,6 +57,22 @@ try {
       cellRows: document.querySelectorAll('table.cells tr').length,
       runs: document.querySelectorAll('details.run').length,
       notices: [...document.querySelectorAll('.notice')].map((n) => n.textContent),
+      // A search's section: where it is, its step tables, the charts in it, and the texts
+      // gnuplot drew in its latency chart (threshold titles, answer labels).
+      search: (() => {
+        const section = document.querySelector('section#search');
+        if (!section) return null;
+        const cells = document.querySelector('table.cells');
+        const latency = section.querySelector('figure[data-chart="search-latency"] svg');
+        return {
+          top: section.getBoundingClientRect().top,
+          cellsTop: cells ? cells.getBoundingClientRect().top : Infinity,
+          stepTables: section.querySelectorAll('table.search-steps').length,
+          charts: [...section.querySelectorAll('figure.chart')].map((f) => f.dataset.chart),
+          latencyTexts: latency ? [...latency.querySelectorAll('text')].map((t) => t.textContent)
+                                : [],
+        };
+      })(),
       charts: [...document.querySelectorAll('figure.chart')].map((f) => {
         const svg = f.querySelector('svg');
         const box = svg ? svg.getBoundingClientRect() : { width: 0, height: 0 };
@@ -77,6 +95,22 @@ try {
     check(c.plots > 0 && c.painted === c.plots,
           `chart ${c.id}: ${c.painted} of ${c.plots} plot elements drawn`);
     check(c.paths >= 10, `chart ${c.id} has only ${c.paths} paths`);
+  }
+  const searchIds = chartIds.filter((id) => id.startsWith('search-'));
+  if (searchIds.length > 0) {
+    const s = facts.search;
+    check(s !== null, 'search charts expected, but the page has no search section');
+    if (s !== null) {
+      check(JSON.stringify(s.charts) === JSON.stringify(searchIds),
+            `the search section has charts ${JSON.stringify(s.charts)}, expected ` +
+            `${JSON.stringify(searchIds)}`);
+      check(s.top < s.cellsTop, 'the search section is not above the cells table');
+      check(s.stepTables > 0, 'the search section has no table of steps');
+      check(s.latencyTexts.some((t) => /^latency_\w+ (max|min) /.test(t)),
+            'the search latency chart has no threshold line title');
+      check(s.latencyTexts.some((t) => / holds up to /.test(t)),
+            'the search latency chart has no answer label');
+    }
   }
   const others = requests.filter((u) => u !== reportUrl);
   check(others.length === 0, `network requests: ${others.join(', ')}`);

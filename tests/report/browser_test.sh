@@ -1,7 +1,8 @@
 #!/bin/sh
 # ctest report_browser: fixture runs -> `edgebench report` -> the page opened in headless
 # Chromium (browser_check.mjs), which checks the charts and that nothing was fetched, and
-# leaves a screenshot in BUILD_DIR/report-browser/report.png.
+# leaves a screenshot in BUILD_DIR/report-browser/report.png; the same for a search's report
+# (search.png).
 # usage: browser_test.sh EDGEBENCH REPORT_FIXTURE BUILD_DIR
 # Exit 77 (ctest SKIP_RETURN_CODE) with the reason when a tool it needs is missing.
 set -eu
@@ -30,6 +31,19 @@ mkdir -p "$out"
 charts="latency wire cost timeline-1 resources-1 timeline-2 resources-2"
 # shellcheck disable=SC2086 # one word per chart id
 CHROMIUM=$chromium node "$here/browser_check.mjs" "$out/report.html" "$out/report.png" 6 $charts
+
+# A search: its three charts first, in its section, then each step's timeline and resources.
+"$fixture" --search "$out/search" >/dev/null
+"$edgebench" report "$out/search" -o "$out/search.html"
+search_charts="search-latency search-delivered search-cpu"
+step=1
+while [ $step -le 10 ]; do
+  search_charts="$search_charts timeline-$step resources-$step"
+  step=$((step + 1))
+done
+# shellcheck disable=SC2086 # one word per chart id
+CHROMIUM=$chromium node "$here/browser_check.mjs" "$out/search.html" "$out/search.png" 10 \
+  $search_charts
 
 # The check itself must be able to fail: the same page with an outside image (blocked by the
 # page's Content-Security-Policy, and on loopback anyway) must fail it, for that reason.

@@ -8,7 +8,10 @@
 // CompareCells() and the formatters are pure functions (no I/O, no clock): the same input
 // and seed give the same Comparison and the same text. Every figure comes from
 // MetricValue() (results/metrics.h). Statistics: stats/stats.h, docs/compare.md.
-// Plain values; not thread-safe.
+// A set with search.json (`search:`) read on its own carries its search: each searched
+// matrix cell's steps in value order with their verdicts and figures, its answer
+// (DescribeAnswer) and one sentence comparing the answers; its answer replaces the per-cell
+// decision. Plain values; not thread-safe.
 #ifndef EDGEBENCH_COMPARE_COMPARE_H_
 #define EDGEBENCH_COMPARE_COMPARE_H_
 
@@ -23,6 +26,7 @@
 #include "edgebench/base/error.h"
 #include "edgebench/results/metrics.h"
 #include "edgebench/results/run_result.h"
+#include "edgebench/results/search_result.h"
 #include "edgebench/scenario/scenario.h"
 #include "edgebench/stats/stats.h"
 
@@ -63,10 +67,14 @@ struct LoadedCells {
   std::vector<CompareCell> cells;
   std::vector<std::string> keys;   // the keys any two cells differ in, sorted
   std::vector<std::string> notes;  // "skipped results/x/20261201T...-a1b2c3.failed: status failed"
+  // The set's search.json (ReadSearchResult), when the only path given is a set that
+  // searched a key. A search set among other paths is compared cell by cell, with a note.
+  std::optional<SearchResult> search;
 };
 
 // Each path is a run directory (summary.json), a set directory (index.json) or a link to
 // one (results/edge-vs-cloud/latest). Errors (kUsage), each naming the path:
+//   ReadSearchResult's message for a set whose search.json cannot be read
 //   "PATH: not a run directory (no summary.json) or a set (no index.json)"
 //   ReadRunDirectory's or ReadSetIndex's message, which names the file
 //   "PATH/scenario.yaml: ..." (the scenario module's message)
@@ -168,13 +176,62 @@ struct Decision {
   std::vector<std::string> sentences;
 };
 
+// One step of a search: the runs of one value of the searched key in one group.
+struct SearchStepSummary {
+  double value = 0;
+  std::string cell;     // the set's cell id of the step ("c1-edge-s3-100")
+  std::string verdict;  // "holds", "fails" or "mixed" (search.json)
+  int runs = 0;         // runs the search counted (search.json)
+  int holds = 0;        // of them, the runs that held every threshold
+  // One per SearchCurves::metrics, over the step's runs that compare loaded (a skipped
+  // run is in `runs` but not here; a step with none has no values).
+  std::vector<MetricSummary> metrics;
+};
+
+// One searched matrix cell (placement=edge): its steps and its answer.
+struct SearchCurve {
+  std::string label;  // as compare labels a cell by its matrix values ("edge"); the
+                      // scenario name when the search had no matrix
+  std::string id;     // search.json's group id ("c1-edge")
+  std::vector<std::pair<std::string, std::string>> values;  // matrix key -> value
+  std::vector<SearchStepSummary> steps;                     // in value order
+  std::optional<double> holds;        // the highest value that held in every run
+  std::optional<double> fails;        // the lowest value above it that did not
+  std::string stop_reason;            // as in search.json ("" while running)
+  std::string answer;                 // DescribeAnswer(): "publish.rate holds up to 50 (...)"
+  std::optional<double> broker_cpus;  // the group's broker.resources.cpus, when limited
+};
+
+// A search as compare shows it.
+struct SearchCurves {
+  // "Search of publish.rate from 25 to 800 msg/s per device, 1 run per step; a step holds
+  // when every run meets latency_p99_ms max 30 and loss_ratio max 0."
+  std::string heading;
+  std::string key;   // "publish.rate"
+  std::string unit;  // of the key's values: "msg/s per device", "devices", "bytes"
+  double from = 0;
+  double to = 0;
+  int repeat = 1;                   // runs per step
+  std::vector<std::string> expect;  // search.json's thresholds as text: "latency_p99_ms max 30"
+  // The same thresholds typed, from the steps' resolved scenarios (`expect:`).
+  std::vector<Threshold> thresholds;
+  // The figures of each step: latency p50 and p99, delivered msg/s, broker CPU, then each
+  // threshold's metric that is not among them (loss ratio, ...).
+  std::vector<Metric> metrics;
+  std::vector<SearchCurve> groups;  // in search.json order
+  // With two groups or more, their answers compared: "edge holds up to 75 msg/s per device
+  // and cloud up to 300 (...): cloud carries 4x the publish.rate of edge." "" with one.
+  std::string sentence;
+};
+
 struct Comparison {
   std::vector<CompareCell> cells;        // with their runs, for the report's charts
   std::vector<std::string> keys;         // the keys the cells differ in
   std::vector<std::string> notes;        // skipped runs, and how the intervals were made
   std::vector<CellSummary> summaries;    // one per cell, in cell order
-  std::optional<Difference> difference;  // exactly two cells
-  std::optional<Decision> decision;      // when any run carries expectations
+  std::optional<Difference> difference;  // exactly two cells (never for a search)
+  std::optional<Decision> decision;      // when any run carries expectations (not a search)
+  std::optional<SearchCurves> search;    // LoadedCells::search, summarised
   double confidence = 0.95;
   uint64_t seed = 1;
 };
@@ -192,14 +249,19 @@ enum class CompareFormat { kTable, kMarkdown, kCsv, kJson };
 Result<CompareFormat> ParseCompareFormat(std::string_view name);
 
 // The terminal table: one row per cell (median and [lo..hi] per metric), then the
-// difference sentences and the decision.
+// difference sentences and the decision. For a search: a table of the steps per group,
+// each group's answer, and the sentence comparing them, in place of the cell table (each
+// step is a cell: the step tables show the same medians, in value order).
 std::string CompareTable(const Comparison& comparison);
 // The same as GitHub markdown tables and paragraphs.
 std::string CompareMarkdown(const Comparison& comparison);
-// One row per cell and metric: cell,metric,unit,runs,median,lo,hi.
+// One row per cell and metric: cell,metric,unit,runs,median,lo,hi. For a search one row per
+// step: group,key,value,cell,verdict,runs,runs_held, each metric's median, lo and hi
+// (latency_p99_ms,latency_p99_ms_lo,latency_p99_ms_hi), then the group's holds, fails,
+// stop_reason and answer.
 std::string CompareCsv(const Comparison& comparison);
 // Everything but the runs' own results: cells (label, id, scenario, values, run dirs),
-// summaries, difference, decision, notes.
+// summaries, difference, decision, search, notes.
 std::string CompareJson(const Comparison& comparison);
 std::string FormatComparison(const Comparison& comparison, CompareFormat format);
 

@@ -69,11 +69,16 @@ struct ChartSpec {
   std::string title;
   std::string caption;  // how to read it, shown under the chart
   std::string file;     // "<out_dir>/<id>.svg"
+  bool search = false;  // a search's chart ("search-..."), shown in the search's section
 };
 
 // What the charts of a comparison are and the gnuplot script that draws them all (one `set
 // output` per chart, the data inline), plus notes on charts left out for lack of data ("no
-// run captured packets: wire bytes per message need capture").
+// run captured packets: wire bytes per message need capture"). A search's charts come
+// first: its steps' latency, delivered msg/s and broker CPU against the searched key, one
+// line per group, points by verdict, the thresholds as horizontal lines and each group's
+// answer as a labelled vertical one; its cells get no latency-by-percentile chart (one line
+// per step would not read).
 struct ChartPlan {
   std::vector<ChartSpec> charts;
   std::string script;
