@@ -20,7 +20,8 @@ struct Execution {
   const RunOptions& options;
   std::string dir;
   SetIndex index;
-  std::vector<Error> run_errors;
+  std::vector<Error> run_errors;    // runs that could not be done
+  std::vector<Error> write_errors;  // index.json, cells/, search.json that could not be written
   std::map<int, std::string> failed_thresholds;  // cell -> the first failing run's verdicts
   bool interrupted = false;
 };

@@ -134,7 +134,7 @@ void RunPlanned(Execution& x, size_t slot, const std::string& progress) {
   std::fflush(stdout);
   RecordRun(x, cell, repeat, out);
   if (Status st = WriteSetIndex(x.dir, x.index); !st) {
-    x.run_errors.push_back(st.error().WithKind(ErrorKind::kRunFailed));
+    x.write_errors.push_back(st.error().WithKind(ErrorKind::kRunFailed));
   }
 }
 
@@ -198,6 +198,7 @@ std::vector<Error> Errors(const Execution& x) {
                                   x.index.runs_done(), x.index.order.size(), x.dir)});
   }
   errors.insert(errors.end(), x.run_errors.begin(), x.run_errors.end());
+  errors.insert(errors.end(), x.write_errors.begin(), x.write_errors.end());
   for (const SetCell& c : x.index.cells) {
     std::optional<bool> pass = c.expect_pass();
     if (pass && !*pass) {
@@ -248,7 +249,7 @@ Result<SetPlan> PlanOfIndex(const std::string& set_dir, const SetIndex& index,
 }  // namespace
 
 SetOutcome RunSet(const SetPlan& plan, const RunOptions& options) {
-  Execution x{plan, options, "", {}, {}, {}, false};
+  Execution x{plan, options, "", {}, {}, {}, {}, false};
   Result<std::string> dir = CreateSetDir(plan, options, &x.index);
   if (!dir.ok()) return {{dir.error()}, ""};
   x.dir = *dir;
@@ -280,7 +281,7 @@ SetOutcome ResumeSet(const std::string& set_dir, const ExternalChecks& checks,
   }
   Result<SetPlan> plan = PlanOfIndex(set_dir, *index, checks);
   if (!plan.ok()) return {{plan.error()}, ""};
-  Execution x{*plan, options, set_dir, std::move(index.value()), {}, {}, false};
+  Execution x{*plan, options, set_dir, std::move(index.value()), {}, {}, {}, false};
   for (size_t slot : slots) {
     auto [cell, repeat] = x.index.order[slot];
     x.index.cells[static_cast<size_t>(cell)].runs[static_cast<size_t>(repeat)] =

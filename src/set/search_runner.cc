@@ -30,6 +30,16 @@ struct Searched {
   int step_cell = -1;           // this round's step cell in the plan and the index
 };
 
+// The thresholds that define "holds", as text: "latency_p99_ms max 50".
+std::vector<std::string> ExpectTexts(const Scenario& s) {
+  std::vector<std::string> out;
+  for (const ExpectSpec& e : s.expect) {
+    out.push_back(e.metric + (e.min ? " min " + FormatSearchValue(*e.min) : "") +
+                  (e.max ? " max " + FormatSearchValue(*e.max) : ""));
+  }
+  return out;
+}
+
 SearchResult ResultOf(const SetPlan& plan) {
   const Scenario& s = plan.cells.at(0).scenario;
   const SearchSpec& spec = *s.search;
@@ -44,10 +54,7 @@ SearchResult ResultOf(const SetPlan& plan) {
                  s.repeat,
                  {},
                  {}};
-  for (const ExpectSpec& e : s.expect) {
-    r.expect.push_back(e.metric + (e.min ? " min " + FormatSearchValue(*e.min) : "") +
-                       (e.max ? " max " + FormatSearchValue(*e.max) : ""));
-  }
+  r.expect = ExpectTexts(s);
   for (const PlannedCell& c : plan.cells) r.groups.push_back({c.id, c.values, {}, {}, {}, "", 0});
   return r;
 }
@@ -143,7 +150,7 @@ bool PlanRound(SearchExecution& e, std::vector<size_t>* slots) {
     std::optional<double> next = g.planner.Next();
     if (!next) continue;
     if (Status st = AddStepCell(e.x, e.plan, g, *next); !st) {
-      e.x.run_errors.push_back(st.error());
+      e.x.write_errors.push_back(st.error());
       return false;
     }
     cells.push_back(g.step_cell);
@@ -213,13 +220,11 @@ std::vector<Error> SearchErrors(const SearchExecution& e, bool failed_first) {
                                   "{}/search.json",
                                   e.x.index.runs_done(), e.x.dir)});
   }
+  errors.insert(errors.end(), e.x.write_errors.begin(), e.x.write_errors.end());
+  // A run that failed later is data (the load broke the broker, say): its step did not hold.
   if (failed_first) {
     errors.insert(errors.end(), e.x.run_errors.begin(), e.x.run_errors.end());
     return errors;
-  }
-  for (const Error& err : e.x.run_errors) {
-    if (err.kind != ErrorKind::kRunFailed || err.message.find("index.json") != std::string::npos)
-      errors.push_back(err);
   }
   for (const SearchGroup& g : e.result.groups) {
     if (g.stop_reason == "from_fails") {
@@ -250,7 +255,7 @@ std::string DescribeSearchPlan(const SetPlan& plan) {
       plan.name, spec.key, FormatSearchValue(spec.from), FormatSearchValue(spec.to),
       FormatSearchValue(spec.resolution), spec.resolution_pct ? "%" : "", s.repeat, spec.max_runs,
       spec.max_mixed);
-  out += "holds when: " + fmt::format("{}", fmt::join(ResultOf(plan).expect, ", ")) + "\n";
+  out += "holds when: " + fmt::format("{}", fmt::join(ExpectTexts(s), ", ")) + "\n";
   for (const PlannedCell& c : plan.cells) {
     out += fmt::format("  {:<24} {}{}, at most {} runs\n", c.id, c.source,
                        c.values.empty() ? "" : " " + Values(c),
@@ -261,7 +266,8 @@ std::string DescribeSearchPlan(const SetPlan& plan) {
 }
 
 SetOutcome RunSearch(const SetPlan& plan, const RunOptions& options) {
-  SearchExecution e{plan, Execution{e.plan, options, "", {}, {}, {}, false}, ResultOf(plan), {}, 0};
+  SearchExecution e{
+      plan, Execution{e.plan, options, "", {}, {}, {}, {}, false}, ResultOf(plan), {}, 0};
   Result<std::string> dir = CreateSearchDir(plan, options, &e.x.index);
   if (!dir.ok()) return {{dir.error()}, ""};
   e.x.dir = *dir;
@@ -283,14 +289,14 @@ SetOutcome RunSearch(const SetPlan& plan, const RunOptions& options) {
     for (size_t i = 0; i < e.searched.size(); ++i) {
       if (e.searched[i].value) RecordStep(e.x, e.searched[i], &e.result.groups[i]);
     }
-    if (Status st = WriteSearchResult(e.x.dir, e.result); !st) {
-      e.x.run_errors.push_back(st.error().WithKind(ErrorKind::kRunFailed));
-      break;
-    }
+    if (!WriteSearchResult(e.x.dir, e.result)) break;  // the write below reports it
     if ((failed_first = FirstStepFailed(e))) break;
     slots.clear();
   }
-  (void)WriteSearchResult(e.x.dir, e.result);
+  // Also when the first round was interrupted, so that a search always has its search.json.
+  if (Status st = WriteSearchResult(e.x.dir, e.result); !st) {
+    e.x.write_errors.push_back(st.error().WithKind(ErrorKind::kRunFailed));
+  }
   PrintSearchSummary(e);
   return {SearchErrors(e, failed_first), e.x.dir};
 }

@@ -76,9 +76,10 @@ SetOutcome RunSet(const SetPlan& plan, const RunOptions& options);
 // search.key=value) to index.json and cells/, and its `repeat` runs join one interleaved
 // round; after each round the steps' verdicts (a run holds when it is ok and passes every
 // expect: threshold; a failed run does not hold) go to the planners and SET_DIR/search.json
-// is rewritten. Errors: kInterrupted; the runs of the first round, when every one failed
-// (nothing could be measured); kThreshold for a cell whose `from` did not hold. A higher
-// step that fails its thresholds is what a search looks for, not an error.
+// is rewritten. Errors: kInterrupted; a file of the set that could not be written; the runs
+// of the first round, when every one failed (nothing could be measured); kThreshold for a
+// cell whose `from` did not hold. A later run that fails, or a step that fails its
+// thresholds, is what a search looks for: it does not hold, and is no error.
 SetOutcome RunSearch(const SetPlan& plan, const RunOptions& options);
 // `run --dry-run` of a search: the key, range, resolution, budget, the cells and the most
 // runs each can take, and the longest it can take.
