@@ -2,13 +2,13 @@
 // timeline.csv, samples.csv and the terminal table.
 #include "edgebench/run/result_builder.h"
 
-#include "edgebench/results/reporters.h"
-
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include <catch2/catch.hpp>
+
+#include "edgebench/results/reporters.h"
 
 #include "test_support.h"
 
@@ -118,8 +118,8 @@ TEST_CASE("BuildSummary values", "[summary]") {
   CHECK(sm["scenario"] == "sum-test");
   CHECK(sm["qos"] == 1);
   CHECK(sm["devices"] == 4);
-  CHECK(sm["window"] == json{{"warmup_s", 1.0}, {"duration_s", 2.0}, {"drain_s", 1.0},
-                             {"measured_s", 2.0}});
+  CHECK(sm["window"] ==
+        json{{"warmup_s", 1.0}, {"duration_s", 2.0}, {"drain_s", 1.0}, {"measured_s", 2.0}});
   const json& m = sm["messages"];
   CHECK(m["scheduled"] == 100);
   CHECK(m["sent"] == 98);
@@ -142,8 +142,11 @@ TEST_CASE("BuildSummary values", "[summary]") {
   CHECK(sm["latency_us"]["p50"] == 1000);
   CHECK(sm["latency_from_actual_send_us"]["max"] == 900);
   CHECK(sm["generator_lag_us"]["count"] == 2);
-  CHECK(sm["connections"] == json{{"devices", 4}, {"gateways", 0}, {"worker_disconnects", 1},
-                                  {"worker_reconnects", 0}, {"collector_disconnects", 4}});
+  CHECK(sm["connections"] == json{{"devices", 4},
+                                  {"gateways", 0},
+                                  {"worker_disconnects", 1},
+                                  {"worker_reconnects", 0},
+                                  {"collector_disconnects", 4}});
   CHECK(sm["processes"]["worker"]["pid"] == 42);
   CHECK(sm["processes"]["worker"]["samples"] == 2);
   CHECK(sm["processes"]["worker"]["cpu_s"] == 0.5);
@@ -158,7 +161,8 @@ TEST_CASE("BuildSummary edge cases", "[summary]") {
   SECTION("more received than sent is no negative loss") {
     RunData run = SampleRun();
     run.collector.counters[Counter::kReceived] = 120;
-    run.worker.counters[Counter::kScheduled] = 90;  // and more sent than scheduled: no negative unsent
+    run.worker.counters[Counter::kScheduled] =
+        90;  // and more sent than scheduled: no negative unsent
     json m = BuildSummary(s, run)["messages"];
     CHECK(m["lost"] == 0);
     CHECK(m["unsent"] == 0);
@@ -192,19 +196,19 @@ TEST_CASE("BuildTimelineCsv", "[summary]") {
   const std::string header =
       "second,phase,sent,received,p50_us,p99_us,bytes_to_broker,bytes_from_broker,wall_time\n";
   Scenario s = ScenarioFromYaml(kScenario);
-  s.duration_s = 1;  // warm-up, measure, drain: one second each
+  s.duration_s = 1;           // warm-up, measure, drain: one second each
   RunData run = SampleRun();  // no packet capture: the byte columns stay empty
   CHECK(TimelineCsv(BuildRunResult(s, run)) == header +
-                                        "0,warmup,10,9,100,200,,,\n"
-                                        "1,measure,20,20,150,300,,,\n"
-                                        "2,drain,5,6,120,250,,,\n");
+                                                   "0,warmup,10,9,100,200,,,\n"
+                                                   "1,measure,20,20,150,300,,,\n"
+                                                   "2,drain,5,6,120,250,,,\n");
   run.collector.per_second.pop_back();  // a second with sends but nothing received
   run.worker.sent_per_second.push_back(1);
   CHECK(TimelineCsv(BuildRunResult(s, run)) == header +
-                                        "0,warmup,10,9,100,200,,,\n"
-                                        "1,measure,20,20,150,300,,,\n"
-                                        "2,drain,5,0,0,0,,,\n"
-                                        "3,drain,1,0,0,0,,,\n");
+                                                   "0,warmup,10,9,100,200,,,\n"
+                                                   "1,measure,20,20,150,300,,,\n"
+                                                   "2,drain,5,0,0,0,,,\n"
+                                                   "3,drain,1,0,0,0,,,\n");
   const RunData empty;
   CHECK(TimelineCsv(BuildRunResult(s, empty)) == header);
 }
@@ -231,8 +235,9 @@ TEST_CASE("BuildSamplesCsv", "[summary]") {
   // On the run's clock: t0 came 300 ms after the sampler started, at a known wall time.
   run.t0_unix_ms = 1'764'587'560'000;  // 2025-12-01T11:12:40.000Z
   run.sampler_offset_ms = 300;
-  CHECK(SamplesCsv(BuildRunResult(s, run)).ends_with(
-        "100,broker,4321,1.235,12.3,1000,2000,3,7,8,-200,2025-12-01T11:12:39.800Z\n"));
+  CHECK(
+      SamplesCsv(BuildRunResult(s, run))
+          .ends_with("100,broker,4321,1.235,12.3,1000,2000,3,7,8,-200,2025-12-01T11:12:39.800Z\n"));
 }
 
 TEST_CASE("FormatSummaryTable", "[summary]") {
@@ -282,9 +287,36 @@ TEST_CASE("FormatSummaryTable shows the link and its measured RTT", "[summary]")
   run.link.measured_rtt_error =
       "no answer from the broker at broker.example.invalid:8883 within 5000 ms";
   table = SummaryTable(BuildRunResult(s, run));
-  CHECK(table.find("\n  link        none (the devices reach the broker directly); RTT not "
-                   "measured: no answer from the broker at broker.example.invalid:8883 within 5000 ms; "
-                   "collector at the devices\n") != std::string::npos);
+  CHECK(table.find(
+            "\n  link        none (the devices reach the broker directly); RTT not "
+            "measured: no answer from the broker at broker.example.invalid:8883 within 5000 ms; "
+            "collector at the devices\n") != std::string::npos);
+}
+
+}  // namespace edgebench
+
+namespace edgebench {
+
+TEST_CASE("BusiestSecondCpuPct: the busiest whole second of one role's samples", "[summary]") {
+  // The broker's cumulative CPU every 0.5 s: 0.1 s of CPU in the first second, 0.4 s in the
+  // second (0.2 in each half), 0.1 in the third; the worker's samples do not count.
+  std::vector<ProcSample> samples;
+  const double cpu[] = {0, 0.05, 0.1, 0.3, 0.5, 0.55, 0.6};
+  for (int i = 0; i < 7; ++i) {
+    ProcSample p;
+    p.role = "broker";
+    p.mono_ns = static_cast<uint64_t>(i) * 500'000'000;
+    p.cpu_s = cpu[i];
+    samples.push_back(p);
+    p.role = "worker";
+    p.cpu_s = 10.0 * i;
+    samples.push_back(p);
+  }
+  CHECK(BusiestSecondCpuPct(samples, "broker") == Approx(40.0));
+  // Less than a second of samples: no whole second to measure.
+  samples.resize(4);
+  CHECK(BusiestSecondCpuPct(samples, "broker") == 0.0);
+  CHECK(BusiestSecondCpuPct({}, "broker") == 0.0);
 }
 
 }  // namespace edgebench
