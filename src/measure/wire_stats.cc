@@ -264,47 +264,11 @@ void WireStats::AddSegment(Stream& s, DirectionStats& d, uint32_t seq, uint32_t 
   SkipMqtt(s, len - already_seen - fresh_captured);
 }
 
+// Counts each MQTT packet once its fixed header is complete.
 void WireStats::FeedMqtt(Stream& s, DirectionStats& d, const unsigned char* p, size_t n) {
-  size_t i = 0;
-  while (i < n && s.parsing) {
-    switch (s.state) {
-      case MqttState::kFixedHeader: {
-        const uint8_t type = static_cast<uint8_t>(p[i++] >> 4);
-        if (type == 0) {
-          ++d.mqtt_malformed;
-          s.parsing = false;
-          return;
-        }
-        s.type = type;
-        s.remaining = 0;
-        s.varint_bytes = 0;
-        s.state = MqttState::kRemainingLength;
-        break;
-      }
-      case MqttState::kRemainingLength: {
-        const unsigned char b = p[i++];
-        s.remaining |= uint32_t{b & 0x7Fu} << (7 * s.varint_bytes);
-        ++s.varint_bytes;
-        if ((b & 0x80) != 0) {
-          if (s.varint_bytes == 4) {  // a fifth length byte would follow
-            ++d.mqtt_malformed;
-            s.parsing = false;
-            return;
-          }
-          break;
-        }
-        ++d.mqtt[s.type];
-        s.state = s.remaining == 0 ? MqttState::kFixedHeader : MqttState::kBody;
-        break;
-      }
-      case MqttState::kBody: {
-        const uint32_t take = static_cast<uint32_t>(std::min<size_t>(n - i, s.remaining));
-        i += take;
-        s.remaining -= take;
-        if (s.remaining == 0) s.state = MqttState::kFixedHeader;
-        break;
-      }
-    }
+  if (!s.mqtt.Feed(p, n, [&d](const MqttFrame& f) { ++d.mqtt[f.type]; })) {
+    ++d.mqtt_malformed;
+    s.parsing = false;
   }
 }
 
@@ -312,12 +276,7 @@ void WireStats::FeedMqtt(Stream& s, DirectionStats& d, const unsigned char* p, s
 // body of known length can be skipped blind; a fixed header in the gap loses the framing.
 void WireStats::SkipMqtt(Stream& s, size_t n) {
   if (n == 0 || !s.parsing) return;
-  if (s.state != MqttState::kBody || n > s.remaining) {
-    s.parsing = false;
-    return;
-  }
-  s.remaining -= static_cast<uint32_t>(n);
-  if (s.remaining == 0) s.state = MqttState::kFixedHeader;
+  if (!s.mqtt.Skip(n)) s.parsing = false;
 }
 
 void WireStats::AddToSecond(uint64_t t_ns, bool to_broker, uint64_t ip_bytes) {

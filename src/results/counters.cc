@@ -18,10 +18,17 @@ static_assert(TableInEnumOrder(), "kCounterTable must list the counters in enum 
 
 void Counters::Merge(const Counters& other) {
   for (size_t i = 0; i < kCounterCount; ++i) {
-    if (kCounterTable[i].merge == MergeRule::kSum) {
-      v_[i] += other.v_[i];
-    } else if (other.v_[i] > v_[i]) {
-      v_[i] = other.v_[i];
+    const uint64_t theirs = other.v_[i];
+    switch (kCounterTable[i].merge) {
+      case MergeRule::kSum:
+        v_[i] += theirs;
+        break;
+      case MergeRule::kMax:
+        if (theirs > v_[i]) v_[i] = theirs;
+        break;
+      case MergeRule::kMinNonZero:
+        if (theirs != 0 && (v_[i] == 0 || theirs < v_[i])) v_[i] = theirs;
+        break;
     }
   }
 }

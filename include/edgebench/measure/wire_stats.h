@@ -19,6 +19,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "edgebench/mqtt/frame.h"
+
 namespace edgebench {
 
 // Link-layer types, with the numeric values of libpcap's DLT_* constants.
@@ -95,8 +97,6 @@ class WireStats {
     size_t operator()(const StreamKey& k) const;
   };
 
-  enum class MqttState : uint8_t { kFixedHeader, kRemainingLength, kBody };
-
   struct Stream {
     uint32_t isn = 0;
     uint32_t next_seq = 0;     // next byte the MQTT parser expects (meaningful while parsing)
@@ -104,10 +104,7 @@ class WireStats {
     bool have_isn = false;
     bool have_end = false;
     bool parsing = false;  // from the SYN on, until a gap, a cut fixed header or bad data
-    MqttState state = MqttState::kFixedHeader;
-    uint8_t type = 0;          // of the MQTT packet being read
-    uint8_t varint_bytes = 0;  // remaining-length bytes read so far
-    uint32_t remaining = 0;    // body bytes left (kBody), or the length so far (kRemainingLength)
+    MqttFrameDecoder mqtt{MqttFrameDecoder::Mode::kHeadersOnly};  // shared with the collector
   };
 
   static void AddSegment(Stream& s, DirectionStats& d, uint32_t seq, uint32_t len,

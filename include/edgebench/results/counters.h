@@ -2,7 +2,7 @@
 //
 // Contract: a Counters is a fixed array indexed by `Counter` (an increment on the hot path is
 // one array index). Every counter is named once, in kCounterTable, together with how two
-// values combine: kSum for counts, kMax for timestamps. Merge() folds another Counters in
+// values combine: kSum for counts, kMax and kMinNonZero for timestamps. Merge() folds another Counters in
 // by those rules, so the reports of N workers, of the collector and (later) of N shards
 // combine the same way; ToJson()/FromJson() are the only JSON form of counters (the worker
 // pipe and summary.json's "counters" use it). Plain value type; not thread-safe.
@@ -41,6 +41,7 @@ enum class Counter : uint8_t {
   kCollectorDisconnects,
   kLastWindowReceiveNs,  // when the last window message arrived (CLOCK_MONOTONIC)
   kLastReceiveNs,        // when the last message of this run arrived (CLOCK_MONOTONIC)
+  kFirstReceiveNs,       // when the first message of this run arrived (0: none)
   // The orchestrator, at the end of the drain.
   kInFlightAtEnd,  // sent, not lost for sure: still arriving when the drain ended
   kCount
@@ -48,7 +49,8 @@ enum class Counter : uint8_t {
 
 inline constexpr size_t kCounterCount = static_cast<size_t>(Counter::kCount);
 
-enum class MergeRule : uint8_t { kSum, kMax };
+// kMinNonZero: the earliest of the values that are set (0 means "none").
+enum class MergeRule : uint8_t { kSum, kMax, kMinNonZero };
 
 struct CounterInfo {
   Counter id;
@@ -76,6 +78,7 @@ inline constexpr std::array<CounterInfo, kCounterCount> kCounterTable = {{
     {Counter::kCollectorDisconnects, "collector_disconnects", MergeRule::kSum},
     {Counter::kLastWindowReceiveNs, "last_window_receive_ns", MergeRule::kMax},
     {Counter::kLastReceiveNs, "last_receive_ns", MergeRule::kMax},
+    {Counter::kFirstReceiveNs, "first_receive_ns", MergeRule::kMinNonZero},
     {Counter::kInFlightAtEnd, "in_flight_at_end", MergeRule::kSum},
 }};
 
@@ -92,7 +95,8 @@ class Counters {
     if (value > v) v = value;
   }
 
-  // Folds `other` in: kSum counters add, kMax counters keep the larger.
+  // Folds `other` in: kSum counters add, kMax counters keep the larger, kMinNonZero the
+  // smaller of the set ones.
   void Merge(const Counters& other);
   bool operator==(const Counters&) const = default;
 
