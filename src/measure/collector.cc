@@ -13,117 +13,46 @@
 #include <spdlog/spdlog.h>
 
 #include "edgebench/base/clock.h"
-#include "edgebench/mqtt/payload.h"
 #include "edgebench/mqtt/subscriber.h"
 
 namespace edgebench {
 namespace {
 constexpr uint64_t kNsPerS = 1'000'000'000;
+// Waits shorter than this save nothing (a wake-up costs about as much); longer than this
+// would blur a second's timeline.
+constexpr uint64_t kMinCoalesceNs = 20'000;
+constexpr uint64_t kMaxCoalesceNs = 1'000'000;
 }  // namespace
 
 // Runs on the collector thread (after Start()); owns the subscriber and every statistic.
 class Collector::Handler : public MqttSubscriber::Sink {
  public:
-  explicit Handler(const CollectorConfig& config) : config_(config) {
-    report_.received_per_device.assign(static_cast<size_t>(config.devices), 0);
-    seen_.resize(static_cast<size_t>(config.devices));
-    highest_seq_.assign(static_cast<size_t>(config.devices), -1);
-  }
+  explicit Handler(const CollectorConfig& config)
+      : stats(config.devices, config.run_id, config.latency) {}
 
+  MessageStats stats;
   std::optional<MqttSubscriber> subscriber;
-  RunClock clock;
-  bool clock_set = false;
+  uint64_t coalesce_ns = 0;  // how long Run() may wait after a read that brought data
 
-  // The hot path: per message an array index per device, a bit test and three histogram
-  // records; no allocation but the seen-bitmap's doubling, no lookup, no syscall.
-  void OnPublish(const MqttPublish& m, uint64_t now) override {
-    if (!config_.latency) {
-      Count(now, -1);
-      return;
-    }
-    PayloadHeader h;
-    if (!DecodeHeader(m.payload.data(), m.payload.size(), &h) || h.run_id != config_.run_id ||
-        h.device >= static_cast<uint32_t>(config_.devices)) {
-      report_.counters.Add(Counter::kForeign);
-      return;
-    }
-    if (!MarkSeen(h.device, h.seq)) {
-      report_.counters.Add(Counter::kDuplicated);
-      return;
-    }
-    int64_t latency_us = static_cast<int64_t>(now - h.intended_ns) / 1000;
-    if (clock_set && h.intended_ns >= clock.window_start_ns &&
-        h.intended_ns < clock.window_end_ns) {
-      report_.counters.Add(Counter::kWindowReceived);
-      report_.counters.Set(Counter::kLastWindowReceiveNs, now);
-      report_.latency_us.Record(latency_us);
-      report_.latency_actual_us.Record(static_cast<int64_t>(now - h.sent_ns) / 1000);
-    }
-    Count(now, latency_us);
+  void OnPublish(const MqttPublish& m, uint64_t now) override { stats.Record(m.payload, now); }
+  void OnLost() { stats.report().counters.Add(Counter::kCollectorDisconnects); }
+
+  // Every 100 ms: Run() may wait up to 2 % of the median latency of this second so far
+  // between reads, so the receive time of a message is late by at most that much.
+  void UpdateCoalesce() {
+    const uint64_t allowed = static_cast<uint64_t>(std::max<int64_t>(0, stats.SecondP50SoFar())) * 20;
+    coalesce_ns = allowed < kMinCoalesceNs ? 0 : std::min(allowed, kMaxCoalesceNs);
   }
 
-  void OnLost() { report_.counters.Add(Counter::kCollectorDisconnects); }
-
-  // Closes the per-second rows up to the second containing `now`.
-  void AdvanceTo(uint64_t now) {
-    if (!clock_set || now < next_second_ns_) return;
-    if (now < clock.t0_ns) return;
-    size_t second = static_cast<size_t>((now - clock.t0_ns) / kNsPerS);
-    while (current_second_ < second) CloseSecond();
-    next_second_ns_ = clock.t0_ns + (current_second_ + 1) * kNsPerS;
+  // Traffic is flowing and latencies are long: let it gather for coalesce_ns, so one read
+  // (one wake-up, which costs more than the messages it brings) carries several messages.
+  void Coalesce() {
+    Counters& c = stats.report().counters;
+    c.Add(Counter::kCollectorCoalescedReads);
+    c.Raise(Counter::kCollectorCoalesceMaxNs, coalesce_ns);
+    std::this_thread::sleep_for(std::chrono::nanoseconds(coalesce_ns));
   }
-  void Finish() {
-    if (clock_set && (current_.received > 0 || current_second_ > 0)) CloseSecond();
-  }
-  CollectorReport& report() { return report_; }
-  int64_t WindowP99() const { return report_.latency_us.ValueAtPercentile(99.0); }
-
- private:
-  void Count(uint64_t now, int64_t latency_us) {
-    if (report_.counters[Counter::kReceived] == 0) report_.counters.Set(Counter::kFirstReceiveNs, now);
-    report_.counters.Add(Counter::kReceived);
-    report_.counters.Set(Counter::kLastReceiveNs, now);
-    AdvanceTo(now);
-    ++current_.received;
-    if (latency_us >= 0) interval_.Record(latency_us);
-  }
-
-  void CloseSecond() {
-    if (interval_.count() > 0) {
-      current_.p50_us = interval_.ValueAtPercentile(50.0);
-      current_.p99_us = interval_.ValueAtPercentile(99.0);
-    }
-    report_.per_second.push_back(current_);
-    current_ = SecondStats{};
-    interval_.Reset();
-    ++current_second_;
-  }
-
-  // Records (device, seq); false when it was seen before. Also counts reordering.
-  bool MarkSeen(uint32_t device, uint32_t seq) {
-    std::vector<uint64_t>& bits = seen_[device];
-    size_t word = seq / 64;
-    if (word >= bits.size()) bits.resize(std::max(word + 1, bits.size() * 2), 0);
-    uint64_t mask = uint64_t{1} << (seq % 64);
-    if (bits[word] & mask) return false;
-    bits[word] |= mask;
-    ++report_.received_per_device[device];
-    if (static_cast<int64_t>(seq) < highest_seq_[device]) {
-      report_.counters.Add(Counter::kReordered);
-    } else {
-      highest_seq_[device] = seq;
-    }
-    return true;
-  }
-
-  const CollectorConfig& config_;
-  CollectorReport report_;
-  std::vector<std::vector<uint64_t>> seen_;  // one bit per sequence number, per device
-  std::vector<int64_t> highest_seq_;
-  SecondStats current_;
-  size_t current_second_ = 0;
-  uint64_t next_second_ns_ = 0;  // AdvanceTo() has nothing to do before this time
-  LatencyHistogram interval_;
+  CollectorReport& report() { return stats.report(); }
 };
 
 Collector::Collector(CollectorConfig config)
@@ -188,26 +117,33 @@ void Collector::Run() {
   MqttSubscriber& sub = *h.subscriber;
   auto next_snapshot = Clock::now();
   auto next_keepalive = next_snapshot;
+  auto next_coalesce = next_snapshot;
   while (!stop_.load(std::memory_order_relaxed)) {
-    if (!h.clock_set) {
+    if (!h.stats.clock_set()) {
       std::lock_guard<std::mutex> lock(mu_);
-      h.clock = clock_;
-      h.clock_set = clock_set_;
+      if (clock_set_) h.stats.SetClock(clock_);
     }
     auto now = Clock::now();
     if (sub.connected()) {
+      const uint64_t reads = sub.stats().reads;
       if (!sub.Pump(static_cast<int>(kPumpWait.count())) ||
           (now >= next_keepalive && !sub.KeepAlive(MonotonicNowNs()))) {
         h.OnLost();
         spdlog::info("collector lost its connection: {}; reconnecting", sub.error());
         next_reconnect_ = Clock::now() + kFirstBackoff;
         backoff_ = kFirstBackoff * 2;
+      } else if (sub.stats().reads != reads && h.coalesce_ns > 0) {
+        h.Coalesce();
       }
       if (now >= next_keepalive) next_keepalive = now + std::chrono::seconds(1);
     } else {
       Reconnect(now);
     }
     received_.store(h.report().counters[Counter::kReceived], std::memory_order_relaxed);
+    if (now >= next_coalesce) {
+      next_coalesce = now + std::chrono::milliseconds(100);
+      h.UpdateCoalesce();
+    }
     if (now >= next_snapshot) {
       next_snapshot = now + std::chrono::milliseconds(250);
       UpdateSnapshot();
@@ -217,10 +153,10 @@ void Collector::Run() {
 
 void Collector::UpdateSnapshot() {
   Handler& h = *handler_;
-  h.AdvanceTo(MonotonicNowNs());
+  h.stats.AdvanceTo(MonotonicNowNs());
   std::lock_guard<std::mutex> lock(mu_);
   snapshot_.received = h.report().counters[Counter::kReceived];
-  snapshot_.p99_us = h.WindowP99();
+  snapshot_.p99_us = h.stats.WindowP99();
   snapshot_.last_receive_ns = h.report().counters[Counter::kLastReceiveNs];
   snapshot_.disconnects = h.report().counters[Counter::kCollectorDisconnects];
 }
@@ -229,12 +165,17 @@ void Collector::Stop() {
   if (!thread_.joinable()) return;
   stop_ = true;
   thread_.join();
-  handler_->AdvanceTo(MonotonicNowNs());
-  handler_->Finish();
+  handler_->stats.AdvanceTo(MonotonicNowNs());
+  handler_->stats.Finish();
   MqttSubscriber& sub = *handler_->subscriber;
   const MqttSubscriber::Stats& st = sub.stats();
-  spdlog::info("collector reads={} bytes={} bytes_per_read={} ack_writes={}", st.reads, st.bytes,
-               st.reads > 0 ? st.bytes / st.reads : 0, st.ack_writes);
+  Counters& c = handler_->report().counters;
+  c.Set(Counter::kCollectorReads, st.reads);
+  c.Set(Counter::kCollectorReadBytes, st.bytes);
+  c.Set(Counter::kCollectorAckWrites, st.ack_writes);
+  spdlog::info("collector reads={} bytes={} bytes_per_read={} ack_writes={} coalesced_reads={}",
+               st.reads, st.bytes, st.reads > 0 ? st.bytes / st.reads : 0, st.ack_writes,
+               c[Counter::kCollectorCoalescedReads]);
   sub.Disconnect();
 }
 

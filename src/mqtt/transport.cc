@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -133,6 +134,7 @@ Result<std::unique_ptr<SSL_CTX, CtxDeleter>> MakeContext(const MqttClientOptions
 class Transport::Impl {
  public:
   Fd fd;
+  Fd epoll;  // fd registered once for input: cheaper per wait than poll()'s set-up
   std::unique_ptr<SSL_CTX, CtxDeleter> ctx;
   std::unique_ptr<SSL, SslDeleter> ssl;
   std::string error;
@@ -194,6 +196,12 @@ Result<Transport> Transport::Connect(const MqttClientOptions& options, double ti
   Result<Fd> fd = ConnectTcp(options, deadline);
   if (!fd.ok()) return fd.error();
   impl->fd = std::move(fd.value());
+  impl->epoll = Fd(::epoll_create1(EPOLL_CLOEXEC));
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  if (!impl->epoll.valid() || ::epoll_ctl(impl->epoll.get(), EPOLL_CTL_ADD, impl->fd.get(), &ev) != 0) {
+    return Error{std::string("epoll: ") + std::strerror(errno)};
+  }
   if (options.tls) {
     if (Status st = impl->Handshake(options, deadline); !st) return st.error();
   }
@@ -262,7 +270,13 @@ bool Transport::Write(const unsigned char* p, size_t n, int timeout_ms) {
 }
 
 bool Transport::Poll(int timeout_ms) const {
-  return HasBuffered() || WaitFor(impl_->fd.get(), POLLIN, timeout_ms);
+  if (HasBuffered()) return true;
+  epoll_event ev{};
+  int rc = 0;
+  do {
+    rc = ::epoll_wait(impl_->epoll.get(), &ev, 1, timeout_ms);
+  } while (rc < 0 && errno == EINTR);
+  return rc > 0;
 }
 
 }  // namespace edgebench

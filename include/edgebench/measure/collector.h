@@ -22,10 +22,9 @@
 
 #include "edgebench/base/clock.h"
 #include "edgebench/base/error.h"
+#include "edgebench/measure/message_stats.h"
 #include "edgebench/mqtt/mqtt_client.h"
 #include "edgebench/mqtt/subscriber.h"
-#include "edgebench/results/counters.h"
-#include "edgebench/results/histogram.h"
 
 namespace edgebench {
 
@@ -41,24 +40,6 @@ struct CollectorConfig {
   bool latency = true;  // payloads carry the edgebench header
   double connect_timeout_s = 5;
   MqttClientOptions client;  // TLS, credentials, MQTT 5 options (id, host, port set here too)
-};
-
-// One second of the run, by receive time (second 0 starts at t0).
-struct SecondStats {
-  uint64_t received = 0;
-  int64_t p50_us = 0;  // latency from the intended send time; 0 when nothing was received
-  int64_t p99_us = 0;
-};
-
-struct CollectorReport {
-  // The collector's counters: received (distinct messages of this run; duplicates not
-  // counted), duplicated, reordered, foreign (on our topics but not from this run),
-  // window_received, collector_disconnects, last_window_receive_ns, last_receive_ns.
-  Counters counters;
-  LatencyHistogram latency_us;         // receive - intended send time, window messages
-  LatencyHistogram latency_actual_us;  // receive - actual send time, window messages
-  std::vector<uint64_t> received_per_device;
-  std::vector<SecondStats> per_second;
 };
 
 // What the live status line shows.

@@ -42,6 +42,11 @@ enum class Counter : uint8_t {
   kLastWindowReceiveNs,  // when the last window message arrived (CLOCK_MONOTONIC)
   kLastReceiveNs,        // when the last message of this run arrived (CLOCK_MONOTONIC)
   kFirstReceiveNs,       // when the first message of this run arrived (0: none)
+  kCollectorReads,       // reads of the collector's socket that brought data
+  kCollectorReadBytes,   // bytes those reads brought
+  kCollectorAckWrites,   // writes of acks (each carries every ack of one read)
+  kCollectorCoalescedReads,  // reads that followed a deliberate wait (see collector.h)
+  kCollectorCoalesceMaxNs,   // the longest such wait: the worst receive-time resolution
   // The orchestrator, at the end of the drain.
   kInFlightAtEnd,  // sent, not lost for sure: still arriving when the drain ended
   kCount
@@ -79,6 +84,11 @@ inline constexpr std::array<CounterInfo, kCounterCount> kCounterTable = {{
     {Counter::kLastWindowReceiveNs, "last_window_receive_ns", MergeRule::kMax},
     {Counter::kLastReceiveNs, "last_receive_ns", MergeRule::kMax},
     {Counter::kFirstReceiveNs, "first_receive_ns", MergeRule::kMinNonZero},
+    {Counter::kCollectorReads, "collector_reads", MergeRule::kSum},
+    {Counter::kCollectorReadBytes, "collector_read_bytes", MergeRule::kSum},
+    {Counter::kCollectorAckWrites, "collector_ack_writes", MergeRule::kSum},
+    {Counter::kCollectorCoalescedReads, "collector_coalesced_reads", MergeRule::kSum},
+    {Counter::kCollectorCoalesceMaxNs, "collector_coalesce_max_ns", MergeRule::kMax},
     {Counter::kInFlightAtEnd, "in_flight_at_end", MergeRule::kSum},
 }};
 
