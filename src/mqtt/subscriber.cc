@@ -67,7 +67,7 @@ Status MqttSubscriber::Handshake(double timeout_s) {
     return Error{"the broker at " + Address() + " refused the collector's connection: " +
                  MqttClient::ConnackString(protocol, connack_->code)};
   };
-  while (subacks_ < static_cast<int>(config_.filters.size()) || !subscribed) {
+  while (true) {  // every exit is below: a refusal is checked before success
     if (connack_ && !subscribed) {
       if (connack_->code != 0) return refused();
       if (!connack_->session_present) awaiting_pubrel_.reset();

@@ -145,7 +145,9 @@ class Transport::Impl {
       std::string reason = OpenSslReason();
       return "TLS error: " + (reason.empty() ? "the broker closed the connection" : reason);
     }
-    if (SSL_get_verify_result(ssl.get()) == X509_V_ERR_HOSTNAME_MISMATCH) {
+    // OpenSSL 3 checks an IP address host against the certificate's IP addresses.
+    const long verify = SSL_get_verify_result(ssl.get());
+    if (verify == X509_V_ERR_HOSTNAME_MISMATCH || verify == X509_V_ERR_IP_ADDRESS_MISMATCH) {
       ERR_clear_error();
       return "TLS error: host name verification failed; certificate verify failed";
     }

@@ -336,6 +336,7 @@ Status Run::OpenCapture() {
     return Ok{};
   }
   CaptureOptions co{s_.capture, host_, port_, dir_->File("capture.pcap")};
+  co.spec.buffer_mb = CaptureBufferMb(s_);
   if (link_ && !link_->capture_interface().empty() && s_.capture.interface == "auto") {
     // netem: the devices' traffic crosses the veth's host end, addressed to its address.
     co.spec.interface = link_->capture_interface();

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -357,6 +358,18 @@ void ReadSnaplen(Reader& r, const Section& s, int* out) {
   *out = static_cast<int>(*v);
 }
 
+// capture.buffer_mb: "auto" (0) or 1 .. 1024.
+void ReadBufferMb(Reader& r, const Section& s, int* out) {
+  const Entry* e = s.Find("buffer_mb");
+  if (e == nullptr || r.failed()) return;
+  if (ScalarText(*e) == "auto") {
+    *out = 0;
+    return;
+  }
+  std::optional<int64_t> v = IntegerValue(r, *e, 1, 1024);
+  if (v) *out = static_cast<int>(*v);
+}
+
 // A string checked by another module (libpcap): its message gets this key's location.
 void ReadChecked(Reader& r, const Section& s, std::string_view key,
                  const std::function<std::string(const std::string&)>& check, std::string* out) {
@@ -374,7 +387,7 @@ void ReadCapture(Reader& r, const Entry* entry, const ExternalChecks& checks, Ca
   ReadChecked(r, s, "interface", checks.capture_interface, &out->interface);
   ReadChecked(r, s, "filter", checks.capture_filter, &out->filter);
   ReadSnaplen(r, s, &out->snaplen);
-  ReadInt(r, s, "buffer_mb", 1, 1024, &out->buffer_mb);
+  ReadBufferMb(r, s, &out->buffer_mb);
 }
 
 // workers: "auto" (0) or 1 .. min(256, devices.count).
@@ -579,11 +592,28 @@ void EmitCapture(YAML::Emitter& out, const CaptureSpec& c) {
   } else {
     out << c.snaplen;
   }
-  out << YAML::Key << "buffer_mb" << YAML::Value << c.buffer_mb;
+  out << YAML::Key << "buffer_mb" << YAML::Value;
+  if (c.buffer_mb == 0) {
+    out << "auto";
+  } else {
+    out << c.buffer_mb;
+  }
   out << YAML::EndMap;
 }
 
 }  // namespace
+
+int CaptureBufferMb(const Scenario& s) {
+  if (s.capture.buffer_mb > 0) return s.capture.buffer_mb;
+  if (s.publish.rate_max) return 64;  // as fast as it goes: the most auto gives
+  // Per message about 4 packets at QoS 0 (6 at QoS 1 and 2) of some 150 bytes with their ring
+  // headers, plus the payload and its topic on the way in and out.
+  const double packets = s.publish.qos == 0 ? 4 : 6;
+  const double per_message = packets * 150.0 + 2.0 * (s.publish.payload.size + 64.0);
+  const double per_second = s.publish.rate * s.devices.count * per_message;
+  const double mb = std::ceil(per_second / (1024.0 * 1024.0));
+  return static_cast<int>(std::clamp(mb, 4.0, 64.0));
+}
 
 Result<Override> ParseOverride(std::string_view text) {
   size_t eq = text.find('=');

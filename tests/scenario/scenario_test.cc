@@ -507,8 +507,10 @@ TEST_CASE("broker.host or broker.port means an external broker", "[scenario]") {
 
 TEST_CASE("capture keys: snaplen and the kernel buffer size", "[scenario]") {
   Scenario d = Parse("name: x\n");
-  CHECK(d.capture.buffer_mb == 64);
+  CHECK(d.capture.buffer_mb == 0);  // auto
   CHECK(d.capture.snaplen == -1);
+  CHECK(Parse("name: x\ncapture: {buffer_mb: auto}").capture.buffer_mb == 0);
+  CHECK(Parse(ScenarioToYaml(d)) == d);
   Scenario s = Parse("name: x\ncapture: {buffer_mb: 8, snaplen: 0, required: true}\n");
   CHECK(s.capture.buffer_mb == 8);
   CHECK(s.capture.snaplen == 0);
@@ -526,6 +528,20 @@ TEST_CASE("capture keys: snaplen and the kernel buffer size", "[scenario]") {
         "t.yaml:2:20: capture.snaplen must be auto, 0 (whole packets) or at least 64, got 10");
   CHECK(ErrorOf("name: x\ncapture: {snaplen: 300000}") ==
         "t.yaml:2:20: capture.snaplen must be at most 262144, got 300000");
+}
+
+TEST_CASE("capture.buffer_mb auto holds about a second of the expected capture", "[scenario]") {
+  // The defaults: 1 device at 1 msg/s, QoS 0, 64-byte payloads: the floor of 4 MiB.
+  CHECK(CaptureBufferMb(Parse("name: x\n")) == 4);
+  // 10,000 msg/s at QoS 0: 10,000 x (4 x 150 + 2 x (64 + 64)) bytes = 8.4 MB -> 9 MiB.
+  CHECK(CaptureBufferMb(Parse("name: x\ndevices: {count: 10000}\n")) == 9);
+  // QoS 1 packs 6 packets per message: 10,000 x (900 + 256) = 11.6 MB -> 12 MiB.
+  CHECK(CaptureBufferMb(Parse("name: x\ndevices: {count: 10000}\npublish: {qos: 1}\n")) == 12);
+  // The ceiling, and rate: max, which has no expected rate.
+  CHECK(CaptureBufferMb(Parse("name: x\ndevices: {count: 1000}\npublish: {rate: 1000}\n")) == 64);
+  CHECK(CaptureBufferMb(Parse("name: x\npublish: {rate: max}\n")) == 64);
+  // An explicit size is taken as it is.
+  CHECK(CaptureBufferMb(Parse("name: x\ncapture: {buffer_mb: 100}\n")) == 100);
 }
 
 TEST_CASE("every scenario error has the scenario kind", "[scenario]") {

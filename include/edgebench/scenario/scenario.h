@@ -132,7 +132,7 @@ struct CaptureSpec {
   std::string filter;              // "" = "tcp and host <broker> and port <broker port>"
   int snaplen =
       -1;  // bytes stored per packet in capture.pcap: -1 = headers + 16, 0 = whole packets
-  int buffer_mb = 64;  // kernel capture buffer
+  int buffer_mb = 0;  // kernel capture buffer in MiB; 0 = auto (CaptureBufferMb)
   friend bool operator==(const CaptureSpec&, const CaptureSpec&) = default;
 };
 
@@ -342,6 +342,11 @@ Scenario WithSearchValue(const Scenario& scenario, double value);
 // The resolved scenario as YAML (every key, defaults applied; secrets redacted).
 // Feeding this back to ParseScenario yields an equal Scenario.
 std::string ScenarioToYaml(const Scenario& scenario);
+
+// The capture buffer a run asks for, in MiB: capture.buffer_mb, or for auto about one second
+// of the capture the scenario's rate makes (4 .. 64; 64 for rate: max). libpcap maps it into
+// the orchestrator, so it is RSS: a fixed 64 MiB would be most of a small run's footprint.
+int CaptureBufferMb(const Scenario& scenario);
 
 // The MQTT protocol level as users write it: "3.1.1" or "5".
 std::string ProtocolName(int protocol);
