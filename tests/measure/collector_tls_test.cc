@@ -275,11 +275,9 @@ TEST_CASE("collector over TLS checks the host name unless tls_insecure", "[colle
   CHECK(StartError(by_name) ==
         "cannot connect to the broker at localhost:" + std::to_string(broker.port()) +
             ": TLS error: host name verification failed; certificate verify failed");
-  // By address (what a scenario's 127.0.0.1 gives). FAILS at 531bf54: OpenSSL 3's
-  // SSL_set1_host() checks an IP address as an address, so the verify result is
-  // X509_V_ERR_IP_ADDRESS_MISMATCH, which src/mqtt/transport.cc's TlsFailure() does not
-  // recognise (it compares with X509_V_ERR_HOSTNAME_MISMATCH only): the text is then
-  // "TLS error: certificate verify failed", the wrong-CA text.
+  // By address (what a scenario's 127.0.0.1 gives): OpenSSL 3's SSL_set1_host() checks an
+  // IP address as an address, so the verify result is X509_V_ERR_IP_ADDRESS_MISMATCH, which
+  // must read as the same host name failure, not as the wrong-CA text.
   CHECK(StartError(ConfigFor(broker.port(), tls)) ==
         Prefix(broker.port()) +
             "TLS error: host name verification failed; certificate verify failed");

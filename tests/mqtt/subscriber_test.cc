@@ -434,15 +434,13 @@ TEST_CASE("a refused CONNACK gives the broker's reason", "[subscriber]") {
                            " refused the collector's connection: Not authorized");
 }
 
-// The checks after "The last (or only) one refused" fail at 531bf54: a bug in
-// src/mqtt/subscriber.cc, Handshake(). The refusal is checked at the top of the loop's body, but
-// the loop's condition (every SUBACK counted) is checked first: when the read that brings the
-// refused SUBACK also brings the last SUBACK (always, with one filter), the loop ends and Connect()
-// returns Ok, connected and subscribed to nothing.
+// The read that brings a refused SUBACK often brings the last SUBACK too (always, with one
+// filter): Connect() must still fail, not return connected and subscribed to nothing (it did,
+// before the fix after 531bf54).
 TEST_CASE("a refused SUBACK names the filter", "[subscriber]") {
   {
     // The first of two refused and the second never answered: the loop goes on, so the
-    // refusal is seen (this part passes at 531bf54).
+    // refusal is seen (this part passed before that fix too).
     ScriptedPeer peer;
     Recorder sink;
     MqttSubscriber sub(ConfigFor(peer.port(), {"refused/#", "granted/#"}, 1), &sink);
@@ -452,7 +450,7 @@ TEST_CASE("a refused SUBACK names the filter", "[subscriber]") {
                              "(SUBACK return code 0x80)");
     CHECK(!sub.connected());
   }
-  // The last (or only) one refused. FAILS at 531bf54 (see above).
+  // The last (or only) one refused.
   ScriptedPeer peer;
   Recorder sink;
   MqttSubscriber sub(ConfigFor(peer.port(), {"granted/#", "refused/#"}, 1), &sink);
