@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <string>
 
 #include <fmt/format.h>
@@ -11,6 +12,10 @@
 
 namespace edgebench {
 namespace {
+
+// A generator lag p99 above this says the worker could not keep up (10 ms: far above the
+// lag of a worker that keeps up, well under a second).
+constexpr int64_t kBehindLagUs = 10'000;
 
 RunInfo InfoOf(const Scenario& s, const RunData& run) {
   RunInfo i;
@@ -203,6 +208,29 @@ double BusiestSecondCpuPct(const std::vector<ProcSample>& samples, const std::st
   return best;
 }
 
+namespace {
+
+// When the generator could not keep to the schedule, a note that says so: its latency then
+// includes the lag (it is measured from the intended send time), and the fleet was too big
+// for this machine, whatever the broker did.
+std::optional<std::string> BehindScheduleNote(const Scenario& s, const RunResult& r) {
+  if (s.publish.rate_max) return std::nullopt;
+  const uint64_t scheduled = r.counters[Counter::kScheduled];
+  const uint64_t not_sent = r.counters[Counter::kSkippedDisconnected] +
+                            r.counters[Counter::kPublishErrors];
+  const uint64_t behind = r.unsent() > not_sent ? r.unsent() - not_sent : 0;
+  const bool unsent = scheduled > 0 && behind * 100 > scheduled;  // more than 1 %
+  const bool lagging = r.lag_us.summary.count > 0 && r.lag_us.summary.p99 > kBehindLagUs;
+  if (!unsent && !lagging) return std::nullopt;
+  return fmt::format(
+      "the generator fell behind its schedule (generator lag p99 {:.3g} ms; {} of {} scheduled "
+      "messages not sent): this machine could not carry the load, and the latency includes that "
+      "lag; use more workers, fewer devices or a bigger machine",
+      static_cast<double>(r.lag_us.summary.p99) / 1000.0, behind, scheduled);
+}
+
+}  // namespace
+
 RunResult BuildRunResult(const Scenario& s, const RunData& run) {
   RunResult r;
   r.status = run.status;
@@ -224,6 +252,7 @@ RunResult BuildRunResult(const Scenario& s, const RunData& run) {
   r.capture = CaptureOf(s, run);
   r.link = run.link;
   r.notes = run.notes;
+  if (std::optional<std::string> note = BehindScheduleNote(s, r)) r.notes.push_back(*note);
   if (run.broker_resources) r.broker_resources = ResourcesOf(run, r.processes, &r.notes);
   return r;
 }

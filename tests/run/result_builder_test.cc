@@ -319,4 +319,47 @@ TEST_CASE("BusiestSecondCpuPct: the busiest whole second of one role's samples",
   CHECK(BusiestSecondCpuPct({}, "broker") == 0.0);
 }
 
+TEST_CASE("a generator that fell behind its schedule is noted, never shown as fine",
+          "[summary]") {
+  Scenario s = ScenarioFromYaml(kScenario);
+  const std::string behind_note_start = "the generator fell behind its schedule";
+  auto notes_of = [&](const RunData& run) { return BuildRunResult(s, run).notes; };
+  auto has_behind = [&](const std::vector<std::string>& notes) {
+    for (const std::string& n : notes) {
+      if (n.rfind(behind_note_start, 0) == 0) return true;
+    }
+    return false;
+  };
+
+  RunData kept_up = SampleRun();  // 100 scheduled, 98 sent, the 2 others failed publishes
+  CHECK(!has_behind(notes_of(kept_up)));
+
+  RunData unsent = SampleRun();
+  unsent.worker.counters[Counter::kScheduled] = 1000;
+  unsent.worker.counters[Counter::kSent] = 900;
+  unsent.worker.counters[Counter::kPublishErrors] = 0;
+  std::vector<std::string> notes = notes_of(unsent);
+  REQUIRE(!notes.empty());
+  CHECK(notes.back() ==
+        "the generator fell behind its schedule (generator lag p99 0.25 ms; 100 of 1000 "
+        "scheduled messages not sent): this machine could not carry the load, and the latency "
+        "includes that lag; use more workers, fewer devices or a bigger machine");
+
+  RunData lagging = SampleRun();
+  lagging.worker.lag_us.RecordN(40'000, 100);  // most sends 40 ms late
+  notes = notes_of(lagging);
+  REQUIRE(!notes.empty());
+  CHECK(notes.back().rfind("the generator fell behind its schedule (generator lag p99 40 ms; 0 "
+                           "of 100 scheduled messages not sent)",
+                           0) == 0);
+
+  // Messages skipped while a connection was down are not the generator's lag.
+  RunData skipped = SampleRun();
+  skipped.worker.counters[Counter::kScheduled] = 1000;
+  skipped.worker.counters[Counter::kSent] = 900;
+  skipped.worker.counters[Counter::kPublishErrors] = 0;
+  skipped.worker.counters[Counter::kSkippedDisconnected] = 100;
+  CHECK(!has_behind(notes_of(skipped)));
+}
+
 }  // namespace edgebench
