@@ -241,7 +241,7 @@ TEST_CASE("the table says what each figure counts", "[run_result]") {
   std::string t = SummaryTable(r);
   INFO(t);
   CHECK(t.find("  messages    whole run: scheduled 1000  sent 1001  written 1002  received 1010  "
-               "lost 0  in flight 1018  duplicated 1011  reordered 1012\n") != std::string::npos);
+               "lost 0  in flight 1024  duplicated 1011  reordered 1012\n") != std::string::npos);
   CHECK(t.find("  latency ms  window, from the intended send time: p50 0.700  p90 0.700  "
                "p99 2.500  max 2.500  (n=100; too few for p99.9)\n") != std::string::npos);
   CHECK(t.find("  capture     capture.pcap (up to 96 bytes of each packet): open with tshark -r "
