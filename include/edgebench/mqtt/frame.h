@@ -169,9 +169,13 @@ bool MqttFrameDecoder::Feed(const unsigned char* p, size_t n, OnFrame&& on_frame
         on_frame(static_cast<const MqttFrame&>(f));
       } else {
         on_frame(static_cast<const MqttFrame&>(f));
-        frame_ = f;
-        body_left_ = f.length;
-        if (body_left_ > 0) state_ = State::kBody;
+        const size_t here = std::min<size_t>(f.length, n - i);  // the body's bytes in this chunk
+        i += here;
+        if (here < f.length) {
+          frame_ = f;
+          body_left_ = static_cast<uint32_t>(f.length - here);
+          state_ = State::kBody;
+        }
       }
       continue;
     }
