@@ -27,6 +27,7 @@ check_module() {  # <include regex> <the folder allowed to include it>
 }
 check_module 'mosquitto\.h' mqtt
 check_module 'pcap' measure
+check_module 'openssl/' mqtt
 check_module 'yaml-cpp/' scenario
 check_module 'CLI/' cli
 

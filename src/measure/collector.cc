@@ -17,7 +17,6 @@
 
 namespace edgebench {
 namespace {
-constexpr uint64_t kNsPerS = 1'000'000'000;
 // Waits shorter than this save nothing (a wake-up costs about as much); longer than this
 // would blur a second's timeline.
 constexpr uint64_t kMinCoalesceNs = 20'000;
@@ -40,7 +39,8 @@ class Collector::Handler : public MqttSubscriber::Sink {
   // Every 100 ms: Run() may wait up to 2 % of the median latency of this second so far
   // between reads, so the receive time of a message is late by at most that much.
   void UpdateCoalesce() {
-    const uint64_t allowed = static_cast<uint64_t>(std::max<int64_t>(0, stats.SecondP50SoFar())) * 20;
+    const uint64_t allowed =
+        static_cast<uint64_t>(std::max<int64_t>(0, stats.SecondP50SoFar())) * 20;
     coalesce_ns = allowed < kMinCoalesceNs ? 0 : std::min(allowed, kMaxCoalesceNs);
   }
 
@@ -63,7 +63,8 @@ Collector::~Collector() { Stop(); }
 MqttSubscriber::Config Collector::SubscriberConfig() const {
   MqttSubscriber::Config c;
   c.client = config_.client;
-  if (c.client.client_id.empty()) c.client.client_id = "eb-" + std::to_string(config_.run_id) + "-collector";
+  if (c.client.client_id.empty())
+    c.client.client_id = "eb-" + std::to_string(config_.run_id) + "-collector";
   c.client.host = config_.host;
   c.client.port = config_.port;
   c.client.protocol = config_.protocol;

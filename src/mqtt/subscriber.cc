@@ -31,7 +31,7 @@ std::string SubackReason(int protocol, int code) {
 
 MqttSubscriber::MqttSubscriber(Config config, Sink* sink)
     : config_(std::move(config)), sink_(sink), in_(config_.read_bytes) {
-  out_.reserve(64 * 1024);
+  out_.reserve(size_t{64} * 1024);
 }
 
 std::string MqttSubscriber::Address() const {
@@ -48,7 +48,8 @@ Status MqttSubscriber::Connect(double timeout_s) {
   ping_sent_ns_ = 0;
   out_.clear();
   Result<Transport> t = Transport::Connect(config_.client, timeout_s);
-  if (!t.ok()) return Error{"cannot connect to the broker at " + Address() + ": " + t.error().message};
+  if (!t.ok())
+    return Error{"cannot connect to the broker at " + Address() + ": " + t.error().message};
   transport_.emplace(std::move(t.value()));
   Status st = Handshake(timeout_s);
   if (!st) transport_.reset();

@@ -11,15 +11,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
-
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <string>
+#include <system_error>
 #include <utility>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "edgebench/base/fd.h"
 
@@ -27,6 +28,9 @@ namespace edgebench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// strerror() is not thread-safe; the collector's thread reconnects while others run.
+std::string ErrnoText(int err) { return std::generic_category().message(err); }
 
 int MsLeft(Clock::time_point deadline) {
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
@@ -45,16 +49,16 @@ bool WaitFor(int fd, short events, int timeout_ms) {
 // One non-blocking connect() to one address, finished within the deadline.
 Result<Fd> ConnectOne(const addrinfo& ai, bool nodelay, Clock::time_point deadline) {
   Fd fd(::socket(ai.ai_family, ai.ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai.ai_protocol));
-  if (!fd.valid()) return Error{std::strerror(errno)};
+  if (!fd.valid()) return Error{ErrnoText(errno)};
   int one = 1;
   if (nodelay) ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   if (::connect(fd.get(), ai.ai_addr, ai.ai_addrlen) == 0) return fd;
-  if (errno != EINPROGRESS) return Error{std::strerror(errno)};
+  if (errno != EINPROGRESS) return Error{ErrnoText(errno)};
   if (!WaitFor(fd.get(), POLLOUT, MsLeft(deadline))) return Error{"connect timeout"};
   int err = 0;
   socklen_t len = sizeof err;
   ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
-  if (err != 0) return Error{std::strerror(err)};
+  if (err != 0) return Error{ErrnoText(err)};
   return fd;
 }
 
@@ -100,7 +104,7 @@ struct SslDeleter {
 Status Readable(const std::string& path) {
   if (path.empty()) return Ok{};
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return Error{"cannot read TLS file " + path + ": " + std::strerror(errno)};
+  if (!fd.valid()) return Error{"cannot read TLS file " + path + ": " + ErrnoText(errno)};
   return Ok{};
 }
 
@@ -113,8 +117,8 @@ Result<std::unique_ptr<SSL_CTX, CtxDeleter>> MakeContext(const MqttClientOptions
   SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
   SSL_CTX_set_read_ahead(ctx.get(), 1);  // fewer read() calls per record
   if (SSL_CTX_load_verify_locations(ctx.get(), o.ca_file.c_str(), nullptr) != 1) {
-    return Error{"TLS error: Unable to load CA certificates, check cafile \"" + o.ca_file +
-                 "\"; " + OpenSslReason()};
+    return Error{"TLS error: Unable to load CA certificates, check cafile \"" + o.ca_file + "\"; " +
+                 OpenSslReason()};
   }
   if (!o.cert_file.empty() &&
       SSL_CTX_use_certificate_chain_file(ctx.get(), o.cert_file.c_str()) != 1) {
@@ -180,7 +184,9 @@ Status Transport::Impl::Handshake(const MqttClientOptions& o, Clock::time_point 
     int rc = SSL_connect(ssl.get());
     if (rc == 1) return Ok{};
     int e = SSL_get_error(ssl.get(), rc);
-    short events = e == SSL_ERROR_WANT_READ ? POLLIN : e == SSL_ERROR_WANT_WRITE ? POLLOUT : 0;
+    const short events = e == SSL_ERROR_WANT_READ    ? short{POLLIN}
+                         : e == SSL_ERROR_WANT_WRITE ? short{POLLOUT}
+                                                     : short{0};
     if (events == 0) return Error{TlsFailure(e)};
     if (!WaitFor(fd.get(), events, MsLeft(deadline))) return Error{"TLS handshake timeout"};
   }
@@ -201,8 +207,9 @@ Result<Transport> Transport::Connect(const MqttClientOptions& options, double ti
   impl->epoll = Fd(::epoll_create1(EPOLL_CLOEXEC));
   epoll_event ev{};
   ev.events = EPOLLIN;
-  if (!impl->epoll.valid() || ::epoll_ctl(impl->epoll.get(), EPOLL_CTL_ADD, impl->fd.get(), &ev) != 0) {
-    return Error{std::string("epoll: ") + std::strerror(errno)};
+  if (!impl->epoll.valid() ||
+      ::epoll_ctl(impl->epoll.get(), EPOLL_CTL_ADD, impl->fd.get(), &ev) != 0) {
+    return Error{std::string("epoll: ") + ErrnoText(errno)};
   }
   if (options.tls) {
     if (Status st = impl->Handshake(options, deadline); !st) return st.error();
@@ -212,9 +219,7 @@ Result<Transport> Transport::Connect(const MqttClientOptions& options, double ti
 
 int Transport::fd() const { return impl_->fd.get(); }
 const std::string& Transport::error() const { return impl_->error; }
-bool Transport::HasBuffered() const {
-  return impl_->ssl && SSL_has_pending(impl_->ssl.get()) == 1;
-}
+bool Transport::HasBuffered() const { return impl_->ssl && SSL_has_pending(impl_->ssl.get()) == 1; }
 
 ssize_t Transport::Read(unsigned char* p, size_t n) {
   Impl& t = *impl_;
@@ -225,7 +230,7 @@ ssize_t Transport::Read(unsigned char* p, size_t n) {
     } while (got < 0 && errno == EINTR);
     if (got > 0) return got;
     if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
-    t.error = got == 0 ? "the broker closed the connection" : std::strerror(errno);
+    t.error = got == 0 ? "the broker closed the connection" : ErrnoText(errno);
     return -1;
   }
   size_t got = 0;
@@ -256,7 +261,7 @@ bool Transport::Write(const unsigned char* p, size_t n, int timeout_ms) {
     } else {
       ssize_t rc = ::send(t.fd.get(), p, n, MSG_NOSIGNAL);
       if (rc < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-        t.error = std::strerror(errno);
+        t.error = ErrnoText(errno);
         return false;
       }
       put = rc > 0 ? static_cast<size_t>(rc) : 0;

@@ -216,8 +216,8 @@ namespace {
 std::optional<std::string> BehindScheduleNote(const Scenario& s, const RunResult& r) {
   if (s.publish.rate_max) return std::nullopt;
   const uint64_t scheduled = r.counters[Counter::kScheduled];
-  const uint64_t not_sent = r.counters[Counter::kSkippedDisconnected] +
-                            r.counters[Counter::kPublishErrors];
+  const uint64_t not_sent =
+      r.counters[Counter::kSkippedDisconnected] + r.counters[Counter::kPublishErrors];
   const uint64_t behind = r.unsent() > not_sent ? r.unsent() - not_sent : 0;
   const bool unsent = scheduled > 0 && behind * 100 > scheduled;  // more than 1 %
   const bool lagging = r.lag_us.summary.count > 0 && r.lag_us.summary.p99 > kBehindLagUs;

@@ -30,6 +30,7 @@
 
 #include "edgebench/base/clock.h"
 #include "edgebench/base/fd.h"
+
 #include "test_support.h"
 
 namespace edgebench {

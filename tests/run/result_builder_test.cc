@@ -319,8 +319,7 @@ TEST_CASE("BusiestSecondCpuPct: the busiest whole second of one role's samples",
   CHECK(BusiestSecondCpuPct({}, "broker") == 0.0);
 }
 
-TEST_CASE("a generator that fell behind its schedule is noted, never shown as fine",
-          "[summary]") {
+TEST_CASE("a generator that fell behind its schedule is noted, never shown as fine", "[summary]") {
   Scenario s = ScenarioFromYaml(kScenario);
   const std::string behind_note_start = "the generator fell behind its schedule";
   auto notes_of = [&](const RunData& run) { return BuildRunResult(s, run).notes; };

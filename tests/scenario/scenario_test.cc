@@ -189,9 +189,10 @@ TEST_CASE("reserved keys are not supported yet", "[scenario]") {
 }
 
 TEST_CASE("fleet keys: gateways, connect_rate, arrival, rate max, count, workers", "[scenario]") {
-  Scenario s = Parse("name: x\ndevices: {count: 10, gateways: 2, connect_rate: 50}\n"
-                     "publish: {rate: max, arrival: poisson, max_inflight: 5, count: 100}\n"
-                     "workers: 2\n");
+  Scenario s = Parse(
+      "name: x\ndevices: {count: 10, gateways: 2, connect_rate: 50}\n"
+      "publish: {rate: max, arrival: poisson, max_inflight: 5, count: 100}\n"
+      "workers: 2\n");
   CHECK(s.devices.gateways == 2);
   CHECK(s.devices.connect_rate == 50);
   CHECK(s.publish.rate_max);
@@ -236,8 +237,9 @@ TEST_CASE("TLS and credentials keys", "[scenario]") {
         "is not set");
   CHECK(ErrorOf("name: x\nbroker: {session_expiry_s: 60}") ==
         "t.yaml:2:28: broker.session_expiry_s needs broker.protocol: 5");
-  Scenario v5 = Parse("name: x\nbroker: {protocol: 5, session_expiry_s: 60, "
-                      "user_properties: {site: plant-7}}");
+  Scenario v5 = Parse(
+      "name: x\nbroker: {protocol: 5, session_expiry_s: 60, "
+      "user_properties: {site: plant-7}}");
   CHECK(v5.broker.session_expiry_s == 60);
   REQUIRE(v5.broker.user_properties.size() == 1);
   CHECK(v5.broker.user_properties[0] == UserProperty{"site", "plant-7"});
@@ -550,12 +552,10 @@ TEST_CASE("every scenario error has the scenario kind", "[scenario]") {
   CHECK(ErrorValue("- a\n").kind == ErrorKind::kScenario);
   CHECK(LoadScenario("/nonexistent/x.yaml").error().kind == ErrorKind::kScenario);
   CHECK(ParseOverride("noequals").error().kind == ErrorKind::kScenario);
-  Result<Scenario> by_set =
-      ParseScenario("name: x\n", "t.yaml", {Override{"publish.qso", "1"}});
+  Result<Scenario> by_set = ParseScenario("name: x\n", "t.yaml", {Override{"publish.qso", "1"}});
   REQUIRE_FALSE(by_set.ok());
   CHECK(by_set.error().kind == ErrorKind::kScenario);
-  Result<Scenario> bad_value =
-      ParseScenario("name: x\n", "t.yaml", {Override{"publish.qos", "9"}});
+  Result<Scenario> bad_value = ParseScenario("name: x\n", "t.yaml", {Override{"publish.qos", "9"}});
   REQUIRE_FALSE(bad_value.ok());
   CHECK(bad_value.error().kind == ErrorKind::kScenario);
   CHECK(LoadProfiles("/nonexistent/profiles.yaml").error().kind == ErrorKind::kScenario);
@@ -591,14 +591,14 @@ TEST_CASE("validate mode: what only a run reads is a warning, not an error", "[s
 
   // A real error wins, and then no warning is left behind.
   warnings.clear();
-  Result<Scenario> both = ParseScenario(std::string(tls) + "publish: {qos: 3}\n", "t.yaml", {},
-                                        checks);
+  Result<Scenario> both =
+      ParseScenario(std::string(tls) + "publish: {qos: 3}\n", "t.yaml", {}, checks);
   REQUIRE_FALSE(both.ok());
   CHECK(both.error().ToString() == "t.yaml:4:16: publish.qos must be 0, 1 or 2, got 3");
   CHECK(warnings.empty());
   // Other TLS mistakes stay errors.
-  CHECK_FALSE(ParseScenario("name: x\nbroker:\n  tls: {insecure: true}\n", "t.yaml", {}, checks)
-                  .ok());
+  CHECK_FALSE(
+      ParseScenario("name: x\nbroker:\n  tls: {insecure: true}\n", "t.yaml", {}, checks).ok());
 }
 
 TEST_CASE("ProtocolName and PayloadKindName", "[scenario]") {

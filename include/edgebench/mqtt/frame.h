@@ -95,8 +95,7 @@ class MqttFrameDecoder {
   std::vector<unsigned char> body_;  // kKeep: a body cut by a chunk boundary
 };
 
-inline size_t MqttFrameDecoder::WholeHeader(const unsigned char* p, size_t n,
-                                            MqttFrame* f) const {
+inline size_t MqttFrameDecoder::WholeHeader(const unsigned char* p, size_t n, MqttFrame* f) const {
   if (n < 2 || (p[0] >> 4) == 0) return 0;
   uint32_t length = 0;
   for (size_t i = 1; i < n && i <= 4; ++i) {

@@ -2,8 +2,8 @@
 //
 // Contract: a Counters is a fixed array indexed by `Counter` (an increment on the hot path is
 // one array index). Every counter is named once, in kCounterTable, together with how two
-// values combine: kSum for counts, kMax and kMinNonZero for timestamps. Merge() folds another Counters in
-// by those rules, so the reports of N workers, of the collector and (later) of N shards
+// values combine: kSum for counts, kMax and kMinNonZero for timestamps. Merge() folds another
+// Counters in by those rules, so the reports of N workers, of the collector and (later) of N shards
 // combine the same way; ToJson()/FromJson() are the only JSON form of counters (the worker
 // pipe and summary.json's "counters" use it). Plain value type; not thread-safe.
 #ifndef EDGEBENCH_RESULTS_COUNTERS_H_
@@ -39,12 +39,12 @@ enum class Counter : uint8_t {
   kForeign,         // on our topics but not from this run
   kWindowReceived,  // distinct messages with an intended time in the window
   kCollectorDisconnects,
-  kLastWindowReceiveNs,  // when the last window message arrived (CLOCK_MONOTONIC)
-  kLastReceiveNs,        // when the last message of this run arrived (CLOCK_MONOTONIC)
-  kFirstReceiveNs,       // when the first message of this run arrived (0: none)
-  kCollectorReads,       // reads of the collector's socket that brought data
-  kCollectorReadBytes,   // bytes those reads brought
-  kCollectorAckWrites,   // writes of acks (each carries every ack of one read)
+  kLastWindowReceiveNs,      // when the last window message arrived (CLOCK_MONOTONIC)
+  kLastReceiveNs,            // when the last message of this run arrived (CLOCK_MONOTONIC)
+  kFirstReceiveNs,           // when the first message of this run arrived (0: none)
+  kCollectorReads,           // reads of the collector's socket that brought data
+  kCollectorReadBytes,       // bytes those reads brought
+  kCollectorAckWrites,       // writes of acks (each carries every ack of one read)
   kCollectorCoalescedReads,  // reads that followed a deliberate wait (see collector.h)
   kCollectorCoalesceMaxNs,   // the longest such wait: the worst receive-time resolution
   // The orchestrator, at the end of the drain.
