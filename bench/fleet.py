@@ -209,9 +209,11 @@ def check_fleet(f):
         ("sent >= 99 % of scheduled (whole run)", "%s %%" % num(None if sos is None else 100 * sos,
                                                              "%.2f"),
          sos is not None and sos >= 1 - SCHEDULE_TOLERANCE),
-        ("generator lag p99 < 1 ms", "%s ms" % num(ms(f["lag_p99_us"])),
+        ("generator lag p99 < 1 ms",
+         "%s ms" % num(ms(f["lag_p99_us"])) if f["lag_count"] else "none recorded",
          f["lag_count"] > 0 and f["lag_p99_us"] is not None and f["lag_p99_us"] < LAG_P99_MAX_US),
-        ("latency p99 < 2 ms", "%s ms" % num(ms(f["latency_p99_us"])),
+        ("latency p99 < 2 ms",
+         "%s ms" % num(ms(f["latency_p99_us"])) if f["latency_count"] else "none recorded",
          f["latency_count"] > 0 and f["latency_p99_us"] is not None
          and f["latency_p99_us"] < LATENCY_P99_MAX_US),
         ("RSS orchestrator + workers < 64 MiB", "%s MiB" % num(mib(f["total_rss_kb"]), "%.1f"),
@@ -228,17 +230,19 @@ def check_overload(f):
     """Target (e): does the summary say the generator fell behind, and does it keep a bad
     latency from looking good? (name, measured, met) rows."""
     behind_notes = [n for n in f["notes"] if any(w in n.lower() for w in BEHIND_WORDS)]
-    lag_bad = f["lag_p99_us"] is not None and f["lag_p99_us"] >= LAG_P99_MAX_US
+    lag_bad = f["lag_count"] > 0 and (f["lag_p99_us"] or 0) >= LAG_P99_MAX_US
     unsent = f["unsent"] or 0
     flagged = bool(behind_notes) or f["status"] != "ok"
     lat = f["latency_p99_us"]
     rows = [
-        ("generator lag p99 shows it (>= 1 ms)", "%s ms" % num(ms(f["lag_p99_us"])), lag_bad),
+        ("generator lag p99 shows it (>= 1 ms)",
+         "%s ms" % num(ms(f["lag_p99_us"])) if f["lag_count"] else "none recorded", lag_bad),
         ("unsent messages counted", "%d of %s scheduled" % (unsent, f["scheduled"]), unsent > 0),
         ("a note or the status says so", "%d note(s) on it, status %s" % (
             len(behind_notes), f["status"]), flagged),
-        ("latency p99 not shown as good (>= 2 ms, or none)", "%s ms" % num(ms(lat)),
-         lat is None or lat >= LATENCY_P99_MAX_US),
+        ("latency p99 not shown as good (>= 2 ms, or none)",
+         "%s ms" % num(ms(lat)) if f["latency_count"] else "none recorded",
+         not f["latency_count"] or lat is None or lat >= LATENCY_P99_MAX_US),
     ]
     return rows, behind_notes
 
@@ -251,13 +255,21 @@ def mib(kb):
     return None if kb is None else kb / 1024.0
 
 
+def dist_text(f, key):
+    if not f[key + "_count"]:
+        return "none recorded (count 0)"
+    return "p50 %s ms, p99 %s ms, max %s ms (%d messages)" % (
+        num(ms(f[key + "_p50_us"])), num(ms(f[key + "_p99_us"])), num(ms(f[key + "_max_us"])),
+        f[key + "_count"])
+
+
 def print_figures(f, args, rc):
     print()
     print("edgebench exit code %s, status %s%s" % (rc, f["status"],
                                                    ", error: " + f["error"] if f["error"] else ""))
     if not f["sent"]:
-        print("no message was sent: the run stopped before the load (see the error above)")
-        return
+        print("summary.json counts no message sent: the workers' reports are missing (the run "
+              "stopped before the load, or a worker did not report; see the error above)")
     print("fleet          %d devices x %s msg/s = %s msg/s, %d workers, QoS %d, capture %s" % (
         args.devices, args.rate, num(f["nominal_per_s"], "%.0f"), args.workers, args.qos,
         f["capture"]))
@@ -269,10 +281,8 @@ def print_figures(f, args, rc):
           "received %s, lost %s, in flight at end %s (the whole run)" % (
               f["scheduled"], f["sent"], f["unsent"], f["skipped_disconnected"], f["received"],
               f["lost"], f["in_flight_at_end"]))
-    print("generator lag  p50 %s ms, p99 %s ms, max %s ms" % (
-        num(ms(f["lag_p50_us"])), num(ms(f["lag_p99_us"])), num(ms(f["lag_max_us"]))))
-    print("latency        p50 %s ms, p99 %s ms, max %s ms (from the intended send time)" % (
-        num(ms(f["latency_p50_us"])), num(ms(f["latency_p99_us"])), num(ms(f["latency_max_us"]))))
+    print("generator lag  " + dist_text(f, "lag"))
+    print("latency        " + dist_text(f, "latency") + " (from the intended send time)")
     print("peak RSS       orchestrator %s MiB + workers %s MiB = %s MiB" % (
         num(mib(f["orchestrator_rss_kb"]), "%.1f"), num(mib(f["workers_rss_kb"]), "%.1f"),
         num(mib(f["total_rss_kb"]), "%.1f")))
@@ -352,6 +362,8 @@ def run_and_report(procs, args, workdir, fds):
         print("edgebench exited %s and wrote no summary.json: %s" % (rc, err_tail))
         return 1
     f = figures(summary, args)
+    f["edgebench"] = harness.edgebench_revision(rundir)
+    print("edgebench %s at %s" % (f["edgebench"], args.edgebench))
     if broker_cpu is not None:
         f["broker"] = {"cpu_s": broker_cpu}
     print_figures(f, args, rc)

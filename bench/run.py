@@ -382,6 +382,7 @@ class Context:
         self.unavailable = {}   # tool -> reason
         self.lines_files = {}
         self.counter = None     # (name, binary) of the independent subscriber
+        self.edgebench_revision = None
 
 
 def out_files(ctx, tag):
@@ -487,6 +488,16 @@ def edgebench_summary(outdir):
         return None, None
     with open(found[0]) as f:
         return json.load(f), os.path.dirname(found[0])
+
+
+def edgebench_revision(rundir):
+    """The build that ran (manifest.json's git_revision and version), or None."""
+    try:
+        with open(os.path.join(rundir, "manifest.json")) as f:
+            m = json.load(f)
+        return "%s (git %s)" % (m.get("edgebench_version"), m.get("git_revision"))
+    except (OSError, ValueError, TypeError):
+        return None
 
 
 def run_edgebench(ctx, port, load, tag):
@@ -677,7 +688,8 @@ def probe_edgebench(ctx):
         if child.returncode == 2:
             ctx.unavailable["edgebench"] = EDGEBENCH_NA
             return
-        summary, _ = edgebench_summary(outdir)
+        summary, rundir = edgebench_summary(outdir)
+        ctx.edgebench_revision = edgebench_revision(rundir)
         sent = (summary or {}).get("messages", {}).get("sent")
         if child.returncode != 0 or sent != expected:
             why = tail(os.path.join(ctx.workdir, "probe.err"), 1)
@@ -1131,6 +1143,10 @@ def main(argv):
         print("machine: %s x %s, kernel %s, mosquitto %s; work dir %s" % (
             info["nproc"], info["cpu_model"], info["kernel"], info["mosquitto_version"], workdir),
             flush=True)
+        info["edgebench"] = ctx.edgebench_revision
+        if ctx.edgebench_revision:
+            print("edgebench %s at %s; counter %s" % (ctx.edgebench_revision, args.edgebench,
+                                                      ctx.counter[0]), flush=True)
         for tool in tools:
             if tool in ctx.unavailable:
                 print(ctx.unavailable[tool], flush=True)
