@@ -26,13 +26,14 @@ Only the Python standard library is used; processes are started and stopped as b
 does (PR_SET_PDEATHSIG, pidfds, stopped and reaped by PID, every wait with a timeout).
 """
 import argparse
+import csv
 import json
 import math
 import os
 import resource
 import shutil
 import signal
-import subprocess
+import statistics
 import sys
 import tempfile
 
@@ -255,6 +256,24 @@ def mib(kb):
     return None if kb is None else kb / 1024.0
 
 
+def seconds_of(rundir):
+    """timeline.csv's measured seconds: the median and the worst of their latency p99, which
+    tells a steady p99 from one bad second (the start or the end of the window)."""
+    rows = []
+    try:
+        with open(os.path.join(rundir, "timeline.csv")) as fp:
+            for row in csv.DictReader(fp):
+                if row["phase"] == "measure" and int(row["received"] or 0) > 0:
+                    rows.append((int(row["p99_us"]), int(row["second"]), int(row["sent"])))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not rows:
+        return None
+    worst = sorted(rows, reverse=True)[:3]
+    return {"seconds": len(rows), "p99_median_us": statistics.median(r[0] for r in rows),
+            "worst": [{"second": sec, "p99_us": p99, "sent": sent} for p99, sec, sent in worst]}
+
+
 def dist_text(f, key):
     if not f[key + "_count"]:
         return "none recorded (count 0)"
@@ -283,6 +302,12 @@ def print_figures(f, args, rc):
               f["lost"], f["in_flight_at_end"]))
     print("generator lag  " + dist_text(f, "lag"))
     print("latency        " + dist_text(f, "latency") + " (from the intended send time)")
+    b = f.get("by_second")
+    if b:
+        print("by second      latency p99 of each measured second: median %s ms; worst %s" % (
+            num(ms(b["p99_median_us"])), ", ".join("%s ms (second %d)" % (num(ms(w["p99_us"])),
+                                                                        w["second"])
+                                                   for w in b["worst"])))
     print("peak RSS       orchestrator %s MiB + workers %s MiB = %s MiB" % (
         num(mib(f["orchestrator_rss_kb"]), "%.1f"), num(mib(f["workers_rss_kb"]), "%.1f"),
         num(mib(f["total_rss_kb"]), "%.1f")))
@@ -363,6 +388,7 @@ def run_and_report(procs, args, workdir, fds):
         return 1
     f = figures(summary, args)
     f["edgebench"] = harness.edgebench_revision(rundir)
+    f["by_second"] = seconds_of(rundir)
     print("edgebench %s at %s" % (f["edgebench"], args.edgebench))
     if broker_cpu is not None:
         f["broker"] = {"cpu_s": broker_cpu}

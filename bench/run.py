@@ -520,6 +520,7 @@ def run_edgebench(ctx, port, load, tag):
         return r
     r.update(edgebench_figures(summary, r["whole_cpu_s"]))
     r["rundir"] = rundir
+    r["edgebench_revision"] = edgebench_revision(rundir)
     if r["ok"] and r["sent"] != conns * messages:
         r["ok"] = False
         r["note"] = "edgebench sent %s of %d messages (publish.count not honoured?)" % (
@@ -931,6 +932,9 @@ def side_by_side(trials, load):
         "orchestrator_cpu_from": sorted({t.get("orchestrator_cpu_from") for t in eb.values()}),
         "notes": sorted({t["delivered_note"] for t in eb.values() if t.get("delivered_note")}),
     }
+    builds = sorted({t.get("edgebench_revision") or "?" for t in eb.values()})
+    if len(builds) > 1:
+        out["notes"].append("the edgebench binary changed during the run: " + ", ".join(builds))
     out["delivered_ratio"] = ratio(median_of(out["edgebench_delivered_per_s"]),
                                    median_of(out["bare_delivered_per_s"]))
     out["tree_ratio"] = ratio(median_of(out["tree_cpu_s_per_100k"]),
