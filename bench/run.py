@@ -4,18 +4,25 @@
 For every load and tool, and every repeat, the harness
 
   1. starts a fresh mosquitto on a free 127.0.0.1 port from a minimal config,
-  2. starts bench/count_sub (the independent subscriber, bench/# at the load's QoS) and
-     waits until it prints "ready" (its subscription is acknowledged),
+  2. starts the independent counter, bench/raw_count (its own MQTT code, no library; or
+     bench/count_sub, libmosquitto, with --counter count_sub), subscribed to bench/# at the
+     load's QoS, and waits until it prints "ready" (its subscription is acknowledged),
   3. starts the publisher under measurement through bench/measure (fork, exec, wait4()),
      which gives the publisher's own user+sys CPU and peak RSS (children included); for
      edgebench the worker's CPU and RSS come from its summary.json,
-  4. collects the subscriber's count and rate (messages / (last - first)), stops the
+  4. collects the counter's count and rate (messages / (last - first)), stops the
      broker, and throws the broker away.
 
 It prints one line per load and tool: delivered msg/s, client CPU s per 100k messages and
 client peak RSS (median and min..max over the repeats). See docs/PERFORMANCE.md.
 
+With --side-by-side it runs bare_pub (the counter its only subscriber) and edgebench (no
+counter: its own collector is the broker's only subscriber, and its delivered msg/s comes from
+summary.json's counters), and prints both per load with the targets (a)-(c) of
+bench/README-capacity.md.
+
     python3 bench/run.py [--repeat K] [--loads A,B,C] [--tools bare,mosquitto_pub,paho,mqttjs,edgebench]
+                         [--counter raw|count_sub] [--side-by-side]
                          [--edgebench PATH] [--json OUT]
 
 Only the Python standard library is used. Every process the harness starts is killed and
@@ -295,9 +302,13 @@ class Broker:
 
 
 class Subscriber:
-    def __init__(self, procs, binary, port, qos, expected, idle_s):
+    """The independent counter: bench/raw_count (no MQTT library) or bench/count_sub
+    (libmosquitto). Both take the same flags and print the same result line."""
+
+    def __init__(self, procs, counter, port, qos, expected, idle_s):
         self.procs = procs
-        self.child = procs.start("count_sub",
+        self.name, binary = counter
+        self.child = procs.start(self.name,
                                  [binary, "--host", HOST, "--port", str(port), "--qos", str(qos),
                                   "--topic", "bench/#", "--expected", str(expected),
                                   "--idle-s", str(idle_s), "--start-timeout-s", "300"],
@@ -310,12 +321,13 @@ class Subscriber:
         while b"ready\n" not in self.out:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise HarnessError("count_sub not ready after %.0f s" % timeout_s)
+                raise HarnessError("%s not ready after %.0f s" % (self.name, timeout_s))
             r, _, _ = select.select([fd], [], [], left)
             if r:
                 chunk = os.read(fd, 4096)
                 if not chunk:
-                    raise HarnessError("count_sub exited before ready: %s" % self.stderr_text())
+                    raise HarnessError("%s exited before ready: %s" % (self.name,
+                                                                       self.stderr_text()))
                 self.out += chunk
 
     def finish(self, timeout_s, stop_now=False):
@@ -329,14 +341,15 @@ class Subscriber:
             self.procs.stop(self.child, term_timeout_s=2.0)
         self.out += self.child.popen.stdout.read()
         text = self.out.decode(errors="replace")
-        m = re.search(r"count_sub (.*)", text)
+        m = re.search(r"%s (.*)" % self.name, text)
         if not m:
-            raise HarnessError("count_sub printed no result: %s" % self.stderr_text())
+            raise HarnessError("%s printed no result: %s" % (self.name, self.stderr_text()))
         fields = dict(kv.split("=", 1) for kv in m.group(1).split())
         return {
             "count": int(fields["count"]),
             "rate": float(fields["rate"]),
             "first_to_last_s": float(fields["first_to_last_s"]),
+            "failed": fields.get("failed") == "1",
             "cpu_s": self.child.cpu_s() if self.child.rusage else None,
         }
 
@@ -368,6 +381,8 @@ class Context:
         self.python_paho = None
         self.unavailable = {}   # tool -> reason
         self.lines_files = {}
+        self.counter = None     # (name, binary) of the independent subscriber
+        self.edgebench_revision = None
 
 
 def out_files(ctx, tag):
@@ -475,6 +490,16 @@ def edgebench_summary(outdir):
         return json.load(f), os.path.dirname(found[0])
 
 
+def edgebench_revision(rundir):
+    """The build that ran (manifest.json's git_revision and version), or None."""
+    try:
+        with open(os.path.join(rundir, "manifest.json")) as f:
+            m = json.load(f)
+        return "%s (git %s)" % (m.get("edgebench_version"), m.get("git_revision"))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
 def run_edgebench(ctx, port, load, tag):
     conns, messages, qos = LOADS[load]
     scenario = os.path.join(ctx.workdir, tag + ".yaml")
@@ -493,23 +518,63 @@ def run_edgebench(ctx, port, load, tag):
         r["ok"] = False
         r["note"] = (r["note"] or "edgebench wrote no summary.json")
         return r
+    r.update(edgebench_figures(summary, r["whole_cpu_s"]))
+    r["rundir"] = rundir
+    r["edgebench_revision"] = edgebench_revision(rundir)
+    if r["ok"] and r["sent"] != conns * messages:
+        r["ok"] = False
+        r["note"] = "edgebench sent %s of %d messages (publish.count not honoured?)" % (
+            r["sent"], conns * messages)
+    return r
+
+
+def edgebench_figures(summary, whole_cpu_s):
+    """What a trial keeps of edgebench's summary.json: the worker's and the orchestrator's
+    whole-life CPU, the worker's peak RSS, and what its collector received, when."""
     procs = summary.get("processes") or {}
     worker = procs.get("worker") or {}
     orch = procs.get("orchestrator") or {}
+    counters = summary.get("counters") or {}
     # cpu_s_total: the worker's own getrusage() over its whole life, as wait4() gives for the
     # other tools; cpu_s: between the first and the last /proc sample (older builds only).
-    r["cpu_s"] = worker.get("cpu_s_total", worker.get("cpu_s"))
-    r["worker_cpu_s_sampled"] = worker.get("cpu_s")
-    r["rss_kb"] = worker.get("rss_peak_kb")
-    r["orchestrator_cpu_s"] = orch.get("cpu_s")
-    r["rundir"] = rundir
-    msgs = summary.get("messages") or {}
-    sent = msgs.get("sent")
-    if r["ok"] and sent != conns * messages:
-        r["ok"] = False
-        r["note"] = "edgebench sent %s of %d messages (publish.count not honoured?)" % (
-            sent, conns * messages)
-    return r
+    worker_cpu = worker.get("cpu_s_total", worker.get("cpu_s"))
+    f = {"cpu_s": worker_cpu, "worker_cpu_s_sampled": worker.get("cpu_s"),
+         "rss_kb": worker.get("rss_peak_kb"),
+         "orchestrator_cpu_s_sampled": orch.get("cpu_s"),
+         "orchestrator_rss_kb": orch.get("rss_peak_kb"),
+         "sent": (summary.get("messages") or {}).get("sent"),
+         "eb_received": counters.get("received"),
+         "eb_first_receive_ns": counters.get("first_receive_ns"),
+         "eb_last_receive_ns": counters.get("last_receive_ns"),
+         "eb_received_per_s_window": (summary.get("throughput") or {}).get("received_per_s")}
+    # The orchestrator's whole life: its own figure when summary.json has one; else the
+    # process tree (wait4: the orchestrator and the worker it reaped) less the worker's own.
+    if orch.get("cpu_s_total") is not None:
+        f["orchestrator_cpu_s"], f["orchestrator_cpu_from"] = orch["cpu_s_total"], "cpu_s_total"
+    elif whole_cpu_s is not None and worker.get("cpu_s_total") is not None:
+        f["orchestrator_cpu_s"] = whole_cpu_s - worker["cpu_s_total"]
+        f["orchestrator_cpu_from"] = "tree - worker"
+    else:
+        f["orchestrator_cpu_s"], f["orchestrator_cpu_from"] = orch.get("cpu_s"), "sampled"
+    return f
+
+
+def collector_delivery(r):
+    """edgebench's delivered msg/s with no other subscriber: what its collector received,
+    defined as the counters define it, messages / (last receive - first receive)."""
+    received = r.get("eb_received")
+    first, last = r.get("eb_first_receive_ns"), r.get("eb_last_receive_ns")
+    if received and first and last and last > first:
+        return {"delivered": received, "first_to_last_s": (last - first) / 1e9,
+                "delivered_per_s": received / ((last - first) / 1e9), "delivered_from": "counters"}
+    # Older builds have no first_receive_ns. throughput.received_per_s divides the window's
+    # messages by the time from the window's start (t0, before the first send) to the last
+    # arrival: the same messages over a longer span, so it can only understate the rate.
+    return {"delivered": received, "first_to_last_s": None,
+            "delivered_per_s": r.get("eb_received_per_s_window"), "delivered_from": "window",
+            "delivered_note": "no counters.first_receive_ns in summary.json: delivered msg/s is "
+                              "throughput.received_per_s (from t0 to the last arrival; a lower "
+                              "bound of received / (last - first receive))"}
 
 
 RUNNERS = {
@@ -550,13 +615,16 @@ def prepare(ctx, tools, loads):
         raise HarnessError("no C compiler (cc) found")
     if not shutil.which("mosquitto"):
         raise HarnessError("mosquitto is not installed (apt-get install mosquitto)")
-    for prog in ("measure", "count_sub", "bare_pub"):
+    for prog in ("measure", "count_sub", "raw_count", "bare_pub"):
         exe = os.path.join(ctx.workdir, prog)
-        rc, out = sh([cc, "-O2", "-Wall", "-o", exe, os.path.join(BENCH_DIR, prog + ".c"),
-                      "-lmosquitto"])
+        # raw_count must not use any MQTT library: it is built without one.
+        libs = [] if prog in ("measure", "raw_count") else ["-lmosquitto"]
+        rc, out = sh([cc, "-O2", "-Wall", "-o", exe, os.path.join(BENCH_DIR, prog + ".c")] + libs)
         if rc != 0:
             raise HarnessError("building %s failed (libmosquitto-dev installed?):\n%s" % (prog, out))
         ctx.bin[prog] = exe
+    name = "raw_count" if ctx.args.counter == "raw" else "count_sub"
+    ctx.counter = (name, ctx.bin[name])
     ctx.procs.measure = ctx.bin["measure"]
     ctx.procs.measure_dir = ctx.workdir
 
@@ -621,7 +689,8 @@ def probe_edgebench(ctx):
         if child.returncode == 2:
             ctx.unavailable["edgebench"] = EDGEBENCH_NA
             return
-        summary, _ = edgebench_summary(outdir)
+        summary, rundir = edgebench_summary(outdir)
+        ctx.edgebench_revision = edgebench_revision(rundir)
         sent = (summary or {}).get("messages", {}).get("sent")
         if child.returncode != 0 or sent != expected:
             why = tail(os.path.join(ctx.workdir, "probe.err"), 1)
@@ -642,13 +711,16 @@ def run_trial(ctx, tool, load, rep):
     tag = "%s-%s-%d" % (load, tool, rep)
     busy0, own0, wall0 = busy_cpu_s(), own_cpu_s(), time.monotonic()
     broker = Broker(ctx.procs, ctx.workdir, tag)
+    # --side-by-side: edgebench's collector is the broker's only subscriber.
+    alone = ctx.args.side_by_side and tool == "edgebench"
     subs = []
     try:
-        sub = Subscriber(ctx.procs, ctx.bin["count_sub"], broker.port, qos, expected, ctx.args.idle_s)
-        subs.append(sub)
+        if not alone:
+            subs.append(Subscriber(ctx.procs, ctx.counter, broker.port, qos, expected,
+                                   ctx.args.idle_s))
         if ctx.args.match_fanout and tool != "edgebench":
             # edgebench's own collector is a second subscriber: give the others one too.
-            subs.append(Subscriber(ctx.procs, ctx.bin["count_sub"], broker.port, qos, expected,
+            subs.append(Subscriber(ctx.procs, ctx.counter, broker.port, qos, expected,
                                    ctx.args.idle_s))
         for s in subs:
             s.wait_ready()
@@ -657,18 +729,18 @@ def run_trial(ctx, tool, load, rep):
             for s in subs:
                 s.finish(5, stop_now=True)
             return r
-        # The subscriber stops by itself at the expected count or after idle_s without messages.
-        results = [s.finish(ctx.args.idle_s + 60, stop_now=not r["ok"]) for s in subs]
-        sres = results[0]
-        r.update({
-            "expected": expected,
-            "delivered": sres["count"],
-            "delivered_per_s": sres["rate"],
-            "first_to_last_s": sres["first_to_last_s"],
-            "subscriber_cpu_s": sres["cpu_s"],
-        })
-        if sres["count"] < expected:
-            r["note"] = (r.get("note") or "") + (" delivered %d of %d" % (sres["count"], expected))
+        r["expected"] = expected
+        if alone:
+            r.update(collector_delivery(r))
+        else:
+            # The subscriber stops by itself at the expected count or after idle_s without messages.
+            results = [s.finish(ctx.args.idle_s + 60, stop_now=not r["ok"]) for s in subs]
+            r.update(counted_delivery(results[0]))
+            if results[0]["failed"]:
+                r["note"] = (r.get("note") or "") + " %s lost its connection" % ctx.counter[0]
+        if (r.get("delivered") or 0) < expected:
+            r["note"] = (r.get("note") or "") + (" delivered %s of %d" % (r.get("delivered"),
+                                                                          expected))
     finally:
         for s in subs:
             if not s.child.reaped:
@@ -684,6 +756,12 @@ def run_trial(ctx, tool, load, rep):
     r["other_cpu_s"] = round(other, 3)
     r["trial_wall_s"] = round(wall, 3)
     return r
+
+
+def counted_delivery(sres):
+    return {"delivered": sres["count"], "delivered_per_s": sres["rate"],
+            "first_to_last_s": sres["first_to_last_s"], "subscriber_cpu_s": sres["cpu_s"],
+            "delivered_from": "counter"}
 
 
 def busy_cpu_s():
@@ -759,6 +837,10 @@ def summarise(trials, load, tool):
     if tool == "edgebench":
         out["orchestrator_cpu_s_per_100k"] = stats(
             [per_100k(t.get("orchestrator_cpu_s"), total) for t in good])
+        out["orchestrator_cpu_s_sampled_per_100k"] = stats(
+            [per_100k(t.get("orchestrator_cpu_s_sampled"), total) for t in good])
+        out["orchestrator_cpu_from"] = sorted({t["orchestrator_cpu_from"] for t in good
+                                               if t.get("orchestrator_cpu_from")})
         out["whole_process_cpu_s_per_100k"] = stats(
             [per_100k(t.get("whole_cpu_s"), total) for t in good])
     if tool == "mosquitto_pub":
@@ -796,8 +878,136 @@ def print_table(summaries, unavailable, tools, loads):
     print("Loads: " + "; ".join("%s = %d conns x %d msgs, %d B, QoS %d" % (
         l, LOADS[l][0], LOADS[l][1], PAYLOAD_SIZE, LOADS[l][2]) for l in loads))
     print("Figures: median [min-max] over the repeats that completed (ok). Delivered msg/s: "
-          "count_sub's count / (last - first message). Client CPU: user+sys of the publishing "
-          "process(es) from wait4 (edgebench: its worker, from summary.json).")
+          "the counter's count / (last - first message); with --side-by-side, edgebench's is "
+          "its collector's (summary.json counters). Client CPU: user+sys of the publishing "
+          "process(es) from wait4 (edgebench: its worker, from summary.json). Orchestrator: "
+          "whole life (cpu_s_total, or the wait4 tree less the worker).")
+
+
+# ---------------------------------------------------------------------------------------
+# --side-by-side: bare_pub + the counter against edgebench alone, and the issue's targets.
+
+ORCH_LIMIT_PER_100K = {0: 0.15, 1: 0.30}   # (a) orchestrator CPU s per 100k, by QoS
+DELIVERED_RATIO_MIN = 0.95                 # (b) edgebench / bare_pub delivered msg/s
+TREE_RATIO_MAX = 1.2                       # (c) edgebench tree / (bare_pub + counter) CPU
+
+
+def median_of(s):
+    return None if s is None else s["median"]
+
+
+def ratio(a, b):
+    return None if a is None or not b else a / b
+
+
+def side_by_side(trials, load):
+    """One load's pairs: the bare trial (bare_pub + counter) and the edgebench trial of each
+    repeat. Ratios are of the medians; *_paired are the ratios within each repeat."""
+    total = LOADS[load][0] * LOADS[load][1]
+    pick = lambda tool: {t["repeat"]: t for t in trials
+                         if t["load"] == load and t["tool"] == tool and t.get("ok")}
+    bare, eb = pick("bare"), pick("edgebench")
+    pc = lambda t, key: per_100k(t.get(key), total)
+    both = lambda t: (None if t.get("cpu_s") is None or t.get("subscriber_cpu_s") is None
+                      else per_100k(t["cpu_s"] + t["subscriber_cpu_s"], total))
+    common = sorted(set(bare) & set(eb))
+    out = {
+        "load": load, "qos": LOADS[load][2], "bare_ok": len(bare), "edgebench_ok": len(eb),
+        "repeats": len({t["repeat"] for t in trials if t["load"] == load}),
+        "bare_delivered_per_s": stats([t.get("delivered_per_s") for t in bare.values()]),
+        "edgebench_delivered_per_s": stats([t.get("delivered_per_s") for t in eb.values()]),
+        "delivered_ratio_paired": stats([ratio(eb[k].get("delivered_per_s"),
+                                               bare[k].get("delivered_per_s")) for k in common]),
+        "counter_cpu_s_per_100k": stats([pc(t, "subscriber_cpu_s") for t in bare.values()]),
+        "bare_cpu_s_per_100k": stats([pc(t, "cpu_s") for t in bare.values()]),
+        "bare_plus_counter_cpu_s_per_100k": stats([both(t) for t in bare.values()]),
+        "worker_cpu_s_per_100k": stats([pc(t, "cpu_s") for t in eb.values()]),
+        "orchestrator_cpu_s_per_100k": stats([pc(t, "orchestrator_cpu_s") for t in eb.values()]),
+        "tree_cpu_s_per_100k": stats([pc(t, "whole_cpu_s") for t in eb.values()]),
+        "tree_ratio_paired": stats([ratio(pc(eb[k], "whole_cpu_s"), both(bare[k]))
+                                    for k in common]),
+        "bare_broker_cpu_s_per_100k": stats([pc(t, "broker_cpu_s") for t in bare.values()]),
+        "edgebench_broker_cpu_s_per_100k": stats([pc(t, "broker_cpu_s") for t in eb.values()]),
+        "edgebench_delivered_from": sorted({t.get("delivered_from") for t in eb.values()}),
+        "orchestrator_cpu_from": sorted({t.get("orchestrator_cpu_from") for t in eb.values()}),
+        "notes": sorted({t["delivered_note"] for t in eb.values() if t.get("delivered_note")}),
+    }
+    builds = sorted({t.get("edgebench_revision") or "?" for t in eb.values()})
+    if len(builds) > 1:
+        out["notes"].append("the edgebench binary changed during the run: " + ", ".join(builds))
+    out["delivered_ratio"] = ratio(median_of(out["edgebench_delivered_per_s"]),
+                                   median_of(out["bare_delivered_per_s"]))
+    out["tree_ratio"] = ratio(median_of(out["tree_cpu_s_per_100k"]),
+                              median_of(out["bare_plus_counter_cpu_s_per_100k"]))
+    return out
+
+
+def print_side_by_side(sbs, counter_name):
+    print()
+    print("Side by side: bare_pub with %s as the only subscriber, against edgebench with its "
+          "collector as the only subscriber (CPU in s per 100k messages)" % counter_name)
+    for s in sbs:
+        conns, messages, qos = LOADS[s["load"]]
+        f = lambda key, fmt="%.3f": fmt_stat(s[key], fmt)
+        r = lambda v: "-" if v is None else "%.2f" % v
+        print("%s (%d x %d, QoS %d), ok: bare %d/%d, edgebench %d/%d" % (
+            s["load"], conns, messages, qos, s["bare_ok"], s["repeats"], s["edgebench_ok"],
+            s["repeats"]))
+        print("  delivered msg/s   bare %s   edgebench %s   ratio %s (per repeat %s)" % (
+            f("bare_delivered_per_s", "%.0f"), f("edgebench_delivered_per_s", "%.0f"),
+            r(s["delivered_ratio"]), f("delivered_ratio_paired", "%.2f")))
+        print("  bare              %s %s   bare_pub %s   bare+counter %s" % (
+            counter_name, f("counter_cpu_s_per_100k"), f("bare_cpu_s_per_100k"),
+            f("bare_plus_counter_cpu_s_per_100k")))
+        print("  edgebench         worker %s   orchestrator %s   tree %s" % (
+            f("worker_cpu_s_per_100k"), f("orchestrator_cpu_s_per_100k"),
+            f("tree_cpu_s_per_100k")))
+        print("  tree/(bare+counter) %s (per repeat %s)   broker: bare trial %s, edgebench "
+              "trial %s" % (r(s["tree_ratio"]), f("tree_ratio_paired", "%.2f"),
+                            f("bare_broker_cpu_s_per_100k"),
+                            f("edgebench_broker_cpu_s_per_100k")))
+        if s["orchestrator_cpu_from"] and s["orchestrator_cpu_from"] != ["cpu_s_total"]:
+            print("  note: orchestrator CPU from %s" % ", ".join(s["orchestrator_cpu_from"]))
+        for note in s["notes"]:
+            print("  note: " + note)
+
+
+def target_rows(sbs):
+    """(target, load, measured text, met) for (a)-(c), from the medians of side_by_side()."""
+    rows = []
+    for s in sbs:
+        limit = ORCH_LIMIT_PER_100K[s["qos"]]
+        orch = median_of(s["orchestrator_cpu_s_per_100k"])
+        worker = median_of(s["worker_cpu_s_per_100k"])
+        met = orch is not None and worker is not None and orch <= limit and orch < worker
+        rows.append(("a", s["load"], "orchestrator %s <= %.2f and < worker %s" % (
+            "-" if orch is None else "%.3f" % orch, limit,
+            "-" if worker is None else "%.3f" % worker), met))
+    for s in sbs:
+        v = s["delivered_ratio"]
+        rows.append(("b", s["load"], "edgebench / bare delivered %s >= %.2f" % (
+            "-" if v is None else "%.3f" % v, DELIVERED_RATIO_MIN),
+            v is not None and v >= DELIVERED_RATIO_MIN))
+    for s in sbs:
+        v = s["tree_ratio"]
+        rows.append(("c", s["load"], "tree / (bare+counter) %s <= %.2f" % (
+            "-" if v is None else "%.3f" % v, TREE_RATIO_MAX),
+            v is not None and v <= TREE_RATIO_MAX))
+    return rows
+
+
+def print_targets(rows):
+    names = {"a": "orchestrator CPU per 100k <= 0.15 s (QoS 0) / 0.30 s (QoS 1), below the worker's",
+             "b": "edgebench delivered msg/s >= 0.95 x bare_pub's (each with one subscriber)",
+             "c": "edgebench tree CPU per 100k <= 1.2 x (bare_pub + counter)"}
+    print()
+    print("targets (medians over the repeats; a target is met when it holds at every load)")
+    for key in ("a", "b", "c"):
+        mine = [r for r in rows if r[0] == key]
+        print("  (%s) %s: %s" % (key, names[key],
+                                 "met" if mine and all(r[3] for r in mine) else "NOT MET"))
+        for _, load, text, met in mine:
+            print("      %-3s %-60s %s" % (load, text, "met" if met else "not met"))
 
 
 def machine_info(ctx):
@@ -831,7 +1041,16 @@ def parse_args(argv):
     ap.add_argument("--repeat", type=int, default=3, help="runs per load and tool (default 3)")
     ap.add_argument("--loads", default="A,B,C",
                     help="comma list of A, B, C (= C0,C1), C0, C1 (default A,B,C)")
-    ap.add_argument("--tools", default=",".join(TOOLS), help="comma list of " + ", ".join(TOOLS))
+    ap.add_argument("--tools", default=None,
+                    help="comma list of " + ", ".join(TOOLS) + " (default all)")
+    ap.add_argument("--counter", choices=["raw", "count_sub"], default="raw",
+                    help="the independent subscriber that counts for the tools: raw = "
+                         "bench/raw_count.c (no MQTT library), count_sub = bench/count_sub.c "
+                         "(libmosquitto) (default raw)")
+    ap.add_argument("--side-by-side", action="store_true",
+                    help="bare and edgebench only: bare_pub with the counter as the broker's only "
+                         "subscriber, edgebench with no other subscriber than its own collector; "
+                         "prints both per load and the targets (a)-(c)")
     ap.add_argument("--edgebench", default=os.path.join(REPO_DIR, "build", "edgebench"),
                     help="the edgebench binary (default build/edgebench)")
     ap.add_argument("--json", help="write every trial and the summary to this file")
@@ -868,8 +1087,15 @@ def parse_args(argv):
                 ap.error("unknown load %r (A, B, C, C0, C1)" % name)
             if l not in loads:
                 loads.append(l)
+    if args.side_by_side:
+        if args.tools is not None and args.tools.replace(" ", "") not in ("bare,edgebench",
+                                                                          "edgebench,bare"):
+            ap.error("--side-by-side runs bare and edgebench; leave out --tools")
+        if args.match_fanout:
+            ap.error("--side-by-side and --match-fanout exclude each other")
+        args.tools = "bare,edgebench"
     tools = []
-    for name in args.tools.split(","):
+    for name in (args.tools or ",".join(TOOLS)).split(","):
         name = name.strip()
         if name not in TOOLS:
             ap.error("unknown tool %r (%s)" % (name, ", ".join(TOOLS)))
@@ -879,6 +1105,25 @@ def parse_args(argv):
         ap.error("--repeat must be at least 1")
     args.edgebench = os.path.abspath(args.edgebench)
     return args, loads, tools
+
+
+def trial_line(r, load, tool, rep, wall_s):
+    total = LOADS[load][0] * LOADS[load][1]
+    num = lambda v, fmt: "-" if v is None else fmt % v
+    line = "  %s %-13s #%d: %s msg/s delivered %s/%d, CPU %s s/100k, RSS %s MB, %.1f s, other CPU %s s" % (
+        load, tool, rep + 1, num(r.get("delivered_per_s"), "%.0f"), r.get("delivered", "-"), total,
+        num(per_100k(r.get("cpu_s"), total), "%.3f"),
+        num(r["rss_kb"] / 1024.0 if r.get("rss_kb") is not None else None, "%.1f"),
+        wall_s, r.get("other_cpu_s", "-"))
+    if r.get("subscriber_cpu_s") is not None:
+        line += ", counter %s" % num(per_100k(r["subscriber_cpu_s"], total), "%.3f")
+    if tool == "edgebench" and r.get("orchestrator_cpu_s") is not None:
+        line += ", orchestrator %s, tree %s" % (
+            num(per_100k(r["orchestrator_cpu_s"], total), "%.3f"),
+            num(per_100k(r.get("whole_cpu_s"), total), "%.3f"))
+    if not r.get("ok"):
+        line += "  FAILED: " + r.get("note", "")
+    return line
 
 
 def main(argv):
@@ -902,6 +1147,10 @@ def main(argv):
         print("machine: %s x %s, kernel %s, mosquitto %s; work dir %s" % (
             info["nproc"], info["cpu_model"], info["kernel"], info["mosquitto_version"], workdir),
             flush=True)
+        info["edgebench"] = ctx.edgebench_revision
+        if ctx.edgebench_revision:
+            print("edgebench %s at %s; counter %s" % (ctx.edgebench_revision, args.edgebench,
+                                                      ctx.counter[0]), flush=True)
         for tool in tools:
             if tool in ctx.unavailable:
                 print(ctx.unavailable[tool], flush=True)
@@ -930,22 +1179,24 @@ def main(argv):
                     if r.get("na"):
                         print(r["note"], flush=True)
                         continue
-                    total = LOADS[load][0] * LOADS[load][1]
-                    print("  %s %-13s #%d: %s msg/s delivered %s/%d, CPU %s s/100k, RSS %s MB, %.1f s, other CPU %s s%s" % (
-                        load, tool, rep + 1,
-                        "%.0f" % r["delivered_per_s"] if r.get("delivered_per_s") is not None else "-",
-                        r.get("delivered", "-"), total,
-                        "%.3f" % per_100k(r["cpu_s"], total) if r.get("cpu_s") is not None else "-",
-                        "%.1f" % (r["rss_kb"] / 1024.0) if r.get("rss_kb") is not None else "-",
-                        time.monotonic() - t0, r.get("other_cpu_s", "-"),
-                        "" if r.get("ok") else "  FAILED: " + r.get("note", "")), flush=True)
+                    print(trial_line(r, load, tool, rep, time.monotonic() - t0), flush=True)
         summaries = [summarise(trials, l, t) for l in loads for t in tools]
         print_table(summaries, ctx.unavailable, tools, loads)
+        sbs, targets = [], []
+        if args.side_by_side:
+            sbs = [side_by_side(trials, l) for l in loads]
+            targets = target_rows(sbs)
+            print_side_by_side(sbs, ctx.counter[0])
+            print_targets(targets)
         if args.json:
             with open(args.json, "w") as f:
                 json.dump({"machine": info, "loads": {l: LOADS[l] for l in loads},
                            "payload_bytes": PAYLOAD_SIZE, "tools": tools, "repeat": args.repeat,
                            "inflight": args.inflight, "match_fanout": args.match_fanout,
+                           "counter": ctx.counter[0], "side_by_side": args.side_by_side,
+                           "side_by_side_summary": sbs,
+                           "targets": [{"target": t, "load": l, "measured": m, "met": ok}
+                                       for t, l, m, ok in targets],
                            "unavailable": ctx.unavailable, "summary": summaries,
                            "trials": trials}, f, indent=1)
             print("wrote %s" % args.json)
