@@ -132,6 +132,9 @@ Processes ProcessesOf(const RunData& run) {
   // The worker's own getrusage figure covers its whole life (connects included) and, unlike
   // the 100 ms samples, also runs shorter than one interval.
   if (out.worker) out.worker->cpu_s_total = run.worker.cpu_s;
+  if (out.orchestrator && run.orchestrator_cpu_s >= 0) {
+    out.orchestrator->cpu_s_total = run.orchestrator_cpu_s;
+  }
   return out;
 }
 
@@ -222,11 +225,13 @@ std::optional<std::string> BehindScheduleNote(const Scenario& s, const RunResult
   const bool unsent = scheduled > 0 && behind * 100 > scheduled;  // more than 1 %
   const bool lagging = r.lag_us.summary.count > 0 && r.lag_us.summary.p99 > kBehindLagUs;
   if (!unsent && !lagging) return std::nullopt;
+  const double p99_ms = static_cast<double>(r.lag_us.summary.p99) / 1000.0;
   return fmt::format(
-      "the generator fell behind its schedule (generator lag p99 {:.3g} ms; {} of {} scheduled "
+      "the generator fell behind its schedule (generator lag p99 {} ms; {} of {} scheduled "
       "messages not sent): this machine could not carry the load, and the latency includes that "
       "lag; use more workers, fewer devices or a bigger machine",
-      static_cast<double>(r.lag_us.summary.p99) / 1000.0, behind, scheduled);
+      p99_ms < 10 ? fmt::format("{:.3g}", p99_ms) : fmt::format("{:.0f}", p99_ms), behind,
+      scheduled);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // One run, end to end: broker, worker, collector, sampler, results directory.
 #include "edgebench/run/run.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -646,6 +647,14 @@ void Run::Shutdown() {
 
 void Run::CollectReports() {
   if (collector_) data_.collector = collector_->TakeReport();
+  // Its whole life, every thread (the collector's included): the figure to compare with the
+  // worker's own cpu_s_total.
+  rusage self{};
+  if (::getrusage(RUSAGE_SELF, &self) == 0) {
+    data_.orchestrator_cpu_s =
+        static_cast<double>(self.ru_utime.tv_sec + self.ru_stime.tv_sec) +
+        static_cast<double>(self.ru_utime.tv_usec + self.ru_stime.tv_usec) / 1e6;
+  }
   if (sampler_) data_.samples = sampler_->samples();
   data_.capture_port = port_;
   if (!capture_) return;

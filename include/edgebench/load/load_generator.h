@@ -7,7 +7,9 @@
 // returns once all are accepted, or an Error when they are not within the ramp plus the connect
 // timeout. Run() publishes device d's message k at its intended time (constant rate with
 // evenly spread phases, or Poisson arrivals), never before that time; when behind it sends
-// the overdue messages as fast as it can (the lag is recorded, the schedule never shifts).
+// the overdue messages as fast as it can (the lag is recorded, the schedule never shifts);
+// still behind 1 s after the window (or half the drain, when shorter), it stops, and what was
+// left counts as scheduled and not sent.
 // With `publish.rate: max` each connection instead publishes whenever its socket can take
 // more and its in-flight window (`publish.max_inflight`, QoS 1/2) has room; the intended
 // time is then the actual send time. Lost connections are reconnected with exponential
@@ -45,6 +47,9 @@ class LoadGenerator {
   void Run(const RunClock& clock, int control_fd,
            const std::function<void(const Counters&)>& on_progress);
   WorkerReport TakeReport();
+  // Sends DISCONNECT on every connection; after the final report, once the orchestrator's
+  // drain is over (so the broker's work for it does not delay the last messages).
+  void DisconnectAll();
 
   struct Connection;
   struct Device;
@@ -80,6 +85,7 @@ class LoadGenerator {
   bool AllCounted() const;
   bool SendingOver(const RunState& r, uint64_t now) const;
   bool DoneDraining(RunState& r, uint64_t now);
+  void CountBacklog(RunState& r);
   uint64_t WakeNs(const RunState& r, uint64_t now, bool sending_over) const;
   bool HandleEvents(int n);
   void Maintain(uint64_t now, const std::function<void(const Counters&)>& on_progress);

@@ -91,7 +91,7 @@ struct ProcessResult {
   double cpu_s = 0;
   double cpu_pct_mean = 0;
   int64_t rss_peak_kb = 0;
-  std::optional<double> cpu_s_total;  // the worker's own getrusage figure
+  std::optional<double> cpu_s_total;  // the worker's or orchestrator's own getrusage figure
   std::optional<uint64_t> workers;    // the sum of this many workers
   bool operator==(const ProcessResult&) const = default;
 };

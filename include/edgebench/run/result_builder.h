@@ -35,6 +35,7 @@ struct RunData {
   uint64_t in_flight_at_end = 0;  // still arriving when the drain ended (not lost)
   WorkerReport worker;
   CollectorReport collector;
+  double orchestrator_cpu_s = -1;  // the orchestrator's own getrusage() at the end (-1: none)
   std::vector<ProcSample> samples;
   std::string capture_status = "disabled";  // "ok", "disabled" or "unavailable"
   std::string capture_reason;               // why not "ok"
