@@ -8,7 +8,7 @@ packages=(
   build-essential cmake pkg-config git
   libmosquitto-dev mosquitto mosquitto-clients
   libyaml-cpp-dev libspdlog-dev libfmt-dev libpcap-dev
-  catch2 libcli11-dev nlohmann-json3-dev libbenchmark-dev
+  catch2 libcli11-dev nlohmann-json3-dev libbenchmark-dev libssl-dev
   libcap2-bin iproute2 tcpdump openssl
   clang-format clang-tidy
   gnuplot-nox chromium nodejs
