@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fleet benchmark: a large scheduled fleet through edgebench, and one this machine cannot carry.
 
-The default run is target (d) of bench/README-capacity.md: 10,000 devices at 1 msg/s each,
+The default run is target (d) of docs/PERFORMANCE.md ("The instrument is not the bottleneck"): 10,000 devices at 1 msg/s each,
 `workers: 2`, QoS 0, 32-byte payloads, a warm-up and a 20 s window, the capture on as in a
 normal run, against edgebench's embedded mosquitto (or, with --broker mosquitto, one this
 script starts on a free 127.0.0.1 port). It reads the run's summary.json and prints the

@@ -3,7 +3,7 @@
 //
 // Every benchmark reports items_per_second, time_per_item (the inverse: time per message)
 // and allocs_per_item (operator new calls inside the timed loop per message). An item is one
-// MQTT frame or one message. See bench/README-microbench.md for how to run it and the figures.
+// MQTT frame or one message. See docs/PERFORMANCE.md ("Per message: micro-benchmarks") for how to run it and the figures.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>

@@ -19,7 +19,7 @@ client peak RSS (median and min..max over the repeats). See docs/PERFORMANCE.md.
 With --side-by-side it runs bare_pub (the counter its only subscriber) and edgebench (no
 counter: its own collector is the broker's only subscriber, and its delivered msg/s comes from
 summary.json's counters), and prints both per load with the targets (a)-(c) of
-bench/README-capacity.md.
+docs/PERFORMANCE.md ("The instrument is not the bottleneck").
 
     python3 bench/run.py [--repeat K] [--loads A,B,C] [--tools bare,mosquitto_pub,paho,mqttjs,edgebench]
                          [--counter raw|count_sub] [--side-by-side]
