@@ -23,106 +23,23 @@
 #include "edgebench/mqtt/payload.h"
 
 #include "test_support.h"
+#include "tls_support.h"
 
 namespace edgebench {
 namespace {
 
 using std::chrono::milliseconds;
+using testing::Pki;
 using testing::ReadText;
+using testing::RunProgram;
 using testing::TempDir;
+using testing::TestBroker;
+using testing::TlsSettings;
 using testing::WaitFor;
 using testing::WriteText;
 
 constexpr uint64_t kNsPerS = 1'000'000'000;
 constexpr uint32_t kRunId = 7;
-
-// Runs argv to its end (output to `log`) and requires exit status 0.
-void RunProgram(const std::vector<std::string>& argv, const std::string& log) {
-  Result<ChildProcess> child = SpawnProgram(argv, log);
-  INFO((child.ok() ? std::string() : child.error().message));
-  REQUIRE(child.ok());
-  std::optional<int> status = child->Wait(30000);
-  INFO(argv[0] << " said: " << ReadText(log));
-  REQUIRE(status);
-  REQUIRE(DescribeWaitStatus(*status) == "exited with status 0");
-}
-
-// The PKI of tests/run/tls_auth_test.cc: a CA; a server certificate for localhost and
-// 127.0.0.1 and a client certificate, both from it; an unrelated CA; and a server
-// certificate from the CA for another host name. EC keys: milliseconds.
-struct Pki {
-  explicit Pki(const TempDir& dir) : dir_(dir) {
-    NewCa("ca", "edgebench test CA");
-    NewCa("other-ca", "unrelated CA");
-    Issue("server", "localhost", "subjectAltName=DNS:localhost,IP:127.0.0.1", 2);
-    Issue("client", "edgebench-client", "extendedKeyUsage=clientAuth", 3);
-    Issue("elsewhere", "elsewhere.example", "subjectAltName=DNS:elsewhere.example", 4);
-  }
-  std::string Crt(const std::string& name) const { return dir_.File(name + ".crt"); }
-  std::string Key(const std::string& name) const { return dir_.File(name + ".key"); }
-
- private:
-  void NewCa(const std::string& name, const std::string& cn) {
-    RunProgram(
-        {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-         "-nodes", "-keyout", Key(name), "-out", Crt(name), "-days", "2", "-subj", "/CN=" + cn},
-        dir_.File("openssl.log"));
-  }
-  void Issue(const std::string& name, const std::string& cn, const std::string& extension,
-             int serial) {
-    std::string csr = dir_.File(name + ".csr");
-    std::string ext = dir_.File(name + ".ext");
-    WriteText(ext, extension + "\n");
-    RunProgram(
-        {"openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-         "-nodes", "-keyout", Key(name), "-out", csr, "-subj", "/CN=" + cn},
-        dir_.File("openssl.log"));
-    RunProgram(
-        {"openssl", "x509", "-req", "-in", csr, "-CA", Crt("ca"), "-CAkey", Key("ca"),
-         "-set_serial", std::to_string(serial), "-days", "2", "-out", Crt(name), "-extfile", ext},
-        dir_.File("openssl.log"));
-  }
-  const TempDir& dir_;
-};
-
-// A mosquitto with `settings` below its loopback listener (on a free port), run from
-// dir/name, stopped and reaped on destruction. It forks: safe with
-// other threads running (SpawnProgram does nothing between fork and exec that needs a lock).
-class TestBroker {
- public:
-  TestBroker(const TempDir& dir, const std::string& name, const std::string& settings)
-      : run_dir_(dir.File(name)) {
-    REQUIRE(::mkdir(run_dir_.c_str(), 0700) == 0);
-    EmbeddedBrokerOptions options;
-    options.config_template = run_dir_ + "/mosquitto.conf.in";
-    options.run_dir = run_dir_;
-    WriteText(options.config_template,
-              "listener @PORT@ 127.0.0.1\nuser @USER@\npersistence false\n"
-              "log_dest stdout\nlog_type all\n" +
-                  settings);
-    Result<EmbeddedBroker> broker = EmbeddedBroker::Start(options);
-    INFO((broker.ok() ? std::string() : broker.error().message));
-    REQUIRE(broker.ok());
-    broker_.emplace(std::move(broker.value()));
-  }
-  ~TestBroker() {
-    if (broker_) broker_->Stop();
-  }
-  TestBroker(const TestBroker&) = delete;
-  TestBroker& operator=(const TestBroker&) = delete;
-
-  int port() const { return broker_->port(); }
-
- private:
-  std::string run_dir_;
-  std::optional<EmbeddedBroker> broker_;
-};
-
-std::string TlsSettings(const Pki& pki, const std::string& server, bool require_certificate) {
-  return "cafile " + pki.Crt("ca") + "\ncertfile " + pki.Crt(server) + "\nkeyfile " +
-         pki.Key(server) + "\nrequire_certificate " + (require_certificate ? "true" : "false") +
-         "\nallow_anonymous true\n";
-}
 
 MqttClientOptions TlsClient(const std::string& ca) {
   MqttClientOptions o;

@@ -1,7 +1,5 @@
 // Tests for TLS, username/password and the MQTT 5 options of MqttClient (src/mqtt_client.cc)
 // and for src/credentials.cc, against real mosquitto brokers on free loopback ports.
-#include "edgebench/mqtt/credentials.h"
-
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -18,106 +16,27 @@
 
 #include <catch2/catch.hpp>
 
-#include "edgebench/broker/broker.h"
 #include "edgebench/base/fd.h"
-#include "edgebench/mqtt/mqtt_client.h"
 #include "edgebench/base/process.h"
+#include "edgebench/broker/broker.h"
+#include "edgebench/mqtt/credentials.h"
+#include "edgebench/mqtt/mqtt_client.h"
+
 #include "cli_support.h"
 #include "test_support.h"
+#include "tls_support.h"
 
 namespace edgebench {
 namespace {
 
+using testing::Pki;
 using testing::ReadText;
+using testing::RunProgram;
 using testing::ScenarioFromYaml;
 using testing::TempDir;
+using testing::TestBroker;
+using testing::TlsSettings;
 using testing::WriteText;
-
-// Runs argv to its end (output to `log`) and requires exit status 0.
-void RunProgram(const std::vector<std::string>& argv, const std::string& log) {
-  Result<ChildProcess> child = SpawnProgram(argv, log);
-  INFO((child.ok() ? std::string() : child.error().message));
-  REQUIRE(child.ok());
-  std::optional<int> status = child->Wait(30000);  // the destructor kills it after a timeout
-  INFO(argv[0] << " said: " << ReadText(log));
-  REQUIRE(status);
-  REQUIRE(DescribeWaitStatus(*status) == "exited with status 0");
-}
-
-// A test PKI made with the openssl command: a CA; a server certificate for localhost and
-// 127.0.0.1 and a client certificate, both signed by it; an unrelated CA; and a server
-// certificate from the CA for another host name. EC keys, so it takes milliseconds.
-struct Pki {
-  explicit Pki(const TempDir& dir) : dir_(dir) {
-    NewCa("ca", "edgebench test CA");
-    NewCa("other-ca", "unrelated CA");
-    Issue("server", "localhost", "subjectAltName=DNS:localhost,IP:127.0.0.1", 2);
-    Issue("client", "edgebench-client", "extendedKeyUsage=clientAuth", 3);
-    Issue("elsewhere", "elsewhere.example", "subjectAltName=DNS:elsewhere.example", 4);
-  }
-  std::string Crt(const std::string& name) const { return dir_.File(name + ".crt"); }
-  std::string Key(const std::string& name) const { return dir_.File(name + ".key"); }
-
- private:
-  void NewCa(const std::string& name, const std::string& cn) {
-    RunProgram({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", Key(name), "-out",
-                Crt(name), "-days", "2", "-subj", "/CN=" + cn},
-               dir_.File("openssl.log"));
-  }
-  void Issue(const std::string& name, const std::string& cn, const std::string& extension,
-             int serial) {
-    std::string csr = dir_.File(name + ".csr");
-    std::string ext = dir_.File(name + ".ext");
-    WriteText(ext, extension + "\n");
-    RunProgram({"openssl", "req", "-new", "-newkey", "ec", "-pkeyopt",
-                "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", Key(name), "-out", csr,
-                "-subj", "/CN=" + cn},
-               dir_.File("openssl.log"));
-    RunProgram({"openssl", "x509", "-req", "-in", csr, "-CA", Crt("ca"), "-CAkey", Key("ca"),
-                "-set_serial", std::to_string(serial), "-days", "2", "-out", Crt(name),
-                "-extfile", ext},
-               dir_.File("openssl.log"));
-  }
-  const TempDir& dir_;
-};
-
-// A mosquitto with `settings` below its loopback listener, run from its own directory
-// dir/name through EmbeddedBroker, and stopped (and reaped) on destruction.
-class TestBroker {
- public:
-  TestBroker(const TempDir& dir, const std::string& name, const std::string& settings) {
-    std::string run_dir = dir.File(name);
-    REQUIRE(::mkdir(run_dir.c_str(), 0700) == 0);
-    EmbeddedBrokerOptions options;
-    options.config_template = run_dir + "/mosquitto.conf.in";
-    options.run_dir = run_dir;
-    WriteText(options.config_template,
-              "listener @PORT@ 127.0.0.1\nuser @USER@\npersistence false\n"
-              "log_dest stdout\nlog_type all\n" +
-                  settings);
-    Result<EmbeddedBroker> broker = EmbeddedBroker::Start(options);
-    INFO((broker.ok() ? std::string() : broker.error().message));
-    REQUIRE(broker.ok());
-    broker_.emplace(std::move(broker.value()));
-  }
-  ~TestBroker() {
-    if (broker_) broker_->Stop();
-  }
-  TestBroker(const TestBroker&) = delete;
-  TestBroker& operator=(const TestBroker&) = delete;
-
-  int port() const { return broker_->port(); }
-
- private:
-  std::optional<EmbeddedBroker> broker_;
-};
-
-std::string TlsSettings(const Pki& pki, const std::string& server, bool require_certificate) {
-  return "cafile " + pki.Crt("ca") + "\ncertfile " + pki.Crt(server) + "\nkeyfile " +
-         pki.Key(server) + "\nrequire_certificate " + (require_certificate ? "true" : "false") +
-         "\nallow_anonymous true\n";
-}
 
 // Records what the client reports.
 struct Recorder : MqttHandler {
@@ -304,8 +223,8 @@ TEST_CASE("ReadPassword reads the environment or the first line of a file", "[tl
   b.password_file = dir.File("missing");
   pw = ReadPassword(b);
   REQUIRE(!pw.ok());
-  CHECK(pw.error().ToString() == "cannot read " + dir.File("missing") +
-                                     ": No such file or directory");
+  CHECK(pw.error().ToString() ==
+        "cannot read " + dir.File("missing") + ": No such file or directory");
 }
 
 TEST_CASE("ClientOptionsFor takes every option from the scenario", "[tls]") {
@@ -313,16 +232,16 @@ TEST_CASE("ClientOptionsFor takes every option from the scenario", "[tls]") {
   for (const char* f : {"ca.crt", "client.crt", "client.key", "password"}) {
     WriteText(dir.File(f), "x\n");
   }
-  Scenario s = ScenarioFromYaml("name: opts\nbroker:\n  embedded: false\n  host: broker.lan\n"
-                                "  port: 8883\n  protocol: 5\n  keepalive_s: 30\n"
-                                "  clean_session: false\n  tls:\n    ca_file: " +
-                                dir.File("ca.crt") + "\n    cert_file: " + dir.File("client.crt") +
-                                "\n    key_file: " + dir.File("client.key") +
-                                "\n    insecure: true\n  username: dev\n  password_file: " +
-                                dir.File("password") +
-                                "\n  session_expiry_s: 120\n  user_properties:\n"
-                                "    site: lab\n    rack: \"7\"\npublish:\n  qos: 1\n"
-                                "  max_inflight: 50\n");
+  Scenario s = ScenarioFromYaml(
+      "name: opts\nbroker:\n  embedded: false\n  host: broker.lan\n"
+      "  port: 8883\n  protocol: 5\n  keepalive_s: 30\n"
+      "  clean_session: false\n  tls:\n    ca_file: " +
+      dir.File("ca.crt") + "\n    cert_file: " + dir.File("client.crt") +
+      "\n    key_file: " + dir.File("client.key") +
+      "\n    insecure: true\n  username: dev\n  password_file: " + dir.File("password") +
+      "\n  session_expiry_s: 120\n  user_properties:\n"
+      "    site: lab\n    rack: \"7\"\npublish:\n  qos: 1\n"
+      "  max_inflight: 50\n");
   MqttClientOptions o = ClientOptionsFor(s, "eb-1-0", "10.0.0.9", 18883, "pw");
   CHECK(o.client_id == "eb-1-0");
   CHECK(o.host == "10.0.0.9");
@@ -344,8 +263,8 @@ TEST_CASE("ClientOptionsFor takes every option from the scenario", "[tls]") {
   CHECK(o.user_properties == std::vector<Pair>{{"site", "lab"}, {"rack", "7"}});
 
   // Defaults: plain TCP, MQTT 3.1.1, no credentials, no MQTT 5 options.
-  MqttClientOptions d = ClientOptionsFor(ScenarioFromYaml("name: plain\n"), "c", "127.0.0.1",
-                                         1883, "");
+  MqttClientOptions d =
+      ClientOptionsFor(ScenarioFromYaml("name: plain\n"), "c", "127.0.0.1", 1883, "");
   CHECK(d.protocol == 4);
   CHECK(d.keepalive_s == 60);
   CHECK(d.clean_session);
@@ -462,9 +381,8 @@ TEST_CASE("Plain TCP connect errors keep their format", "[tls]") {
   std::unique_ptr<MqttClient> client = MakeClient(Options("eb-closed", port), &h);
   Status st = client->ConnectAsync();
   REQUIRE(!st.ok());
-  CHECK(st.error().ToString() ==
-        "cannot connect to the broker at 127.0.0.1:" + std::to_string(port) +
-            ": Connection refused");
+  CHECK(st.error().ToString() == "cannot connect to the broker at 127.0.0.1:" +
+                                     std::to_string(port) + ": Connection refused");
 }
 
 TEST_CASE("Username and password are checked by the broker", "[tls]") {
@@ -512,13 +430,14 @@ TEST_CASE("A scenario's TLS and credentials give a working client", "[tls]") {
   TestBroker broker(dir, "broker",
                     TlsSettings(pki, "server", true) + "password_file " + passwords +
                         "\nallow_anonymous false\n");
-  Scenario s = ScenarioFromYaml("name: secure\nbroker:\n  embedded: false\n  port: " +
-                                std::to_string(broker.port()) + "\n  protocol: 5\n  tls:\n"
-                                "    ca_file: " + pki.Crt("ca") + "\n    cert_file: " +
-                                pki.Crt("client") + "\n    key_file: " + pki.Key("client") +
-                                "\n  username: dev\n  password_file: " +
-                                dir.File("password.txt") + "\n  session_expiry_s: 30\n"
-                                "  user_properties:\n    site: lab\n");
+  Scenario s = ScenarioFromYaml(
+      "name: secure\nbroker:\n  embedded: false\n  port: " + std::to_string(broker.port()) +
+      "\n  protocol: 5\n  tls:\n"
+      "    ca_file: " +
+      pki.Crt("ca") + "\n    cert_file: " + pki.Crt("client") + "\n    key_file: " +
+      pki.Key("client") + "\n  username: dev\n  password_file: " + dir.File("password.txt") +
+      "\n  session_expiry_s: 30\n"
+      "  user_properties:\n    site: lab\n");
   Result<std::string> password = ReadPassword(s.broker);
   REQUIRE(password.ok());
   CheckRoundTrip(ClientOptionsFor(s, "eb-scenario", s.broker.host, s.broker.port, *password));
@@ -527,10 +446,10 @@ TEST_CASE("A scenario's TLS and credentials give a working client", "[tls]") {
 TEST_CASE("MQTT 5 user properties reach the subscriber with every message", "[tls]") {
   testing::BrokerFixture broker;
   const std::string out = broker.dir().File("sub.out");
-  Result<ChildProcess> sub = SpawnProgram(
-      {"mosquitto_sub", "-h", "127.0.0.1", "-p", std::to_string(broker.port()), "-V", "5", "-t",
-       "edgebench/props", "-C", "1", "-W", "10", "-F", "%P|%p"},
-      out);
+  Result<ChildProcess> sub =
+      SpawnProgram({"mosquitto_sub", "-h", "127.0.0.1", "-p", std::to_string(broker.port()), "-V",
+                    "5", "-t", "edgebench/props", "-C", "1", "-W", "10", "-F", "%P|%p"},
+                   out);
   REQUIRE(sub.ok());
 
   Recorder h;
@@ -545,7 +464,8 @@ TEST_CASE("MQTT 5 user properties reach the subscriber with every message", "[tl
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (!(status = sub->Poll()) && std::chrono::steady_clock::now() < deadline) {
     REQUIRE(client->Publish("edgebench/props", "m", 1, 0, false, nullptr) == 0);
-    LoopUntil(*client, [] { return false; }, 50);
+    LoopUntil(
+        *client, [] { return false; }, 50);
   }
   INFO("mosquitto_sub said: " << ReadText(out));
   REQUIRE(status);
@@ -585,7 +505,8 @@ TEST_CASE("MQTT 5 session expiry keeps the session across a reconnect", "[tls]")
     REQUIRE(LoopUntil(*client, [&] { return h.subscribed == 2; }) == 0);
     REQUIRE(publisher->Publish("edgebench/marker", "marker", 6, 1, false, nullptr) == 0);
     REQUIRE(LoopUntil(*publisher, [&] { return ph.published == 2; }) == 0);
-    REQUIRE(LoopUntil(*client, [&] { return !h.messages.empty() && h.messages.back() == "marker"; }) == 0);
+    REQUIRE(LoopUntil(*client,
+                      [&] { return !h.messages.empty() && h.messages.back() == "marker"; }) == 0);
     if (expiry_s > 0) {
       CHECK(h.messages == std::vector<std::string>{"kept", "marker"});
     } else {
@@ -631,7 +552,6 @@ TEST_CASE("MQTT 5 CONNECT properties are sent on connect and on reconnect", "[tl
   CHECK(!Contains(plain, "site"));
 }
 
-
 // The whole command against secured brokers: what a user pointing edgebench at a real
 // broker sees.
 namespace {
@@ -642,9 +562,9 @@ cli_support::CommandResult RunAgainst(const TempDir& dir, const std::string& bro
                      "devices: {count: 5}\npublish: {rate: 20, qos: 1}\nduration_s: 1\n"
                      "drain_s: 2\n";
   WriteText(dir.File(name + ".yaml"), yaml);
-  return cli_support::RunEdgebench({"run", dir.File(name + ".yaml"), "--out",
-                                    dir.File("results"), "--log-level", "off"},
-                                   dir.File(""));
+  return cli_support::RunEdgebench(
+      {"run", dir.File(name + ".yaml"), "--out", dir.File("results"), "--log-level", "off"},
+      dir.File(""));
 }
 
 }  // namespace
@@ -659,10 +579,12 @@ TEST_CASE("edgebench run over mutual TLS with a password file", "[tls][integrati
   TestBroker broker(dir, "broker",
                     TlsSettings(pki, "server", true) + "password_file " + passwords +
                         "\nallow_anonymous false\n");
-  std::string tls = "  port: " + std::to_string(broker.port()) + "\n  tls:\n    ca_file: " +
-                    pki.Crt("ca") + "\n    cert_file: " + pki.Crt("client") +
+  std::string tls = "  port: " + std::to_string(broker.port()) +
+                    "\n  tls:\n    ca_file: " + pki.Crt("ca") +
+                    "\n    cert_file: " + pki.Crt("client") +
                     "\n    key_file: " + pki.Key("client") + "\n  username: dev\n";
-  cli_support::CommandResult r = RunAgainst(dir, tls + "  password_file: " + dir.File("password.txt") + "\n", "secure");
+  cli_support::CommandResult r =
+      RunAgainst(dir, tls + "  password_file: " + dir.File("password.txt") + "\n", "secure");
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   nlohmann::json s = cli_support::SummaryOf(r.out);
@@ -691,8 +613,10 @@ TEST_CASE("edgebench run with the wrong CA exits 3 and says why", "[tls][integra
   Pki pki(dir);
   TestBroker broker(dir, "broker", TlsSettings(pki, "server", false));
   cli_support::CommandResult r =
-      RunAgainst(dir, "  port: " + std::to_string(broker.port()) + "\n  tls:\n    ca_file: " +
-                          pki.Crt("other-ca") + "\n", "badca");
+      RunAgainst(dir,
+                 "  port: " + std::to_string(broker.port()) +
+                     "\n  tls:\n    ca_file: " + pki.Crt("other-ca") + "\n",
+                 "badca");
   CHECK(r.exit_code == 3);
   CHECK(r.err == "edgebench: error: cannot connect to the broker at 127.0.0.1:" +
                      std::to_string(broker.port()) + ": TLS error: certificate verify failed\n");
