@@ -64,9 +64,9 @@ struct TempDir {
 };
 
 // Runs argv (argv[0] is a path); stdout and stderr go to files in `dir`. When
-// interrupt_after_ms > 0, sends SIGINT after that long. Always reaps the child.
+// interrupt_after_ms > 0, sends `signal` (SIGINT) after that long. Always reaps the child.
 inline CommandResult RunCommand(const std::vector<std::string>& args, const fs::path& dir,
-                                int interrupt_after_ms = 0) {
+                                int interrupt_after_ms = 0, int signal = SIGINT) {
   std::vector<std::string> argv = args;
   std::vector<char*> cargv;
   for (auto& a : argv) cargv.push_back(a.data());
@@ -85,7 +85,7 @@ inline CommandResult RunCommand(const std::vector<std::string>& args, const fs::
   }
   if (interrupt_after_ms > 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(interrupt_after_ms));
-    kill(pid, SIGINT);
+    kill(pid, signal);
   }
   int status = 0;
   waitpid(pid, &status, 0);
@@ -98,10 +98,10 @@ inline CommandResult RunCommand(const std::vector<std::string>& args, const fs::
 }
 
 inline CommandResult RunEdgebench(const std::vector<std::string>& args, const fs::path& dir,
-                                  int interrupt_after_ms = 0) {
+                                  int interrupt_after_ms = 0, int signal = SIGINT) {
   std::vector<std::string> argv = {EDGEBENCH_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
-  return RunCommand(argv, dir, interrupt_after_ms);
+  return RunCommand(argv, dir, interrupt_after_ms, signal);
 }
 
 }  // namespace cli_support

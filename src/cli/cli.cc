@@ -41,7 +41,8 @@ constexpr const char* kDescription =
 constexpr const char* kExitCodesHelp =
     "Exit codes: 0 ok; 1 the runs completed but an `expect:` threshold failed; 2 bad usage\n"
     "or scenario (nothing started); 3 a run could not be done (broker unreachable, worker\n"
-    "died, netem backend unavailable, disk full); 130 interrupted (partial results kept).";
+    "died, netem backend unavailable, disk full); 130 interrupted by SIGINT, SIGTERM, SIGHUP\n"
+    "or SIGQUIT (partial results kept).";
 
 // On the top level and on every subcommand, so each one's --help lists it.
 void AddLogLevel(CLI::App& app, CommandLine& cl) {

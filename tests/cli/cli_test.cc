@@ -302,15 +302,20 @@ TEST_CASE("validate of every scenario on a fresh clone: ok, the example warns, r
   CHECK_FALSE(fs::exists(out));
 }
 
-TEST_CASE("run: SIGINT stops the run, keeps partial results, exits 130", "[cli][integration]") {
+TEST_CASE("run: SIGINT, SIGTERM, SIGHUP or SIGQUIT stops the run, keeps partial results, exits 130",
+          "[cli][integration]") {
+  const int signal = GENERATE(SIGINT, SIGTERM, SIGHUP, SIGQUIT);
+  INFO("signal " << signal);
   TempDir tmp;
   fs::path scenario = tmp.Write("long.yaml",
                                 "name: long\ndevices:\n  count: 10\npublish:\n  rate: 10\n"
                                 "duration_s: 30\n");
   fs::path out = tmp.path / "results";
   CommandResult r = RunEdgebench({"run", scenario.string(), "--out", out.string()}, tmp.path,
-                                 /*interrupt_after_ms=*/2500);
+                                 /*interrupt_after_ms=*/2500, signal);
   CHECK(r.exit_code == 130);
+  CHECK(r.err.find("interrupted: stopping the workers and keeping partial results") !=
+        std::string::npos);
   CHECK(r.seconds < 10);
   fs::path dir = LastLine(r.out);
   CHECK(dir.extension() == ".interrupted");
