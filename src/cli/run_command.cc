@@ -3,8 +3,11 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <filesystem>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "edgebench/mqtt/mqtt_client.h"
@@ -14,6 +17,8 @@
 
 namespace edgebench::cli_internal {
 namespace {
+
+namespace fs = std::filesystem;
 
 void OnStopSignal(int) { StopRequested() = true; }
 
@@ -105,6 +110,26 @@ void AddRunOptions(CLI::App& app, CommandLine& cl) {
       "  edgebench run scenarios/edge-inversion.yaml");
 }
 
+// --out, before anything runs (nothing is created): not empty, and its nearest existing
+// part is a directory edgebench can write in. "" used to put the results under "/".
+Status CheckOutRoot(const std::string& out) {
+  if (out.empty()) return Error{ErrorKind::kUsage, "--out must name a directory, got \"\""};
+  std::error_code ec;
+  fs::path p = fs::absolute(out, ec);
+  while (!ec && !fs::exists(p, ec) && p.has_parent_path() && p != p.parent_path()) {
+    p = p.parent_path();
+  }
+  if (ec) return Error{ErrorKind::kUsage, "--out '" + out + "': " + ec.message()};
+  if (!fs::is_directory(p, ec)) {
+    return Error{ErrorKind::kUsage, "--out '" + out + "': " + p.string() + " is not a directory"};
+  }
+  if (::access(p.c_str(), W_OK | X_OK) != 0) {
+    return Error{ErrorKind::kUsage, "--out '" + out + "': cannot write in " + p.string() + ": " +
+                                        std::generic_category().message(errno)};
+  }
+  return Ok{};
+}
+
 // After a failed run the next still runs (its result is independent); an interruption
 // stops the sequence. The exit code is the first non-zero one.
 CliOutcome RunCommand(CommandLine& cl) {
@@ -114,6 +139,7 @@ CliOutcome RunCommand(CommandLine& cl) {
   if (cl.files.empty()) {
     return {{Error{ErrorKind::kUsage, "run needs scenario files (or --resume SET_DIR)"}}, true};
   }
+  if (Status st = CheckOutRoot(cl.run.out_root); !st) return {{st.error()}, false};
   Result<std::vector<Override>> overrides = ParseOverrides(cl.sets);
   if (!overrides.ok()) return {{overrides.error()}, true};
   Result<ExternalChecks> checks = ScenarioChecks(cl.run.config_dir);

@@ -325,3 +325,29 @@ TEST_CASE("run: SIGINT, SIGTERM, SIGHUP or SIGQUIT stops the run, keeps partial 
   CHECK(s["messages"]["sent"].get<int>() < 300);
   CHECK(s["window"]["measured_s"].get<double>() < 5);
 }
+
+TEST_CASE("run: an empty or unusable --out is refused before anything starts", "[cli]") {
+  TempDir tmp;
+  fs::path scenario = tmp.Write("s.yaml", "name: s\nduration_s: 1\n");
+  CommandResult r = RunEdgebench({"run", scenario.string(), "--out", ""}, tmp.path);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == "edgebench: error: --out must name a directory, got \"\"\n");
+  CHECK(r.out.empty());
+
+  // A file where the directory should be, itself or as a parent.
+  fs::path file = tmp.Write("a-file", "x\n");
+  r = RunEdgebench({"run", scenario.string(), "--out", file.string()}, tmp.path);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == "edgebench: error: --out '" + file.string() + "': " + file.string() +
+                     " is not a directory\n");
+  r = RunEdgebench({"run", scenario.string(), "--out", (file / "results").string()}, tmp.path);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == "edgebench: error: --out '" + (file / "results").string() + "': " + file.string() +
+                     " is not a directory\n");
+  // A directory that does not exist yet is fine: it is made when the run starts.
+  r = RunEdgebench(
+      {"run", scenario.string(), "--out", (tmp.path / "new" / "dir").string(), "--dry-run"},
+      tmp.path);
+  CHECK(r.exit_code == 0);
+  CHECK_FALSE(fs::exists(tmp.path / "new"));
+}
