@@ -97,6 +97,13 @@ Status Link::Attach(const std::string& broker_host, int broker_port, uint64_t se
   return Ok{};
 }
 
+std::optional<std::string> Link::ProxyEnded() {
+  if (!proxy_) return std::nullopt;
+  std::optional<int> status = proxy_->Ended();
+  if (!status) return std::nullopt;
+  return DescribeWaitStatus(*status);
+}
+
 Result<std::optional<LinkProxyReport>> Link::StopProxy() {
   if (!proxy_) return std::optional<LinkProxyReport>();
   Result<LinkProxyReport> report = proxy_->Stop(kProxyStopTimeoutMs);

@@ -117,6 +117,7 @@ class Run {
   Status WriteResults(const RunResult& result);
   RunOutcome Finish();
   std::string BrokerDeath();
+  std::optional<std::string> OwnProcessDeath();
   void ShowStatus(uint64_t now, const Counters& progress);
   void ShowLine(const std::string& line);
   void Fail(ErrorKind kind, std::string error);
@@ -306,9 +307,10 @@ Status Run::AttachLink() {
     device_host_ = link_->device_host();
     device_port_ = link_->device_port();
     device_netns_ = link_->device_namespace();
-    spdlog::info("link up backend={} devices connect to {}:{}{}", LinkBackendName(link_->backend()),
-                 device_host_, device_port_,
-                 device_netns_.empty() ? "" : " from namespace " + device_netns_);
+    spdlog::info("link up backend={} devices connect to {}:{}{}{}",
+                 LinkBackendName(link_->backend()), device_host_, device_port_,
+                 device_netns_.empty() ? "" : " from namespace " + device_netns_,
+                 link_->proxy_pid() > 0 ? fmt::format(" proxy pid={}", link_->proxy_pid()) : "");
   }
   MqttClientOptions po = ClientOptionsFor(s_, "eb-" + std::to_string(run_id_) + "-probe",
                                           device_host_, device_port_, password_);
@@ -519,6 +521,19 @@ void Run::StartSamplerAndClock() {
 }
 
 // Why the embedded broker is gone, and when, for a run that was still measuring.
+// Why the run cannot go on when the embedded broker or the link proxy, both edgebench's own,
+// ended while it needed them; nullopt while both run.
+std::optional<std::string> Run::OwnProcessDeath() {
+  if (broker_ && !broker_->Running()) return BrokerDeath();
+  if (!link_) return std::nullopt;
+  std::optional<std::string> how = link_->ProxyEnded();
+  if (!how) return std::nullopt;
+  const uint64_t now = MonotonicNowNs();
+  const double at_s = now > clock_.t0_ns ? static_cast<double>(now - clock_.t0_ns) / 1e9 : 0;
+  return fmt::format("the link proxy died {:.1f} s into the run: {} (see edgebench.log)", at_s,
+                     *how);
+}
+
 std::string Run::BrokerDeath() {
   uint64_t now = MonotonicNowNs();
   double at_s = now > clock_.t0_ns ? static_cast<double>(now - clock_.t0_ns) / 1e9 : 0;
@@ -575,8 +590,9 @@ void Run::Measure() {
     return std::all_of(finals.begin(), finals.end(), [](const auto& f) { return f.has_value(); });
   };
   while (!all_final()) {
-    if (!stop_sent && broker_ && !broker_->Running()) {
-      Fail(ErrorKind::kRunFailed, BrokerDeath());
+    std::optional<std::string> death = stop_sent ? std::nullopt : OwnProcessDeath();
+    if (death) {
+      Fail(ErrorKind::kRunFailed, *death);
       stopped_ns_ = MonotonicNowNs();
       stop_sent = true;
       for (Worker& w : workers_) (void)w.Stop();
@@ -612,7 +628,9 @@ void Run::WaitForDrain() {
     deadline = std::min(deadline, w[Counter::kLastSendNs] + Ns(s_.drain_s));
   }
   while (collector_->received() < sent && MonotonicNowNs() < deadline && !StopRequested()) {
-    if (broker_ && !broker_->Running()) return Fail(ErrorKind::kRunFailed, BrokerDeath());
+    if (std::optional<std::string> death = OwnProcessDeath()) {
+      return Fail(ErrorKind::kRunFailed, *death);
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   if (collector_->received() >= sent) return;

@@ -208,6 +208,46 @@ TEST_CASE("a broker killed mid-run fails the run with exit 3", "[run][integratio
   CHECK(Summary(run).at("status") == "failed");
 }
 
+// The link proxy's pid, from the log line of a run that is measuring; nullopt on timeout.
+std::optional<pid_t> WaitForProxy(const fs::path& out) {
+  for (int i = 0; i < 600; ++i) {
+    std::error_code ec;
+    for (const auto& e : fs::recursive_directory_iterator(out, ec)) {
+      if (e.path().filename() != "edgebench.log") continue;
+      const std::string log = cli_support::Slurp(e.path());
+      const size_t at = log.find(" proxy pid=");
+      if (log.find("measuring warmup_s") == std::string::npos || at == std::string::npos) continue;
+      return static_cast<pid_t>(std::stol(log.substr(at + 11)));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return std::nullopt;
+}
+
+TEST_CASE("a link proxy killed mid-run fails the run with exit 3", "[run][integration]") {
+  TempDir dir;
+  fs::path s = dir.Write("cut.yaml",
+                         "name: cut\ndevices: {count: 5}\npublish: {rate: 10, qos: 1}\n"
+                         "network: {rtt_ms: 10, jitter_ms: 0, backend: proxy}\n"
+                         "duration_s: 60\ncapture: {enabled: false}\n");
+  fs::path out = dir.path / "out";
+  pid_t eb = StartEdgebench({"run", s.string(), "--out", out.string()}, dir.path);
+  std::optional<pid_t> proxy = WaitForProxy(out);
+  if (!proxy) ::kill(eb, SIGKILL);
+  REQUIRE(proxy);
+  REQUIRE(::kill(*proxy, SIGKILL) == 0);  // the proxy is edgebench's child, so ours
+  int code = WaitExit(eb);
+  std::string err = cli_support::Slurp(dir.path / "stderr.txt");
+  INFO(err);
+  CHECK(code == 3);
+  CHECK(err.find("edgebench: error: the link proxy died ") != std::string::npos);
+  CHECK(err.find(" s into the run: killed by signal 9 (Killed) (see edgebench.log)") !=
+        std::string::npos);
+  fs::path run = OnlyRunDir(out, "cut");
+  CHECK(run.extension() == ".failed");
+  CHECK(Summary(run).at("status") == "failed");
+}
+
 TEST_CASE("the cgroup of an edgebench killed with SIGKILL is removed by the next run",
           "[run][resources][integration]") {
   SKIP_UNLESS_CGROUPS();

@@ -54,6 +54,10 @@ class Link {
   // The proxy process (0 when there is none), for the /proc sampler.
   int proxy_pid() const { return proxy_ ? proxy_->pid() : 0; }
 
+  // How the proxy ended when it ended by itself ("killed by signal 9 (Killed)"); nullopt while
+  // it runs, and for netem.
+  std::optional<std::string> ProxyEnded();
+
   // Stops the proxy and returns its report (nullopt for netem or when it never started).
   Result<std::optional<LinkProxyReport>> StopProxy();
 

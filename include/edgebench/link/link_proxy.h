@@ -31,6 +31,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -109,6 +110,9 @@ class LinkProxyProcess {
 
   pid_t pid() const { return process_.pid(); }
   int port() const { return port_; }
+  // The wait status once the process has ended by itself (it is then reaped); nullopt while
+  // it runs.
+  std::optional<int> Ended() { return process_.Poll(); }
 
   // Tells the process to stop and waits up to timeout_ms for its report; the process is
   // reaped either way. Error: "link proxy exited with status 1 before its report".
