@@ -222,7 +222,10 @@ std::optional<std::string> BehindScheduleNote(const Scenario& s, const RunResult
   const uint64_t not_sent =
       r.counters[Counter::kSkippedDisconnected] + r.counters[Counter::kPublishErrors];
   const uint64_t behind = r.unsent() > not_sent ? r.unsent() - not_sent : 0;
-  const bool unsent = scheduled > 0 && behind * 100 > scheduled;  // more than 1 %
+  // An interrupted or failed run leaves the rest of its plan unsent by the stop, not by
+  // falling behind: then only the lag tells.
+  const bool unsent =
+      r.status == RunStatus::kOk && scheduled > 0 && behind * 100 > scheduled;  // over 1 %
   const bool lagging = r.lag_us.summary.count > 0 && r.lag_us.summary.p99 > kBehindLagUs;
   if (!unsent && !lagging) return std::nullopt;
   const double p99_ms = static_cast<double>(r.lag_us.summary.p99) / 1000.0;

@@ -323,6 +323,9 @@ TEST_CASE("run: SIGINT, SIGTERM, SIGHUP or SIGQUIT stops the run, keeps partial 
   CHECK(s["status"] == "interrupted");
   CHECK(s["messages"]["sent"].get<int>() > 0);
   CHECK(s["messages"]["sent"].get<int>() < 300);
+  // What the plan scheduled (10 devices x 10 msg/s x 30 s), and what the stop left unsent.
+  CHECK(s["messages"]["scheduled"] == 3000);
+  CHECK(s["messages"]["unsent"] == 3000 - s["messages"]["sent"].get<int>());
   CHECK(s["window"]["measured_s"].get<double>() < 5);
 }
 

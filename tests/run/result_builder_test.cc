@@ -352,6 +352,11 @@ TEST_CASE("a generator that fell behind its schedule is noted, never shown as fi
                            "of 100 scheduled messages not sent)",
                            0) == 0);
 
+  // An interrupted run leaves the rest of its plan unsent: the stop's doing, not a lag.
+  RunData interrupted = unsent;
+  interrupted.status = RunStatus::kInterrupted;
+  CHECK(!has_behind(notes_of(interrupted)));
+
   // Messages skipped while a connection was down are not the generator's lag.
   RunData skipped = SampleRun();
   skipped.worker.counters[Counter::kScheduled] = 1000;
