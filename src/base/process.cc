@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -161,6 +162,16 @@ void ChildProcess::Kill() {
     r = ::waitpid(pid_, &status, 0);
   } while (r < 0 && errno == EINTR);
   if (r == pid_) status_ = status;
+}
+
+OwnUsage OwnResourceUsage() {
+  rusage ru{};
+  OwnUsage u;
+  if (::getrusage(RUSAGE_SELF, &ru) != 0) return u;
+  u.cpu_s = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+            static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  u.rss_peak_kb = ru.ru_maxrss;
+  return u;
 }
 
 std::string DescribeWaitStatus(int status) {

@@ -124,8 +124,8 @@ Status CheckOutRoot(const std::string& out) {
     return Error{ErrorKind::kUsage, "--out '" + out + "': " + p.string() + " is not a directory"};
   }
   if (::access(p.c_str(), W_OK | X_OK) != 0) {
-    return Error{ErrorKind::kUsage, "--out '" + out + "': cannot write in " + p.string() + ": " +
-                                        std::generic_category().message(errno)};
+    return Error{ErrorKind::kUsage,
+                 "--out '" + out + "': cannot write in " + p.string() + ": " + ErrnoMessage(errno)};
   }
   return Ok{};
 }

@@ -23,6 +23,7 @@
 #include "edgebench/base/event_loop.h"
 #include "edgebench/base/logging.h"
 #include "edgebench/base/netns.h"
+#include "edgebench/base/process.h"
 #include "edgebench/load/schedule.h"
 #include "edgebench/mqtt/credentials.h"
 #include "edgebench/mqtt/mqtt_client.h"
@@ -635,11 +636,9 @@ void LoadGenerator::Finish() {
   const uint64_t sent = c[Counter::kSent];
   const uint64_t acked = c[Counter::kAcked];
   c.Set(Counter::kUnacked, sent > acked ? sent - acked : 0);
-  rusage ru{};
-  ::getrusage(RUSAGE_SELF, &ru);
-  report_.cpu_s = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-                  static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-  report_.rss_peak_kb = ru.ru_maxrss;
+  const OwnUsage usage = OwnResourceUsage();
+  report_.cpu_s = usage.cpu_s;
+  report_.rss_peak_kb = usage.rss_peak_kb;
   spdlog::info("worker done sent={} acked={} errors={} skipped={} disconnects={} reconnects={}",
                sent, acked, c[Counter::kPublishErrors], c[Counter::kSkippedDisconnected],
                c[Counter::kWorkerDisconnects], c[Counter::kWorkerReconnects]);

@@ -15,7 +15,6 @@
 #include <chrono>
 #include <cstring>
 #include <string>
-#include <system_error>
 #include <utility>
 
 #include <openssl/err.h>
@@ -28,9 +27,6 @@ namespace edgebench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// strerror() is not thread-safe; the collector's thread reconnects while others run.
-std::string ErrnoText(int err) { return std::generic_category().message(err); }
 
 int MsLeft(Clock::time_point deadline) {
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
@@ -49,16 +45,16 @@ bool WaitFor(int fd, short events, int timeout_ms) {
 // One non-blocking connect() to one address, finished within the deadline.
 Result<Fd> ConnectOne(const addrinfo& ai, bool nodelay, Clock::time_point deadline) {
   Fd fd(::socket(ai.ai_family, ai.ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai.ai_protocol));
-  if (!fd.valid()) return Error{ErrnoText(errno)};
+  if (!fd.valid()) return Error{ErrnoMessage(errno)};
   int one = 1;
   if (nodelay) ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   if (::connect(fd.get(), ai.ai_addr, ai.ai_addrlen) == 0) return fd;
-  if (errno != EINPROGRESS) return Error{ErrnoText(errno)};
+  if (errno != EINPROGRESS) return Error{ErrnoMessage(errno)};
   if (!WaitFor(fd.get(), POLLOUT, MsLeft(deadline))) return Error{"connect timeout"};
   int err = 0;
   socklen_t len = sizeof err;
   ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
-  if (err != 0) return Error{ErrnoText(err)};
+  if (err != 0) return Error{ErrnoMessage(err)};
   return fd;
 }
 
@@ -104,7 +100,7 @@ struct SslDeleter {
 Status Readable(const std::string& path) {
   if (path.empty()) return Ok{};
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return Error{"cannot read TLS file " + path + ": " + ErrnoText(errno)};
+  if (!fd.valid()) return Error{"cannot read TLS file " + path + ": " + ErrnoMessage(errno)};
   return Ok{};
 }
 
@@ -209,7 +205,7 @@ Result<Transport> Transport::Connect(const MqttClientOptions& options, double ti
   ev.events = EPOLLIN;
   if (!impl->epoll.valid() ||
       ::epoll_ctl(impl->epoll.get(), EPOLL_CTL_ADD, impl->fd.get(), &ev) != 0) {
-    return Error{std::string("epoll: ") + ErrnoText(errno)};
+    return Error{std::string("epoll: ") + ErrnoMessage(errno)};
   }
   if (options.tls) {
     if (Status st = impl->Handshake(options, deadline); !st) return st.error();
@@ -230,7 +226,7 @@ ssize_t Transport::Read(unsigned char* p, size_t n) {
     } while (got < 0 && errno == EINTR);
     if (got > 0) return got;
     if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
-    t.error = got == 0 ? "the broker closed the connection" : ErrnoText(errno);
+    t.error = got == 0 ? "the broker closed the connection" : ErrnoMessage(errno);
     return -1;
   }
   size_t got = 0;
@@ -261,7 +257,7 @@ bool Transport::Write(const unsigned char* p, size_t n, int timeout_ms) {
     } else {
       ssize_t rc = ::send(t.fd.get(), p, n, MSG_NOSIGNAL);
       if (rc < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-        t.error = ErrnoText(errno);
+        t.error = ErrnoMessage(errno);
         return false;
       }
       put = rc > 0 ? static_cast<size_t>(rc) : 0;

@@ -1,7 +1,6 @@
 // One run, end to end: broker, worker, collector, sampler, results directory.
 #include "edgebench/run/run.h"
 
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,6 +18,7 @@
 
 #include "edgebench/base/clock.h"
 #include "edgebench/base/logging.h"
+#include "edgebench/base/process.h"
 #include "edgebench/broker/broker.h"
 #include "edgebench/cgroup/cgroup.h"
 #include "edgebench/cost/cost.h"
@@ -667,12 +667,7 @@ void Run::CollectReports() {
   if (collector_) data_.collector = collector_->TakeReport();
   // Its whole life, every thread (the collector's included): the figure to compare with the
   // worker's own cpu_s_total.
-  rusage self{};
-  if (::getrusage(RUSAGE_SELF, &self) == 0) {
-    data_.orchestrator_cpu_s =
-        static_cast<double>(self.ru_utime.tv_sec + self.ru_stime.tv_sec) +
-        static_cast<double>(self.ru_utime.tv_usec + self.ru_stime.tv_usec) / 1e6;
-  }
+  data_.orchestrator_cpu_s = OwnResourceUsage().cpu_s;
   if (sampler_) data_.samples = sampler_->samples();
   data_.capture_port = port_;
   if (!capture_) return;

@@ -56,6 +56,13 @@ class ChildProcess {
 // "exited with status 3", "killed by signal 9 (Killed)".
 std::string DescribeWaitStatus(int status);
 
+// This process's own resource use so far (getrusage(RUSAGE_SELF): every thread, no child).
+struct OwnUsage {
+  double cpu_s = 0;      // user + system CPU seconds
+  long rss_peak_kb = 0;  // ru_maxrss
+};
+OwnUsage OwnResourceUsage();
+
 // Starts `argv` (argv[0] looked up in PATH) with stdin from /dev/null and stdout and
 // stderr appended to `output_path`. Error: "cannot start mosquitto: No such file or directory".
 // Between fork and exec the child writes its own pid (decimal) to each of `join_fds`, e.g.
