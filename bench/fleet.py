@@ -36,6 +36,7 @@ import signal
 import statistics
 import sys
 import tempfile
+import time
 
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO_DIR = os.path.dirname(BENCH_DIR)
@@ -119,15 +120,16 @@ def fd_check(args):
     return out
 
 
-def write_scenario(path, args, port):
+def write_scenario(path, args, port, name="fleet"):
+    """The scenario of a fleet run (bench/soak.py writes its own through this, name "soak")."""
     with open(path, "w") as f:
-        f.write("name: fleet\n")
+        f.write("name: %s\n" % name)
         if port is None:
             f.write("broker: {embedded: true}\n")
         else:
             f.write("broker: {embedded: false, host: %s, port: %d}\n" % (harness.HOST, port))
         f.write("devices: {count: %d}\n" % args.devices)
-        f.write('topics: ["fleet/{device}"]\n')
+        f.write('topics: ["%s/{device}"]\n' % name)
         f.write("publish: {rate: %s, qos: %d, payload: {size: %d, kind: random}}\n"
                 % (repr(args.rate), args.qos, args.size))
         f.write("latency: true\n")
@@ -137,10 +139,12 @@ def write_scenario(path, args, port):
         f.write("capture: {enabled: %s}\n" % ("false" if args.no_capture else "true"))
 
 
-def run_edgebench(procs, args, workdir, port):
-    """Runs edgebench once; returns (exit code, summary or None, run directory, stderr tail)."""
-    scenario = os.path.join(workdir, "fleet.yaml")
-    write_scenario(scenario, args, port)
+def run_edgebench(procs, args, workdir, port, name="fleet", every_s=None, on_tick=None):
+    """Runs edgebench once; returns (exit code, summary or None, run directory, stderr tail).
+    With on_tick, calls on_tick(child) when edgebench has started and then every every_s
+    seconds while it runs (bench/soak.py samples /proc that way)."""
+    scenario = os.path.join(workdir, name + ".yaml")
+    write_scenario(scenario, args, port, name)
     outdir = os.path.join(workdir, "results")
     out_path, err_path = os.path.join(workdir, "edgebench.out"), os.path.join(workdir, "edgebench.err")
     with open(out_path, "w") as out, open(err_path, "w") as err:
@@ -149,7 +153,7 @@ def run_edgebench(procs, args, workdir, port):
             argv += ["--set", kv]
         child = procs.start("edgebench", argv, stdout=out, stderr=err)
         limit = args.warmup_s + args.duration_s + args.drain_s + args.timeout_s
-        if not procs.wait([child], limit):
+        if not wait_ticking(procs, child, limit, every_s, on_tick):
             procs.stop(child, term_timeout_s=10)
             raise harness.HarnessError("edgebench did not finish in %.0f s" % limit)
     summary, rundir = harness.edgebench_summary(outdir)
@@ -157,6 +161,23 @@ def run_edgebench(procs, args, workdir, port):
         raise harness.HarnessError("edgebench exited %s without a summary: %s" % (
             child.returncode, harness.tail(err_path, 3)))
     return child.returncode, summary, rundir, harness.tail(err_path, 5)
+
+
+def wait_ticking(procs, child, limit_s, every_s, on_tick):
+    """procs.wait([child], limit_s), calling on_tick(child) every every_s seconds meanwhile
+    (on a fixed grid from the start, so a slow tick does not shift the next ones)."""
+    if on_tick is None:
+        return procs.wait([child], limit_s)
+    start = time.monotonic()
+    deadline = start + limit_s
+    while True:
+        on_tick(child)
+        now = time.monotonic()
+        if now >= deadline:
+            return child.try_reap()
+        next_tick = start + (math.floor((now - start) / every_s) + 1) * every_s  # skips missed ones
+        if procs.wait([child], min(next_tick, deadline) - now):
+            return True
 
 
 def num(v, fmt="%.3f"):
