@@ -166,11 +166,12 @@ class RssSampler:
 
 def series(rows, window_start, duration_s):
     """{role: [(s into the window, rss_kb summed over that role's pids)]} of rows inside the
-    window; rows of one tick share their wall time."""
+    window [0, duration_s) (its end, where the worker builds its report, is left out); rows of
+    one tick share their wall time."""
     ticks = {}
     for wall, role, _pid, rss in rows:
         x = wall - window_start
-        if 0 <= x <= duration_s:
+        if 0 <= x < duration_s:
             ticks.setdefault(role, {}).setdefault(round(x, 3), 0)
             ticks[role][round(x, 3)] += rss
     return {role: sorted(by_x.items()) for role, by_x in ticks.items()}
@@ -183,7 +184,7 @@ def samples_csv_series(rundir, warmup_s, duration_s):
         with open(os.path.join(rundir, "samples.csv")) as f:
             for row in csv.DictReader(f):
                 x = int(row["t_run_ms"]) / 1000.0 - warmup_s
-                if 0 <= x <= duration_s:
+                if 0 <= x < duration_s:
                     by_x = out.setdefault(row["role"], {})
                     by_x[x] = by_x.get(x, 0) + int(row["rss_kb"])
     except (OSError, ValueError, KeyError, TypeError):
@@ -322,11 +323,14 @@ def print_rss(fig, csv_rss, args):
             continue
         print("  %-13s %s" % (role, " ".join(num(mib(kb)) for kb in f["by_minute_kb"])))
         c = csv_rss.get(role)
-        print("  %-13s slope %s KiB/min, growth %s MiB (%d samples); samples.csv (100 ms): "
-              "slope %s KiB/min, growth %s MiB (%s samples)" % (
-                  "", num(f["slope_kib_per_min"]), num(f["growth_mib"], "%.2f"), f["samples"],
-                  num(c and c["slope_kib_per_min"]), num(c and c["growth_mib"], "%.2f"),
-                  c["samples"] if c else "no"))
+        per_h = None if f["slope_kib_per_min"] is None else f["slope_kib_per_min"] * 60 / 1024
+        print("  %-13s slope %s KiB/min (%s MiB an hour), growth %s MiB (%d samples); "
+              "samples.csv: slope %s KiB/min, growth %s MiB (%s samples); peak %s MiB "
+              "(VmHWM, whole run)" % (
+                  "", num(f["slope_kib_per_min"]), num(per_h), num(f["growth_mib"], "%.2f"),
+                  f["samples"], num(c and c["slope_kib_per_min"]),
+                  num(c and c["growth_mib"], "%.2f"), c["samples"] if c else "no",
+                  num(mib(fig["peak_kb"].get(role)))))
 
 
 def print_latency(fig):
@@ -398,6 +402,9 @@ def build_figures(summary, rc, rundir, sampler, args):
         "latency_p50_slope_ms_per_min": None if p50_slope is None else p50_slope / 1000.0,
         "latency_p99_slope_ms_per_min": None if p99_slope is None else p99_slope / 1000.0,
         "sample_ticks": len(ticks), "sample_gap_max_s": max(gaps) if gaps else None,
+        "peak_kb": {role: p.get("rss_peak_kb")
+                    for role, p in (summary.get("processes") or {}).items()
+                    if isinstance(p, dict)},
     }
 
 
