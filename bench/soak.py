@@ -28,6 +28,7 @@ Only the Python standard library is used; processes are started, stopped and rea
 bench/run.py does (bench/fleet.py's run_edgebench, harness.Procs).
 """
 import argparse
+import bisect
 import csv
 import json
 import os
@@ -164,32 +165,53 @@ class RssSampler:
                 self.rows.append((wall, role, pid, r[1]))
 
 
+def summed(per_pid):
+    """{role: {pid: [(x, kb)]}} -> {role: [(x, kb summed over the role's pids)]}: at each x of
+    the role's most sampled pid, every pid's latest value up to 50 ms later (the samples of
+    one pass over the processes are taken a little apart)."""
+    out = {}
+    for role, pids in per_pid.items():
+        lists = [sorted(v) for v in pids.values()]
+        ref = max(lists, key=len)
+        xs = [[p[0] for p in lst] for lst in lists]
+        pts = []
+        for x, _ in ref:
+            total = 0
+            for lst, lx in zip(lists, xs):
+                i = bisect.bisect_right(lx, x + 0.05) - 1
+                total += lst[i][1] if i >= 0 else 0
+            pts.append((x, total))
+        out[role] = pts
+    return out
+
+
 def series(rows, window_start, duration_s):
-    """{role: [(s into the window, rss_kb summed over that role's pids)]} of rows inside the
-    window [0, duration_s) (its end, where the worker builds its report, is left out); rows of
-    one tick share their wall time."""
-    ticks = {}
-    for wall, role, _pid, rss in rows:
+    """{role: [(s into the window, rss_kb summed over that role's pids)]} of the script's rows
+    inside the window [0, duration_s) (its end, where the worker builds its report, is left
+    out)."""
+    per_pid = {}
+    for wall, role, pid, rss in rows:
         x = wall - window_start
         if 0 <= x < duration_s:
-            ticks.setdefault(role, {}).setdefault(round(x, 3), 0)
-            ticks[role][round(x, 3)] += rss
-    return {role: sorted(by_x.items()) for role, by_x in ticks.items()}
+            per_pid.setdefault(role, {}).setdefault(pid, []).append((x, rss))
+    return summed(per_pid)
 
 
 def samples_csv_series(rundir, warmup_s, duration_s):
-    """The same from edgebench's samples.csv (t_run_ms: ms since t0), or {}."""
-    out = {}
+    """The same from edgebench's samples.csv (t_run_ms: ms since t0; several workers are
+    worker.0, worker.1, ...), or {}."""
+    per_pid = {}
     try:
         with open(os.path.join(rundir, "samples.csv")) as f:
             for row in csv.DictReader(f):
                 x = int(row["t_run_ms"]) / 1000.0 - warmup_s
                 if 0 <= x < duration_s:
-                    by_x = out.setdefault(row["role"], {})
-                    by_x[x] = by_x.get(x, 0) + int(row["rss_kb"])
+                    role = "worker" if row["role"].startswith("worker") else row["role"]
+                    per_pid.setdefault(role, {}).setdefault(row["pid"], []).append(
+                        (x, int(row["rss_kb"])))
     except (OSError, ValueError, KeyError, TypeError):
         return {}
-    return {role: sorted(by_x.items()) for role, by_x in out.items()}
+    return summed(per_pid)
 
 
 # ---------------------------------------------------------------------------------------
@@ -401,6 +423,7 @@ def build_figures(summary, rc, rundir, sampler, args):
         "latency_by_minute": lat_rows,
         "latency_p50_slope_ms_per_min": None if p50_slope is None else p50_slope / 1000.0,
         "latency_p99_slope_ms_per_min": None if p99_slope is None else p99_slope / 1000.0,
+        "window_start_unix_s": window_start,
         "sample_ticks": len(ticks), "sample_gap_max_s": max(gaps) if gaps else None,
         "peak_kb": {role: p.get("rss_peak_kb")
                     for role, p in (summary.get("processes") or {}).items()
