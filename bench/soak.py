@@ -156,13 +156,29 @@ class RssSampler:
         procs = [("orchestrator", child.pid)]
         for pid in children_of(child.pid):
             r = read_proc(pid)
-            if r is not None:
-                procs.append(("broker" if r[0] == "mosquitto" else
-                              "link" if "proxy" in r[0] else "worker", pid))
+            if r is not None:  # a first guess; relabel() takes edgebench's own roles after
+                procs.append(("broker" if r[0] == "mosquitto" else "worker", pid))
         for role, pid in procs:
             r = read_proc(pid)
             if r is not None:
                 self.rows.append((wall, role, pid, r[1]))
+
+
+def csv_role(role):
+    return "worker" if role.startswith("worker") else role  # worker.0, worker.1, ...
+
+
+def relabel(rows, rundir):
+    """The script's rows with the role samples.csv gives each pid (a link proxy is a forked
+    edgebench, as the workers are: only edgebench knows which is which)."""
+    roles = {}
+    try:
+        with open(os.path.join(rundir, "samples.csv")) as f:
+            for row in csv.DictReader(f):
+                roles[int(row["pid"])] = csv_role(row["role"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return rows
+    return [(wall, roles.get(pid, role), pid, rss) for wall, role, pid, rss in rows]
 
 
 def summed(per_pid):
@@ -206,8 +222,7 @@ def samples_csv_series(rundir, warmup_s, duration_s):
             for row in csv.DictReader(f):
                 x = int(row["t_run_ms"]) / 1000.0 - warmup_s
                 if 0 <= x < duration_s:
-                    role = "worker" if row["role"].startswith("worker") else row["role"]
-                    per_pid.setdefault(role, {}).setdefault(row["pid"], []).append(
+                    per_pid.setdefault(csv_role(row["role"]), {}).setdefault(row["pid"], []).append(
                         (x, int(row["rss_kb"])))
     except (OSError, ValueError, KeyError, TypeError):
         return {}
@@ -407,7 +422,7 @@ def p99_points(rundir, warmup_s):
 
 def build_figures(summary, rc, rundir, sampler, args):
     window_start = summary.get("t0_unix_ms", 0) / 1000.0 + args.warmup_s
-    own = series(sampler.rows, window_start, args.duration_s)
+    own = series(relabel(sampler.rows, rundir), window_start, args.duration_s)
     from_csv = samples_csv_series(rundir, args.warmup_s, args.duration_s)
     lat_rows, p50_points = latency_minutes(rundir, args.warmup_s)
     fit_from = 2 * SETTLE_FRACTION * args.duration_s / 60.0
