@@ -6,8 +6,8 @@ each, QoS 1, 32-byte payloads, one worker, a 10 s warm-up and a 10-minute window
 on as in a normal run, against edgebench's embedded mosquitto. The scenario is bench/fleet.py's
 (written into a temporary directory, `--set` applies on top). While edgebench runs, the script
 reads VmRSS from /proc/<pid>/status every second for the orchestrator (the edgebench process it
-started), its worker(s) and the embedded broker (the orchestrator's children, told apart by
-their comm), and afterwards reads summary.json, samples.csv (edgebench's own 100 ms samples)
+started), its worker(s) and the embedded broker (the orchestrator's children; each pid takes
+its role from samples.csv after the run), and afterwards reads summary.json, samples.csv (edgebench's own 100 ms samples)
 and timeline.csv (one row per second) of the run. It prints:
 
   - RSS: per process, the value at every minute of the window, the least-squares slope over
