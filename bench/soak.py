@@ -7,8 +7,9 @@ on as in a normal run, against edgebench's embedded mosquitto. The scenario is b
 (written into a temporary directory, `--set` applies on top). While edgebench runs, the script
 reads VmRSS from /proc/<pid>/status every second for the orchestrator (the edgebench process it
 started), its worker(s) and the embedded broker (the orchestrator's children; each pid takes
-its role from samples.csv after the run), and afterwards reads summary.json, samples.csv (edgebench's own 100 ms samples)
-and timeline.csv (one row per second) of the run. It prints:
+its role from samples.csv after the run), and afterwards reads summary.json, samples.csv
+(edgebench's own samples, 100 ms apart by default) and timeline.csv (one row per second) of the
+run. It prints:
 
   - RSS: per process, the value at every minute of the window, the least-squares slope over
     the window's last 80 % (the last 8 minutes of 10) and the growth: the largest value from
@@ -78,12 +79,12 @@ def parse_args(argv):
     ap.add_argument("--interval-s", type=float, default=1.0,
                     help="how often the script reads VmRSS (default 1)")
     ap.add_argument("--max-slope-kib-min", type=float, default=MAX_SLOPE_KIB_PER_MIN,
-                    help="RSS slope limit, KiB/min (default %g)" % MAX_SLOPE_KIB_PER_MIN)
+                    help="RSS slope limit, KiB/min (default %(default)g)")
     ap.add_argument("--max-growth-mib", type=float, default=MAX_GROWTH_MIB,
-                    help="RSS growth limit after the first 10 %% of the window, MiB (default %g)"
-                    % MAX_GROWTH_MIB)
+                    help="RSS growth limit after the first 10 %% of the window, MiB "
+                         "(default %(default)g)")
     ap.add_argument("--max-p50-slope-ms-min", type=float, default=MAX_P50_SLOPE_MS_PER_MIN,
-                    help="latency p50 slope limit, ms/min (default %g)" % MAX_P50_SLOPE_MS_PER_MIN)
+                    help="latency p50 slope limit, ms/min (default %(default)g)")
     ap.add_argument("--timeout-s", type=float, default=300,
                     help="longest edgebench may run beyond warm-up, window and drain (default 300)")
     ap.add_argument("--wait-idle-s", type=float, default=0,
