@@ -33,18 +33,21 @@ int main(int argc, char** argv) {
   try {
     edgebench::CliOutcome out = edgebench::RunCli(argc, argv);
     for (const edgebench::Error& w : out.warnings) {
-      std::fprintf(stderr, "edgebench: warning: %s\n", w.ToStringWithContext().c_str());
+      std::fprintf(stderr, "edgebench: warning: %s\n",
+                   edgebench::EscapeControlCharacters(w.ToStringWithContext()).c_str());
     }
     for (const edgebench::Error& e : out.errors) {
       if (e.message.empty()) continue;  // an interruption: the exit code says it
-      std::fprintf(stderr, "edgebench: error: %s\n", e.ToStringWithContext().c_str());
+      std::fprintf(stderr, "edgebench: error: %s\n",
+                   edgebench::EscapeControlCharacters(e.ToStringWithContext()).c_str());
     }
     if (out.show_usage_hint) std::fprintf(stderr, "Run 'edgebench --help' for usage.\n");
     if (out.errors.empty()) return out.help_exit_code;
     return ExitCodeFor(out.errors.front().kind);
   } catch (const std::exception& e) {
     // A bug, not an input problem: still one line and a documented code.
-    std::fprintf(stderr, "edgebench: error: internal error: %s\n", e.what());
+    std::fprintf(stderr, "edgebench: error: internal error: %s\n",
+                 edgebench::EscapeControlCharacters(e.what()).c_str());
     return ExitCodeFor(edgebench::ErrorKind::kInternal);
   }
 }

@@ -4,6 +4,8 @@
 #include <string>
 #include <system_error>
 
+#include <fmt/format.h>
+
 namespace edgebench {
 
 const char* ErrorKindName(ErrorKind kind) {
@@ -36,6 +38,20 @@ std::string Error::ToString() const {
     if (where->column > 0) s += ":" + std::to_string(where->column);
   }
   return s + ": " + message;
+}
+
+std::string EscapeControlCharacters(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto b = static_cast<unsigned char>(c);
+    if ((b < 0x20 && c != '\n') || b == 0x7F) {
+      out += fmt::format("\\x{:02x}", b);
+    } else {
+      out += c;
+    }
+  }
+  return out;
 }
 
 std::string Error::ToStringWithContext() const {

@@ -10,6 +10,7 @@
 #ifndef EDGEBENCH_SRC_SCENARIO_INTERNAL_H_
 #define EDGEBENCH_SRC_SCENARIO_INTERNAL_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -124,10 +125,18 @@ class Reader {
     return nullptr;
   }
 
+  // The line and a caret under the column; a line longer than 160 characters is cut to the
+  // 60 before the column and the 60 after it, with "..." where it was cut.
   std::string Caret(YAML::Mark mark) const {
     if (mark.line < 0 || static_cast<size_t>(mark.line) >= lines_.size()) return "";
-    return lines_[static_cast<size_t>(mark.line)] + "\n" +
-           std::string(static_cast<size_t>(mark.column), ' ') + "^";
+    const std::string& line = lines_[static_cast<size_t>(mark.line)];
+    size_t column = static_cast<size_t>(std::max(0, mark.column));
+    if (line.size() <= 160) return line + "\n" + std::string(column, ' ') + "^";
+    const size_t from = column > 60 ? column - 60 : 0;
+    std::string shown = (from > 0 ? "..." : "") + line.substr(from, 120);
+    if (from + 120 < line.size()) shown += "...";
+    column = column - from + (from > 0 ? 3 : 0);
+    return shown + "\n" + std::string(column, ' ') + "^";
   }
 
   std::string file_;

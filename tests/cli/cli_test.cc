@@ -354,3 +354,24 @@ TEST_CASE("run: an empty or unusable --out is refused before anything starts", "
   CHECK(r.exit_code == 0);
   CHECK_FALSE(fs::exists(tmp.path / "new"));
 }
+
+TEST_CASE("errors show control characters escaped and long lines cut around the column", "[cli]") {
+  TempDir tmp;
+  // An ESC sequence and a BEL inside a value: echoed in the message and in the source line.
+  fs::path esc = tmp.Write("esc.yaml", "name: x\npublish:\n  qos: a\x1b[31mb\x07\n");
+  CommandResult r = RunEdgebench({"validate", esc.string()}, tmp.path);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == "edgebench: error: " + esc.string() +
+                     ":3:8: publish.qos must be an integer, got 'a\\x1b[31mb\\x07'\n"
+                     "  qos: a\\x1b[31mb\\x07\n"
+                     "       ^\n");
+
+  // One 200,000-character line: the echo keeps 60 characters either side of the column.
+  const std::string pad(100000, ' ');
+  fs::path wide = tmp.Write("wide.yaml", "name: x\npublish: {" + pad + "qos: 9" + pad + "}\n");
+  r = RunEdgebench({"validate", wide.string()}, tmp.path);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == "edgebench: error: " + wide.string() +
+                     ":2:100016: publish.qos must be 0, 1 or 2, got 9\n..." + std::string(55, ' ') +
+                     "qos: 9" + std::string(59, ' ') + "...\n" + std::string(63, ' ') + "^\n");
+}

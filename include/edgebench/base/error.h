@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 
@@ -28,6 +29,10 @@ enum class ErrorKind {
   kThreshold,    // the run completed but an `expect:` threshold failed
   kInternal,     // a bug in edgebench
 };
+
+// `text` with every control character but the line break (and DEL) as \xNN, so an error
+// that quotes a file never drives the terminal ("a\x1b[31mb"). main() prints through it.
+std::string EscapeControlCharacters(std::string_view text);
 
 // "usage", "scenario", "unavailable", "run-failed", "interrupted", "threshold", "internal".
 const char* ErrorKindName(ErrorKind kind);
