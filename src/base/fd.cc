@@ -36,13 +36,19 @@ Status WriteAll(int fd, std::string_view data, const std::string& what) {
 }
 
 Status WriteFile(const std::string& path, std::string_view data) {
-  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  const std::string temporary = path + ".tmp";
+  Fd fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   if (!fd.valid()) return Error{"cannot write " + path + ": " + ErrnoMessage(errno)};
   Status st = WriteAll(fd.get(), data, "cannot write " + path);
-  if (!st) return st;
   // close() can report a deferred write error (for example on NFS or a full disk).
-  if (::close(fd.Release()) != 0) return Error{"cannot write " + path + ": " + ErrnoMessage(errno)};
-  return Ok{};
+  if (::close(fd.Release()) != 0 && st) {
+    st = Error{"cannot write " + path + ": " + ErrnoMessage(errno)};
+  }
+  if (st && ::rename(temporary.c_str(), path.c_str()) != 0) {
+    st = Error{"cannot rename " + temporary + " to " + path + ": " + ErrnoMessage(errno)};
+  }
+  if (!st) ::unlink(temporary.c_str());
+  return st;
 }
 
 Result<std::string> ReadFile(const std::string& path) {

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
@@ -69,6 +70,22 @@ CliOutcome Resume(CommandLine& cl) {
   MosquittoLibrary library;
   SetOutcome set = ResumeSet(cl.resume, *checks, cl.run);
   return {set.errors, false};
+}
+
+// Once per scenario file, before anything runs: its capture.pcap will hold the password.
+void WarnOfCredentialsInCaptures(const SetPlan& plan) {
+  std::vector<std::string> warned;
+  for (const PlannedCell& c : plan.cells) {
+    if (!CaptureHoldsCredentials(c.scenario)) continue;
+    if (std::find(warned.begin(), warned.end(), c.source) != warned.end()) continue;
+    warned.push_back(c.source);
+    // Printed now, not with the outcome: it matters before the run, not after.
+    std::fprintf(stderr,
+                 "edgebench: warning: %s: capture.snaplen keeps packet payloads of a connection "
+                 "without TLS, so capture.pcap holds broker.username's password in clear; the "
+                 "results directory is readable by its owner only\n",
+                 c.source.c_str());
+  }
 }
 
 }  // namespace
@@ -161,6 +178,7 @@ CliOutcome RunCommand(CommandLine& cl) {
     std::printf("%s", (search ? DescribeSearchPlan(plan) : DescribePlan(plan)).c_str());
     return {};
   }
+  WarnOfCredentialsInCaptures(plan);
   InstallStopHandlers();
   MosquittoLibrary library;
   if (search) return {RunSearch(plan, cl.run).errors, false};

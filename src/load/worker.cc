@@ -76,9 +76,10 @@ Result<std::optional<FromWorkerMessage>> Worker::Next(int timeout_ms) {
   }
 }
 
-Result<int> Worker::WaitReady(int timeout_ms) {
+Result<int> Worker::WaitReady(int timeout_ms, const std::atomic<bool>* stop) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (std::chrono::steady_clock::now() < deadline) {
+    if (stop && *stop) return Error{ErrorKind::kInterrupted, "interrupted"};
     Result<std::optional<FromWorkerMessage>> ev = Next(100);
     if (!ev.ok()) return ev.error();
     if (!ev.value()) continue;

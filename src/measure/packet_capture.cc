@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <system_error>
@@ -176,6 +178,25 @@ class PacketCapture::Impl {
   int64_t realtime_minus_monotonic_ns = 0;
   std::atomic<uint64_t> origin_ns{0};  // second 0 of the per-second series; 0 = not yet known
   CaptureReport report;
+  std::string pcap_path;  // capture.pcap, once complete
+
+  // Flushes and closes capture.pcap.partial and renames it to capture.pcap; a failed write
+  // anywhere (pcap_dump() reports none) is found here, through the stream's error flag.
+  void CloseFile() {
+    if (!dumper) return;
+    const std::string partial = pcap_path + ".partial";
+    FILE* f = pcap_dump_file(dumper.get());
+    errno = 0;
+    const bool flushed = pcap_dump_flush(dumper.get()) == 0 && std::ferror(f) == 0;
+    const int flush_errno = errno;
+    dumper.reset();  // fclose()
+    if (!flushed) {
+      report.pcap_error = "cannot write " + partial + ": " +
+                          (flush_errno ? ErrnoMessage(flush_errno) : std::string("write error"));
+    } else if (::rename(partial.c_str(), pcap_path.c_str()) != 0) {
+      report.pcap_error = "cannot rename " + partial + ": " + ErrnoMessage(errno);
+    }
+  }
 
   static void OnPacket(u_char* user, const pcap_pkthdr* h, const u_char* bytes) {
     reinterpret_cast<Impl*>(user)->Handle(h, bytes);
@@ -270,7 +291,9 @@ class PacketCapture::Impl {
     return Ok{};
   }
 
-  Status OpenFile(const std::string& path) {
+  Status OpenFile(const std::string& final_path) {
+    pcap_path = final_path;
+    const std::string path = final_path + ".partial";
     file_handle.reset(pcap_open_dead_with_tstamp_precision(report.link_type, report.snaplen,
                                                            PCAP_TSTAMP_PRECISION_NANO));
     if (!file_handle) return Error{"cannot write " + path + ": pcap_open_dead failed"};
@@ -338,8 +361,7 @@ void PacketCapture::Stop() {
     impl_->report.kernel_dropped = st.ps_drop;
     impl_->report.interface_dropped = st.ps_ifdrop;
   }
-  if (impl_->dumper) pcap_dump_flush(impl_->dumper.get());
-  impl_->dumper.reset();
+  impl_->CloseFile();
 }
 
 CaptureReport PacketCapture::TakeReport() {

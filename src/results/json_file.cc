@@ -21,14 +21,9 @@ Result<nlohmann::json> ReadJsonFile(const std::string& path) {
   return j;
 }
 
+// WriteFile() writes through a temporary name and renames it.
 Status WriteJsonAtomically(const std::string& path, const nlohmann::json& j) {
-  std::string temporary = path + ".tmp";
-  Status st = WriteFile(temporary, j.dump(2) + "\n");
-  if (!st) return st;
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    return Error{"cannot rename " + temporary + " to " + path + ": " + ErrnoMessage(errno)};
-  }
-  return Ok{};
+  return WriteFile(path, j.dump(2) + "\n");
 }
 
 }  // namespace edgebench::results_internal

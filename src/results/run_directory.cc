@@ -64,8 +64,8 @@ std::string UtcIso8601() {
   return fmt::format("{}.{:03d}Z", buf, ms);
 }
 
-Result<RunDirectory> RunDirectory::Create(const std::string& out_root,
-                                          const std::string& scenario) {
+Result<RunDirectory> RunDirectory::Create(const std::string& out_root, const std::string& scenario,
+                                          bool owner_only) {
   RunDirectory d;
   d.parent_ = out_root + "/" + scenario;
   Status st = MakeDirs(d.parent_);
@@ -75,7 +75,13 @@ Result<RunDirectory> RunDirectory::Create(const std::string& out_root,
     d.path_ = d.parent_ + "/" + d.name_ + ".partial";
     struct stat sb {};
     if (::stat((d.parent_ + "/" + d.name_).c_str(), &sb) == 0) continue;  // final name taken
-    if (::mkdir(d.path_.c_str(), 0755) == 0) return d;
+    // mkdir() applies the umask; chmod() makes 0700 exact whatever it is.
+    if (::mkdir(d.path_.c_str(), owner_only ? 0700 : 0755) == 0) {
+      if (owner_only && ::chmod(d.path_.c_str(), 0700) != 0) {
+        return Error{"cannot make " + d.path_ + " owner-only: " + ErrnoMessage(errno)};
+      }
+      return d;
+    }
     if (errno != EEXIST) {
       return Error{"cannot create results directory " + d.path_ + ": " + ErrnoMessage(errno)};
     }

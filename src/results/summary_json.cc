@@ -87,7 +87,8 @@ Processes ProcessesOf(const json& j) {
 json MessagesJson(const RunResult& r) {
   const Counters& c = r.counters;
   bool latency = r.info.latency;
-  return {{"scheduled", c[Counter::kScheduled]},
+  return {{"partial", r.partial},
+          {"scheduled", c[Counter::kScheduled]},
           {"sent", c[Counter::kSent]},
           {"acked", c[Counter::kAcked]},
           {"received", c[Counter::kReceived]},
@@ -243,6 +244,7 @@ Result<RunResult> ReadSummary(const json& j, int format) {
   } else {
     r.counters = CountersOfFormat1(j);
   }
+  r.partial = j.at("messages").value("partial", false);
   r.sent_per_s = j.at("throughput").at("sent_per_s").get<double>();
   r.received_per_s = j.at("throughput").at("received_per_s").get<double>();
   r.latency_us = DistOf(j.at("latency_us"));

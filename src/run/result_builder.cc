@@ -237,6 +237,21 @@ std::optional<std::string> BehindScheduleNote(const Scenario& s, const RunResult
       scheduled);
 }
 
+// A worker died: its counts are its last progress report's, up to a second old. What the
+// collector received was sent, and what was sent was scheduled.
+void MakePartialCountsConsistent(RunResult* r) {
+  Counters& c = r->counters;
+  r->partial = true;
+  const uint64_t received = c[Counter::kReceived];
+  const uint64_t dup = c[Counter::kDuplicated];
+  const uint64_t arrived = received > dup ? received - dup : 0;
+  if (c[Counter::kSent] < arrived) c.Set(Counter::kSent, arrived);
+  if (c[Counter::kScheduled] < c[Counter::kSent]) c.Set(Counter::kScheduled, c[Counter::kSent]);
+  r->notes.push_back(
+      "partial counts: a worker ended without its final report, so sent and scheduled are "
+      "what the orchestrator saw (its last progress report, and at least what was received)");
+}
+
 }  // namespace
 
 RunResult BuildRunResult(const Scenario& s, const RunData& run) {
@@ -260,6 +275,7 @@ RunResult BuildRunResult(const Scenario& s, const RunData& run) {
   r.capture = CaptureOf(s, run);
   r.link = run.link;
   r.notes = run.notes;
+  if (run.worker_partial) MakePartialCountsConsistent(&r);
   if (std::optional<std::string> note = BehindScheduleNote(s, r)) r.notes.push_back(*note);
   if (run.broker_resources) r.broker_resources = ResourcesOf(run, r.processes, &r.notes);
   return r;

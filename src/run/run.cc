@@ -41,6 +41,11 @@ std::atomic<bool>& StopRequested() {
   return flag;
 }
 
+bool CaptureHoldsCredentials(const Scenario& s) {
+  return s.capture.enabled && s.capture.snaplen >= 0 && !s.broker.tls.enabled &&
+         !s.broker.username.empty();
+}
+
 namespace {
 
 constexpr uint64_t kNsPerS = 1'000'000'000;
@@ -65,12 +70,34 @@ Counters SumCounters(const std::vector<Counters>& all) {
   return t;
 }
 
-// One report for all workers: their devices are consecutive ranges in worker order.
-WorkerReport MergeReports(std::vector<std::optional<WorkerReport>>& parts) {
-  WorkerReport out;
-  for (std::optional<WorkerReport>& p : parts) out.Merge(*p);
-  return out;
-}
+// What the workers said while the run measured.
+struct WorkerPoll {
+  explicit WorkerPoll(size_t n) : progress(n), finals(n), gone(n, false) {}
+  std::vector<Counters> progress;                   // each one's last progress report
+  std::vector<std::optional<WorkerReport>> finals;  // each one's final report
+  std::vector<bool> gone;                           // its pipe closed before its final report
+  bool done() const {
+    for (size_t i = 0; i < finals.size(); ++i) {
+      if (!finals[i] && !gone[i]) return false;
+    }
+    return true;
+  }
+  // One report for all workers (their devices are consecutive ranges in worker order). A
+  // worker that is gone counts what its last progress report said.
+  WorkerReport Merge() const {
+    WorkerReport out;
+    for (size_t i = 0; i < finals.size(); ++i) {
+      if (finals[i]) {
+        out.Merge(*finals[i]);
+      } else {
+        WorkerReport seen;
+        seen.counters = progress[i];
+        out.Merge(seen);
+      }
+    }
+    return out;
+  }
+};
 
 // The broker's cgroup under the hierarchy found here, after removing those of an edgebench
 // that is gone (killed before it could remove its own).
@@ -107,14 +134,15 @@ class Run {
   Status ConnectWorkers();
   void StartSamplerAndClock();
   void Measure();
-  bool PollWorkers(std::vector<Counters>* progress,
-                   std::vector<std::optional<WorkerReport>>* finals);
+  bool PollWorkers(WorkerPoll* poll);
+  void StopWorkers(uint64_t* give_up_ns);
   void WaitForDrain();
   void Shutdown();
   void CollectReports();
   void MeasureWindow();
   void AddNotes();
-  Status WriteResults(const RunResult& result);
+  Status WriteResults(RunResult* result);
+  Result<std::string> RenameDirectory(RunResult* result);
   RunOutcome Finish();
   std::string BrokerDeath();
   std::optional<std::string> OwnProcessDeath();
@@ -145,9 +173,11 @@ class Run {
   RunClock clock_;
   RunData data_;
   bool have_final_ = false;  // every worker has sent its final report
-  uint64_t stopped_ns_ = 0;  // when the run was stopped early (a signal, the broker died)
+  uint64_t stopped_ns_ = 0;  // when the run failed or was stopped (a signal, a death)
   uint64_t sampler_start_ns_ = 0;
   bool arriving_at_drain_end_ = false;  // messages were still arriving when the drain ended
+  bool summary_written_ = false;        // summary.json is in the directory
+  bool drain_cut_ = false;              // a signal ended the drain before every message came
   std::optional<Error> failure_;        // the first failure: it is the cause
   std::vector<PriceSheet> sheets_;      // the scenario's cost: sheets
   // Live status bookkeeping.
@@ -161,6 +191,8 @@ void Run::Fail(ErrorKind kind, std::string error) {
   failure_ = Error{kind, error};
   data_.status = kind == ErrorKind::kInterrupted ? RunStatus::kInterrupted : RunStatus::kFailed;
   data_.error = std::move(error);
+  // The window ends where the run did.
+  if (clock_.t0_ns && !stopped_ns_) stopped_ns_ = MonotonicNowNs();
   if (kind != ErrorKind::kInterrupted) spdlog::error("{}", data_.error);
 }
 
@@ -171,8 +203,8 @@ Status Run::Prepare() {
     if (!sheets.ok()) return sheets.error().WithKind(ErrorKind::kScenario);
     sheets_ = std::move(sheets.value());
   }
-  Result<RunDirectory> dir =
-      RunDirectory::Create(o_.out_root, o_.group.empty() ? s_.name : o_.group);
+  Result<RunDirectory> dir = RunDirectory::Create(
+      o_.out_root, o_.group.empty() ? s_.name : o_.group, CaptureHoldsCredentials(s_));
   if (!dir.ok()) return dir.error();
   dir_ = std::move(dir.value());
   Status st = AddLogFile(dir_->File("edgebench.log"));
@@ -443,7 +475,7 @@ Status Run::ConnectWorkers() {
   ShowLine(fmt::format("[connecting] {} {} ...", gateways > 0 ? gateways : devices,
                        gateways > 0 ? "gateways" : "devices"));
   for (Worker& w : workers_) {
-    Result<int> ready = w.WaitReady(timeout_ms);
+    Result<int> ready = w.WaitReady(timeout_ms, &StopRequested());
     if (!ready.ok()) return ready.error();
   }
   spdlog::info("workers ready workers={} devices={}", workers_.size(), devices);
@@ -551,26 +583,40 @@ std::string Run::BrokerDeath() {
                      how);
 }
 
-// One pass over the workers' pipes; false when the run cannot go on (Fail() was called).
-bool Run::PollWorkers(std::vector<Counters>* progress,
-                      std::vector<std::optional<WorkerReport>>* finals) {
+// One pass over the workers' pipes; false when a worker is gone (Fail() was called with
+// why and when: the others are to be stopped).
+bool Run::PollWorkers(WorkerPoll* poll) {
   const int slice_ms = std::max(1, 200 / static_cast<int>(workers_.size()));
+  bool all_there = true;
   for (size_t i = 0; i < workers_.size(); ++i) {
-    if ((*finals)[i]) continue;
+    if (poll->finals[i] || poll->gone[i]) continue;
     Result<std::optional<FromWorkerMessage>> ev = workers_[i].Next(slice_ms);
     if (!ev.ok()) {
-      Fail(ev.error().kind, ev.error().message);
-      return false;
+      poll->gone[i] = true;
+      all_there = false;
+      const uint64_t now = MonotonicNowNs();
+      const double at_s = now > clock_.t0_ns ? static_cast<double>(now - clock_.t0_ns) / 1e9 : 0;
+      Fail(ev.error().kind,
+           fmt::format("{} ended {:.1f} s into the run, before its final report: {}",
+                       workers_.size() == 1 ? "the worker" : fmt::format("worker {}", i), at_s,
+                       ev.error().message));
+      continue;
     }
     if (!ev.value()) continue;
     if (auto* p = std::get_if<ProgressMessage>(&*ev.value())) {
-      (*progress)[i] = p->counters;
-      if (i == 0) ShowStatus(MonotonicNowNs(), SumCounters(*progress));
+      poll->progress[i] = p->counters;
+      if (i == 0) ShowStatus(MonotonicNowNs(), SumCounters(poll->progress));
     } else if (auto* f = std::get_if<FinalMessage>(&*ev.value())) {
-      (*finals)[i] = std::move(f->report);
+      poll->finals[i] = std::move(f->report);
     }
   }
-  return true;
+  return all_there;
+}
+
+// Asks every worker to stop now (each still sends its final report) and waits at most 5 s more.
+void Run::StopWorkers(uint64_t* give_up_ns) {
+  for (Worker& w : workers_) (void)w.Stop();
+  *give_up_ns = std::min(*give_up_ns, MonotonicNowNs() + 5 * kNsPerS);
 }
 
 void Run::Measure() {
@@ -581,44 +627,42 @@ void Run::Measure() {
   spdlog::info("measuring warmup_s={:g} duration_s={:g} drain_s={:g}", s_.warmup_s, s_.duration_s,
                s_.drain_s);
   last_status_ns_ = clock_.t0_ns;
-  std::vector<Counters> progress(workers_.size());
-  std::vector<std::optional<WorkerReport>> finals(workers_.size());
+  WorkerPoll poll(workers_.size());
   bool stop_sent = false;
   // The workers end by themselves at drain_end at the latest; past that plus a margin one hangs.
   uint64_t give_up_ns = clock_.drain_end_ns + 10 * kNsPerS;
-  auto all_final = [&] {
-    return std::all_of(finals.begin(), finals.end(), [](const auto& f) { return f.has_value(); });
-  };
-  while (!all_final()) {
-    std::optional<std::string> death = stop_sent ? std::nullopt : OwnProcessDeath();
-    if (death) {
-      Fail(ErrorKind::kRunFailed, *death);
-      stopped_ns_ = MonotonicNowNs();
-      stop_sent = true;
-      for (Worker& w : workers_) (void)w.Stop();
-      give_up_ns = std::min(give_up_ns, MonotonicNowNs() + 5 * kNsPerS);
+  while (!poll.done()) {
+    if (!stop_sent) {
+      if (std::optional<std::string> death = OwnProcessDeath()) {
+        Fail(ErrorKind::kRunFailed, *death);
+      } else if (StopRequested()) {
+        Fail(ErrorKind::kInterrupted, "interrupted");
+        spdlog::warn("interrupted: stopping the workers and keeping partial results");
+      }
+      if (failure_) {
+        stop_sent = true;
+        StopWorkers(&give_up_ns);
+      }
     }
-    if (StopRequested() && !stop_sent) {
-      Fail(ErrorKind::kInterrupted, "interrupted");
-      stopped_ns_ = MonotonicNowNs();
-      spdlog::warn("interrupted: stopping the workers and keeping partial results");
+    if (!PollWorkers(&poll) && !stop_sent) {
       stop_sent = true;
-      for (Worker& w : workers_) (void)w.Stop();
-      give_up_ns = std::min(give_up_ns, MonotonicNowNs() + 5 * kNsPerS);
+      StopWorkers(&give_up_ns);
     }
-    if (!PollWorkers(&progress, &finals)) return;
     if (MonotonicNowNs() > give_up_ns) {
-      return Fail(ErrorKind::kRunFailed, "a worker did not finish within 10 s after the drain");
+      Fail(ErrorKind::kRunFailed, "a worker did not finish within 10 s after the drain");
+      for (size_t i = 0; i < workers_.size(); ++i) poll.gone[i] = poll.gone[i] || !poll.finals[i];
     }
   }
-  data_.worker = MergeReports(finals);
-  have_final_ = true;
+  data_.worker = poll.Merge();
+  data_.worker_partial = std::find(poll.gone.begin(), poll.gone.end(), true) != poll.gone.end();
+  have_final_ = !data_.worker_partial;
   if (o_.live_status) std::printf("\n");
 }
 
 // The workers have sent everything they will send. Waits while messages are still due,
 // until the end of the drain; then notes whether they were still arriving (so what is
-// missing is in flight, not lost).
+// missing is in flight, not lost). A signal cuts the drain short; after a signal in the
+// window the drain lasts at most a second. Either way what has not arrived is in flight.
 void Run::WaitForDrain() {
   const Counters& w = data_.worker.counters;
   uint64_t sent = w[Counter::kSent];
@@ -627,11 +671,20 @@ void Run::WaitForDrain() {
     // A run bounded by publish.count may end long before the window does.
     deadline = std::min(deadline, w[Counter::kLastSendNs] + Ns(s_.drain_s));
   }
-  while (collector_->received() < sent && MonotonicNowNs() < deadline && !StopRequested()) {
+  spdlog::info("draining sent={} received={}", sent, collector_->received());
+  const bool stopped_before = StopRequested();
+  if (stopped_before) deadline = std::min(deadline, MonotonicNowNs() + kNsPerS);
+  while (collector_->received() < sent && MonotonicNowNs() < deadline) {
     if (std::optional<std::string> death = OwnProcessDeath()) {
       return Fail(ErrorKind::kRunFailed, *death);
     }
+    if (!stopped_before && StopRequested()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (StopRequested()) {
+    Fail(ErrorKind::kInterrupted, "interrupted");
+    drain_cut_ = collector_->received() < sent;
+    return;
   }
   if (collector_->received() >= sent) return;
   // "Still arriving": something arrived within the last 200 ms plus two link round trips.
@@ -672,6 +725,9 @@ void Run::CollectReports() {
   data_.capture_port = port_;
   if (!capture_) return;
   data_.capture = capture_->TakeReport();
+  if (!data_.capture.pcap_error.empty()) {
+    Fail(ErrorKind::kRunFailed, "the capture is incomplete: " + data_.capture.pcap_error);
+  }
   if (s_.broker.tls.enabled) {
     data_.notes.push_back(
         "TLS: the capture counts packets and bytes only; the MQTT packets "
@@ -686,12 +742,15 @@ void Run::CollectReports() {
 void Run::MeasureWindow() {
   uint64_t sent = data_.worker.counters[Counter::kSent];
   uint64_t received = data_.collector.counters[Counter::kReceived];
-  if (arriving_at_drain_end_ && sent > received) {
+  if ((arriving_at_drain_end_ || drain_cut_) && sent > received) {
     data_.in_flight_at_end = sent - received;
-    data_.notes.push_back(fmt::format(
-        "{} messages were still arriving when the drain ended: counted as in flight, not "
-        "lost; a longer drain_s would tell",
-        data_.in_flight_at_end));
+    data_.notes.push_back(
+        drain_cut_ ? fmt::format("{} messages had not arrived when the run was interrupted: "
+                                 "counted as in flight, not lost",
+                                 data_.in_flight_at_end)
+                   : fmt::format("{} messages were still arriving when the drain ended: "
+                                 "counted as in flight, not lost; a longer drain_s would tell",
+                                 data_.in_flight_at_end));
   }
   if (!clock_.t0_ns) return;
   // Shorter than the window when the run was interrupted.
@@ -732,16 +791,45 @@ void Run::AddNotes() {
   }
 }
 
-// manifest.json and every reporter's file; a full disk is the error.
-Status Run::WriteResults(const RunResult& result) {
-  manifest_["link"] = SummaryToJson(result)["link"];
+// manifest.json and every reporter's file, summary.json last: a summary.json means the
+// directory is complete. A file that cannot be written (a full disk) fails the run: then
+// summary.json, if it can still be written, says so.
+Status Run::WriteResults(RunResult* result) {
+  manifest_["link"] = SummaryToJson(*result)["link"];
   manifest_["link"].erase("proxy");
   manifest_["end_time"] = UtcIso8601();
   Status st = dir_->Write("manifest.json", manifest_.dump(2) + "\n");
-  for (const ReportFile& f : RenderRunFiles(result)) {
-    if (st) st = dir_->Write(f.name, f.content);
+  for (const ReportFile& f : RenderRunFiles(*result)) {
+    if (st && f.name != "summary.json") st = dir_->Write(f.name, f.content);
   }
-  return st;
+  if (!st) {
+    Fail(ErrorKind::kRunFailed, st.error().message);
+    result->status = data_.status;
+    result->error = data_.error;
+  }
+  Status summary = dir_->Write("summary.json", SummaryToJson(*result).dump(2) + "\n");
+  summary_written_ = static_cast<bool>(summary);
+  if (!summary) {
+    Fail(ErrorKind::kRunFailed, summary.error().message);
+    result->status = data_.status;
+  }
+  return st ? summary : st;
+}
+
+// The directory's final name, whose suffix is the status summary.json has. Without a
+// summary.json, or when it cannot be renamed, it stays .partial, with a summary.json that
+// says failed and why, or none.
+Result<std::string> Run::RenameDirectory(RunResult* result) {
+  if (!summary_written_) return Error{"the results are incomplete in " + dir_->path()};
+  Result<std::string> final_path = dir_->Finish(failure_ ? RunStatusName(data_.status) : "");
+  if (final_path.ok()) return final_path;
+  Fail(ErrorKind::kRunFailed, final_path.error().message);
+  result->status = RunStatus::kFailed;
+  result->error = final_path.error().message;
+  if (!dir_->Write("summary.json", SummaryToJson(*result).dump(2) + "\n")) {
+    ::unlink(dir_->File("summary.json").c_str());
+  }
+  return final_path.error();
 }
 
 std::vector<Threshold> ThresholdsOf(const Scenario& s) {
@@ -770,19 +858,17 @@ RunOutcome Run::Finish() {
   if (!sheets_.empty() && result.status == RunStatus::kOk)
     result.cost = ComputeCost(sheets_, result);
   result.expectations = CheckThresholds(ThresholdsOf(s_), result);
+  Status written = WriteResults(&result);
+  spdlog::info("run finished status={}", RunStatusName(result.status));
+  FlushLogs();
+  Result<std::string> final_path = RenameDirectory(&result);
   out.status = result.status;
   out.expectations = result.expectations;
-  if (Status st = WriteResults(result); !st) {
-    // A full disk: say so and keep the .partial directory as it is.
-    out.error = st.error();
-    out.results_dir = dir_->path();
-    return out;
-  }
-  spdlog::info("run finished status={}", RunStatusName(data_.status));
-  FlushLogs();
-  Result<std::string> final_path = dir_->Finish(failure_ ? RunStatusName(data_.status) : "");
+  out.error = failure_;
+  // A full disk, or a directory left .partial: say so, whatever else went wrong before.
+  if (!final_path.ok()) out.error = final_path.error();
+  if (!written) out.error = written.error();
   out.results_dir = final_path.ok() ? *final_path : dir_->path();
-  if (!final_path.ok() && !out.error) out.error = final_path.error();
   if (clock_.t0_ns) out.table = SummaryTable(result);
   if (!out.error && !result.expectations_pass()) out.error = ThresholdError(result.expectations);
   return out;
@@ -806,7 +892,7 @@ RunOutcome Run::Execute() {
     Fail(ErrorKind::kInterrupted, "interrupted");
   } else {
     Measure();
-    if (have_final_ && !failure_) WaitForDrain();
+    if (have_final_ && (!failure_ || failure_->kind == ErrorKind::kInterrupted)) WaitForDrain();
   }
   Shutdown();
   return Finish();

@@ -188,14 +188,28 @@ void PrintSummary(const Execution& x) {
   std::fflush(stdout);
 }
 
+// "c2-cloud run 1, c1-edge run 2": the runs of the order not done, the first ten of them.
+std::string RunsNotDone(const SetIndex& index) {
+  std::vector<size_t> slots = SlotsToRun(index);
+  std::string out;
+  for (size_t i = 0; i < slots.size() && i < 10; ++i) {
+    auto [cell, repeat] = index.order[slots[i]];
+    out += fmt::format("{}{} run {}", i ? ", " : "", index.cells[static_cast<size_t>(cell)].id,
+                       repeat + 1);
+  }
+  if (slots.size() > 10) out += fmt::format(" and {} more", slots.size() - 10);
+  return out;
+}
+
 // The errors in the order of their exit codes: interrupted, runs not done, thresholds.
 std::vector<Error> Errors(const Execution& x) {
   std::vector<Error> errors;
   if (x.interrupted || x.index.runs_missing() > 0) {
-    errors.push_back({ErrorKind::kInterrupted,
-                      fmt::format("set interrupted after {} of {} runs; the index lists the "
-                                  "missing ones; finish it with: edgebench run --resume {}",
-                                  x.index.runs_done(), x.index.order.size(), x.dir)});
+    errors.push_back(
+        {ErrorKind::kInterrupted,
+         fmt::format("set interrupted after {} of {} runs; not run: {}; finish "
+                     "it with: edgebench run --resume {}",
+                     x.index.runs_done(), x.index.order.size(), RunsNotDone(x.index), x.dir)});
   }
   errors.insert(errors.end(), x.run_errors.begin(), x.run_errors.end());
   errors.insert(errors.end(), x.write_errors.begin(), x.write_errors.end());

@@ -149,8 +149,7 @@ TEST_CASE("WriteSearchResult into a directory that does not exist fails", "[sear
   std::string dir = tmp.File("nope");
   Status st = WriteSearchResult(dir, Sample());
   REQUIRE_FALSE(st);
-  CHECK(st.error().message ==
-        "cannot write " + dir + "/search.json.tmp: No such file or directory");
+  CHECK(st.error().message == "cannot write " + dir + "/search.json: No such file or directory");
   CHECK_FALSE(fs::exists(dir));
 }
 

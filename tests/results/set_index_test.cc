@@ -215,7 +215,7 @@ TEST_CASE("WriteSetIndex into a directory that does not exist fails", "[set_inde
   std::string dir = (tmp.path / "nope").string();
   Status st = WriteSetIndex(dir, Sample());
   REQUIRE_FALSE(st);
-  CHECK(st.error().message == "cannot write " + dir + "/index.json.tmp: No such file or directory");
+  CHECK(st.error().message == "cannot write " + dir + "/index.json: No such file or directory");
   CHECK_FALSE(fs::exists(tmp.path / "nope"));
 }
 

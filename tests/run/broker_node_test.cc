@@ -208,16 +208,17 @@ TEST_CASE("a broker killed mid-run fails the run with exit 3", "[run][integratio
   CHECK(Summary(run).at("status") == "failed");
 }
 
-// The link proxy's pid, from the log line of a run that is measuring; nullopt on timeout.
-std::optional<pid_t> WaitForProxy(const fs::path& out) {
+// The pid a log line of a run that is measuring gives after `key` (" proxy pid="); nullopt
+// on timeout.
+std::optional<pid_t> WaitForLoggedPid(const fs::path& out, const std::string& key) {
   for (int i = 0; i < 600; ++i) {
     std::error_code ec;
     for (const auto& e : fs::recursive_directory_iterator(out, ec)) {
       if (e.path().filename() != "edgebench.log") continue;
       const std::string log = cli_support::Slurp(e.path());
-      const size_t at = log.find(" proxy pid=");
+      const size_t at = log.find(key);
       if (log.find("measuring warmup_s") == std::string::npos || at == std::string::npos) continue;
-      return static_cast<pid_t>(std::stol(log.substr(at + 11)));
+      return static_cast<pid_t>(std::stol(log.substr(at + key.size())));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -232,7 +233,7 @@ TEST_CASE("a link proxy killed mid-run fails the run with exit 3", "[run][integr
                          "duration_s: 60\ncapture: {enabled: false}\n");
   fs::path out = dir.path / "out";
   pid_t eb = StartEdgebench({"run", s.string(), "--out", out.string()}, dir.path);
-  std::optional<pid_t> proxy = WaitForProxy(out);
+  std::optional<pid_t> proxy = WaitForLoggedPid(out, " proxy pid=");
   if (!proxy) ::kill(eb, SIGKILL);
   REQUIRE(proxy);
   REQUIRE(::kill(*proxy, SIGKILL) == 0);  // the proxy is edgebench's child, so ours
@@ -246,6 +247,103 @@ TEST_CASE("a link proxy killed mid-run fails the run with exit 3", "[run][integr
   fs::path run = OnlyRunDir(out, "cut");
   CHECK(run.extension() == ".failed");
   CHECK(Summary(run).at("status") == "failed");
+}
+
+TEST_CASE("a worker killed mid-run fails the run, with what the orchestrator saw as partial counts",
+          "[run][integration]") {
+  TempDir dir;
+  fs::path s = dir.Write("kw.yaml",
+                         "name: kw\ndevices: {count: 5}\npublish: {rate: 20, qos: 1}\n"
+                         "warmup_s: 0.5\nduration_s: 60\ncapture: {enabled: false}\n");
+  fs::path out = dir.path / "out";
+  pid_t eb = StartEdgebench({"run", s.string(), "--out", out.string()}, dir.path);
+  std::optional<pid_t> worker = WaitForLoggedPid(out, "worker 0 forked pid=");
+  if (!worker) ::kill(eb, SIGKILL);
+  REQUIRE(worker);
+  // Past two of the worker's once-a-second progress reports; not a timing assertion.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  REQUIRE(::kill(*worker, SIGKILL) == 0);  // the worker is edgebench's child, so ours
+  int code = WaitExit(eb);
+  std::string err = cli_support::Slurp(dir.path / "stderr.txt");
+  INFO(err);
+  CHECK(code == 3);
+  CHECK(err.find("edgebench: error: the worker ended ") != std::string::npos);
+  CHECK(
+      err.find(" s into the run, before its final report: worker killed by signal 9 (Killed)\n") !=
+      std::string::npos);
+  fs::path run = OnlyRunDir(out, "kw");
+  CHECK(run.extension() == ".failed");
+  nlohmann::json j = Summary(run);
+  CHECK(j.at("status") == "failed");
+  const nlohmann::json& m = j.at("messages");
+  CHECK(m.at("partial") == true);
+  const uint64_t sent = m.at("sent"), received = m.at("received"), scheduled = m.at("scheduled");
+  CHECK(sent > 0);  // two progress reports came before the kill
+  CHECK(sent + m.at("duplicated").get<uint64_t>() >= received);
+  CHECK(scheduled >= sent);
+  CHECK(scheduled == received + m.at("lost").get<uint64_t>() +
+                         m.at("in_flight_at_end").get<uint64_t>() + m.at("unsent").get<uint64_t>());
+  // The window ended at the kill, not 60 s later.
+  CHECK(j.at("window").at("measured_s").get<double>() < 30);
+  bool noted = false;
+  for (const auto& n : j.at("notes"))
+    noted = noted || n.get<std::string>().rfind("partial counts:", 0) == 0;
+  CHECK(noted);
+}
+
+// Waits (up to 60 s) until a run's edgebench.log has `text`.
+bool WaitForLog(const fs::path& out, const std::string& text) {
+  for (int i = 0; i < 600; ++i) {
+    std::error_code ec;
+    for (const auto& e : fs::recursive_directory_iterator(out, ec)) {
+      if (e.path().filename() != "edgebench.log") continue;
+      if (cli_support::Slurp(e.path()).find(text) != std::string::npos) return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+TEST_CASE("a signal during the drain interrupts the run; what has not arrived is in flight",
+          "[run][integration]") {
+  TempDir dir;
+  fs::path s = dir.Write("dr.yaml",
+                         "name: dr\ndevices: {count: 5}\npublish: {rate: 20, qos: 0}\n"
+                         "warmup_s: 0\nduration_s: 5\ndrain_s: 60\ncapture: {enabled: false}\n");
+  fs::path out = dir.path / "out";
+  pid_t eb = StartEdgebench({"run", s.string(), "--out", out.string()}, dir.path);
+  std::optional<pid_t> broker = WaitUntilMeasuring(eb, out);
+  if (!broker) ::kill(eb, SIGKILL);
+  REQUIRE(broker);
+  // Frozen, the broker holds the window's last messages back: the drain has to wait for them.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  REQUIRE(::kill(*broker, SIGSTOP) == 0);  // mosquitto is edgebench's child, so ours
+  const bool draining = WaitForLog(out, "draining sent=");
+  ::kill(eb, draining ? SIGINT : SIGKILL);
+  int code = WaitExit(eb);  // edgebench stops the frozen broker (SIGKILL after its grace)
+  REQUIRE(draining);
+  std::string err = cli_support::Slurp(dir.path / "stderr.txt");
+  INFO(err);
+  CHECK(code == 130);
+  fs::path run = OnlyRunDir(out, "dr");
+  CHECK(run.extension() == ".interrupted");
+  nlohmann::json j = Summary(run);
+  CHECK(j.at("status") == "interrupted");
+  const nlohmann::json& m = j.at("messages");
+  const uint64_t sent = m.at("sent"), received = m.at("received");
+  CHECK(sent > received);
+  CHECK(m.at("in_flight_at_end") == sent - received);
+  CHECK(m.at("lost") == 0);
+  CHECK(m.at("scheduled") ==
+        received + m.at("in_flight_at_end").get<uint64_t>() + m.at("unsent").get<uint64_t>());
+  bool noted = false;
+  for (const auto& n : j.at("notes")) {
+    noted = noted || n.get<std::string>() ==
+                         std::to_string(sent - received) +
+                             " messages had not arrived when the run was interrupted: counted as "
+                             "in flight, not lost";
+  }
+  CHECK(noted);
 }
 
 TEST_CASE("the cgroup of an edgebench killed with SIGKILL is removed by the next run",

@@ -366,4 +366,41 @@ TEST_CASE("a generator that fell behind its schedule is noted, never shown as fi
   CHECK(!has_behind(notes_of(skipped)));
 }
 
+TEST_CASE("a worker that died leaves partial counts that still add up", "[summary]") {
+  Scenario s = ScenarioFromYaml(kScenario);
+  RunData run = SampleRun();
+  run.status = RunStatus::kFailed;
+  run.error = "the worker ended 2.9 s into the run, before its final report: worker killed";
+  // Its last progress report came before the collector's last 55 arrivals.
+  run.worker_partial = true;
+  run.worker.counters = Counters{};
+  run.worker.counters[Counter::kScheduled] = 30;
+  run.worker.counters[Counter::kSent] = 30;
+  RunResult r = BuildRunResult(s, run);
+  CHECK(r.partial);
+  CHECK(r.counters[Counter::kSent] == 94);  // received 95, of which 1 a duplicate
+  CHECK(r.counters[Counter::kScheduled] == 94);
+  CHECK(r.lost() == 0);
+  CHECK(r.unsent() == 0);
+  REQUIRE(r.notes.size() == 2);
+  CHECK(r.notes[1] ==
+        "partial counts: a worker ended without its final report, so sent and scheduled are what "
+        "the orchestrator saw (its last progress report, and at least what was received)");
+  json j = SummaryToJson(r);
+  CHECK(j["messages"]["partial"] == true);
+  Result<RunResult> back = SummaryFromJson(j);
+  REQUIRE(back.ok());
+  CHECK(back->partial);
+
+  // A worker whose progress is ahead of the collector keeps its own counts.
+  run.worker.counters[Counter::kScheduled] = 200;
+  run.worker.counters[Counter::kSent] = 150;
+  r = BuildRunResult(s, run);
+  CHECK(r.counters[Counter::kSent] == 150);
+  CHECK(r.counters[Counter::kScheduled] == 200);
+  CHECK(r.lost() == 55);
+  CHECK(r.unsent() == 50);
+  CHECK_FALSE(BuildRunResult(s, SampleRun()).partial);
+}
+
 }  // namespace edgebench

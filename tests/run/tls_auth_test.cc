@@ -608,6 +608,48 @@ TEST_CASE("edgebench run over mutual TLS with a password file", "[tls][integrati
                      " refused the collector's connection: Connection Refused: not authorised.\n");
 }
 
+TEST_CASE("a whole-packet capture without TLS holds the password: owner-only, with a warning",
+          "[tls][integration]") {
+  TempDir dir;
+  std::string passwords = dir.File("passwords");
+  RunProgram({"mosquitto_passwd", "-c", "-b", passwords, "dev", "s3cret"},
+             dir.File("mosquitto_passwd.log"));
+  WriteText(dir.File("password.txt"), "s3cret\n");
+  ::chmod(dir.File("password.txt").c_str(), 0600);
+  TestBroker broker(dir, "broker", "password_file " + passwords + "\nallow_anonymous false\n");
+  std::string yaml = "  port: " + std::to_string(broker.port()) + "\n  username: dev\n" +
+                     "  password_file: " + dir.File("password.txt") + "\n" +
+                     "capture: {snaplen: 0}\n";
+  cli_support::CommandResult r = RunAgainst(dir, yaml, "clear");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.err == "edgebench: warning: " + dir.File("clear.yaml") +
+                     ": capture.snaplen keeps packet payloads of a connection without TLS, so "
+                     "capture.pcap holds broker.username's password in clear; the results "
+                     "directory is readable by its owner only\n");
+  const std::string run_dir = cli_support::LastLine(r.out);
+  struct stat st {};
+  REQUIRE(::stat(run_dir.c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0700);
+  nlohmann::json s = cli_support::SummaryOf(r.out);
+  if (s["network"]["capture"] != "ok") {
+    WARN("skipped the check of capture.pcap: the capture is " << s["network"]["capture"]);
+    return;
+  }
+  // What the warning says: the CONNECT packets carry the password in clear.
+  CHECK(cli_support::Slurp(run_dir + "/capture.pcap").find("s3cret") != std::string::npos);
+
+  // With the default snaplen (headers and 16 bytes) the directory is as usual.
+  r = RunAgainst(dir,
+                 "  port: " + std::to_string(broker.port()) + "\n  username: dev\n" +
+                     "  password_file: " + dir.File("password.txt") + "\n",
+                 "headers");
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.err.empty());
+  REQUIRE(::stat(cli_support::LastLine(r.out).c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) != 0700);
+}
+
 TEST_CASE("edgebench run with the wrong CA exits 3 and says why", "[tls][integration]") {
   TempDir dir;
   Pki pki(dir);

@@ -378,10 +378,17 @@ TEST_CASE("an interrupted set keeps its runs; --resume finishes it", "[set_run]"
   CHECK(counts["missing"] >= 1);
   // An interrupted run is redone by --resume: it counts as missing.
   CHECK(index.runs_missing() == static_cast<size_t>(counts["missing"] + counts["interrupted"]));
+  // The runs not done are named, in the set's order.
+  std::string not_run;
+  for (auto [cell, repeat] : index.order) {
+    const SetCell& c = index.cells[static_cast<size_t>(cell)];
+    const std::string& st = c.runs[static_cast<size_t>(repeat)].status;
+    if (st != "missing" && st != "interrupted") continue;
+    not_run += (not_run.empty() ? "" : ", ") + c.id + " run " + std::to_string(repeat + 1);
+  }
   CHECK(r.err == "edgebench: error: set interrupted after " + std::to_string(index.runs_done()) +
-                     " of 4 runs; the index lists the missing ones; finish it with: edgebench "
-                     "run --resume " +
-                     set_dir.string() + "\n");
+                     " of 4 runs; not run: " + not_run +
+                     "; finish it with: edgebench run --resume " + set_dir.string() + "\n");
   // The runs done before the signal are kept as they are.
   std::map<std::string, std::string> kept;
   for (const SetCell& c : index.cells) {

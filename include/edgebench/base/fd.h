@@ -49,8 +49,9 @@ Result<PipeEnds> MakePipe();
 // Writes all of `data`, blocking as needed. Error names `what` ("worker pipe: ...").
 Status WriteAll(int fd, std::string_view data, const std::string& what);
 
-// Writes `data` to `path` (created or truncated, mode 0644), checking every step, so a
-// full disk is reported ("cannot write PATH: No space left on device").
+// Writes `data` to `path` (mode 0644) through PATH.tmp, renamed over `path` once complete,
+// checking every step: `path` is never left half written, and a full disk is reported
+// ("cannot write PATH: No space left on device"; PATH.tmp is then removed).
 Status WriteFile(const std::string& path, std::string_view data);
 
 // Reads a whole (small) file. Error: "cannot read PATH: <strerror>".

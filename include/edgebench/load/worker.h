@@ -9,6 +9,7 @@
 #ifndef EDGEBENCH_LOAD_WORKER_H_
 #define EDGEBENCH_LOAD_WORKER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -48,8 +49,9 @@ class Worker {
   // Tells the worker to connect its devices.
   Status Connect();
   // Waits for `ready`. Errors: the worker's own message ("cannot connect ..."), or
-  // "worker exited with status 1 before it was ready", or a timeout.
-  Result<int> WaitReady(int timeout_ms);
+  // "worker exited with status 1 before it was ready", or a timeout; with `stop`, also
+  // Error{kInterrupted, "interrupted"} as soon as *stop is true (a signal while connecting).
+  Result<int> WaitReady(int timeout_ms, const std::atomic<bool>* stop = nullptr);
   Status Go(const RunClock& clock);
   // Asks the worker to stop publishing now and send its final report.
   Status Stop();

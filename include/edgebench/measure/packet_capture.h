@@ -37,6 +37,9 @@ struct CaptureReport {
   uint64_t kernel_dropped = 0;     // pcap_stats ps_drop: no room in the capture buffer
   uint64_t interface_dropped = 0;  // pcap_stats ps_ifdrop
   uint64_t pcap_bytes = 0;         // bytes of packet data stored in capture.pcap
+  // Why capture.pcap could not be written in full ("" when it was): a full disk, say. The
+  // file is written as capture.pcap.partial and renamed to capture.pcap only when complete.
+  std::string pcap_error;
   // The kernel capture buffer asked of libpcap and accepted (capture.buffer_mb): libpcap
   // maps it into this process, so the orchestrator's RSS includes it.
   uint64_t buffer_bytes = 0;

@@ -21,7 +21,9 @@ namespace edgebench {
 class RunDirectory {
  public:
   // Error: "cannot create results directory results/edge/...: Permission denied".
-  static Result<RunDirectory> Create(const std::string& out_root, const std::string& scenario);
+  // `owner_only`: mode 0700 instead of 0755 (its files hold secrets).
+  static Result<RunDirectory> Create(const std::string& out_root, const std::string& scenario,
+                                     bool owner_only = false);
 
   const std::string& path() const { return path_; }      // where files go now
   const std::string& run_name() const { return name_; }  // "20261129T130102Z-a1b2c3"

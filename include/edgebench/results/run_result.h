@@ -268,10 +268,13 @@ struct RunResult {
   RunStatus status = RunStatus::kOk;
   std::optional<std::string> error;  // why not ok
   RunInfo info;
-  double measured_s = 0;           // the window actually covered
-  double sent_per_s = 0;           // window messages sent / measured_s
-  double received_per_s = 0;       // window messages received / max(measured_s, receive span)
-  Counters counters;               // whole run: the workers', the collector's and the drain's
+  double measured_s = 0;      // the window actually covered
+  double sent_per_s = 0;      // window messages sent / measured_s
+  double received_per_s = 0;  // window messages received / max(measured_s, receive span)
+  Counters counters;          // whole run: the workers', the collector's and the drain's
+  // The counts are what the orchestrator saw, not the workers' final reports (a worker died):
+  // sent is at least what the collector received, and scheduled at least what was sent.
+  bool partial = false;
   Distribution latency_us;         // receive - intended send, window messages
   Distribution latency_actual_us;  // receive - actual send
   Distribution lag_us;             // actual - intended send (the generator's lag)

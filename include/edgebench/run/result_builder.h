@@ -34,6 +34,9 @@ struct RunData {
   int64_t sampler_offset_ms = 0;  // t0 minus the sampler's start, in ms
   uint64_t in_flight_at_end = 0;  // still arriving when the drain ended (not lost)
   WorkerReport worker;
+  // A worker ended without its final report: `worker` has its last progress report's counts
+  // (sent once a second), and no lag histogram for it.
+  bool worker_partial = false;
   CollectorReport collector;
   double orchestrator_cpu_s = -1;  // the orchestrator's own getrusage() at the end (-1: none)
   std::vector<ProcSample> samples;

@@ -43,6 +43,12 @@ struct RunOutcome {
 // (exit 1), naming the thresholds that failed.
 RunOutcome RunScenario(const Scenario& scenario, const RunOptions& options);
 
+// Whether capture.pcap will hold the broker's user name and password in clear: a capture
+// that stores packet payloads (capture.snaplen 0 or a number, not auto) of a connection
+// without TLS that authenticates. Such a run's results directory is made readable by its
+// owner only (0700), and `run` warns once before it starts.
+bool CaptureHoldsCredentials(const Scenario& s);
+
 // Set by the SIGINT/SIGTERM handler that main() installs; a run stops early when set.
 std::atomic<bool>& StopRequested();
 
