@@ -49,7 +49,9 @@ TEST_CASE("the worker killed with SIGKILL: exit 3, failed, the counts add up", "
 TEST_CASE("the embedded broker killed: exit 3, failed, the counts add up, nothing left",
           "[fault][integration]") {
   TempDir dir;
-  fs::path file = dir.Write("broker.yaml", SmallScenario{"broker"}.Yaml());
+  SmallScenario s{"broker"};
+  s.extra = "broker: {resources: {cpus: 1, required: false}}\n";  // a cgroup to clean up
+  fs::path file = dir.Write("broker.yaml", s.Yaml());
   EdgebenchRun run(dir.path, {"run", file.string()});
   std::optional<pid_t> broker = PidWhileMeasuring(run, "broker started pid=");
   REQUIRE(broker);
