@@ -85,30 +85,21 @@ ScopedMount SmallTmpfs(const TempDir& dir, unsigned long flags = 0) {
   return ScopedMount("tmpfs", dir.path / "out", "tmpfs", flags, "size=2m,mode=0755");
 }
 
-// Fills the filesystem of `dir` with one file until the next write finds it full.
-void FillUp(const fs::path& dir) {
-  int fd = ::open((dir / "filler").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  REQUIRE(fd >= 0);
-  std::vector<char> block(64 * 1024, 'x');
-  ssize_t n = 0;
-  do {
-    n = ::write(fd, block.data(), block.size());
-  } while (n > 0);
-  CHECK(errno == ENOSPC);
-  ::close(fd);
-}
-
 // The test's own file in DIR/out, there to take space.
 fs::path OutFiller(const TempDir& dir) { return dir.path / "out" / "filler"; }
 
-void WriteFile(const fs::path& path, size_t bytes) {
+// Writes `bytes` (rounded up to 64 KiB) into a new file, or until the disk is full; the errno
+// of the write that failed, 0 when none did.
+int WriteFile(const fs::path& path, size_t bytes) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   REQUIRE(fd >= 0);
-  std::vector<char> block(64 * 1024, 'x');
-  for (size_t done = 0; done < bytes; done += block.size()) {
-    REQUIRE(::write(fd, block.data(), block.size()) == static_cast<ssize_t>(block.size()));
+  std::vector<char> block(size_t{64} * 1024, 'x');
+  int failed = 0;
+  for (size_t done = 0; done < bytes && failed == 0; done += block.size()) {
+    if (::write(fd, block.data(), block.size()) < 0) failed = errno;
   }
   ::close(fd);
+  return failed;
 }
 
 // The bytes an unprivileged writer may still put on the filesystem of `path`.
@@ -185,7 +176,7 @@ TEST_CASE("a disk that fills while the run measures: exit 3, no half-written fil
   fs::path file = dir.Write("full.yaml", s.Yaml());
   EdgebenchRun run(dir.path, {"run", file.string()});
   WaitForRunDir(run);
-  FillUp(run.out());
+  CHECK(WriteFile(OutFiller(dir), SIZE_MAX) == ENOSPC);  // fills the disk up
   (void)run.Wait();
   CheckOutputFailure(run, "No space left on device");
   tmpfs.Unmount();
@@ -198,7 +189,7 @@ TEST_CASE("a capture cut short by a full disk: exit 3, the directory says so", "
   ScopedMount tmpfs = SmallTmpfs(dir);
   SKIP_UNLESS_MOUNTED(tmpfs);
   // 1.5 MiB of the 2 taken by the test, given back once the capture has filled the rest.
-  WriteFile(OutFiller(dir), 1536 * 1024);
+  REQUIRE(WriteFile(OutFiller(dir), size_t{1536} * 1024) == 0);
   SmallScenario s{"pcap"};
   // 100 messages a second of 4 KiB, each captured twice (to and from the broker) with
   // whole packets: about 800 KB/s into capture.pcap.
