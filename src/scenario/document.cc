@@ -108,7 +108,9 @@ class DocumentCheck {
   void CheckNode(const YAML::Node& node) {
     std::string_view source = SourceAt(node.Mark());
     if (source.starts_with('!')) {
-      std::string_view tag = source.substr(0, source.find_first_of(" \t,]}"));
+      // A verbatim tag (!<tag:yaml.org,2002:str>) ends at its '>', others at a separator.
+      size_t end = source.starts_with("!<") ? source.find('>') + 1 : source.find_first_of(" \t,]}");
+      std::string_view tag = source.substr(0, end);
       r_.Fail("", node.Mark(),
               "YAML tag '" + std::string(tag) +
                   "' is not accepted: values are read as plain text, so remove the tag");
@@ -163,13 +165,22 @@ class DocumentCheck {
   std::set<std::pair<int, int>> seen_;
 };
 
-// The first byte of `text` that is not valid UTF-8, with its line and column (0-based).
-bool FindInvalidUtf8(std::string_view text, YAML::Mark* at, unsigned char* byte) {
+// A control character YAML does not allow in a stream (YAML 1.2 c-printable: of C0 and DEL
+// only tab, line feed and carriage return).
+bool IsForbiddenControl(char c) {
+  auto b = static_cast<unsigned char>(c);
+  return (b < 0x20 && c != '\t' && c != '\n' && c != '\r') || b == 0x7f;
+}
+
+// The first byte of `text` that is not valid UTF-8 (or, with `controls`, is a control
+// character YAML forbids), with its line and column (0-based).
+bool FindInvalidUtf8(std::string_view text, YAML::Mark* at, unsigned char* byte,
+                     bool controls = false) {
   int line = 0;
   int column = 0;
   for (size_t i = 0; i < text.size();) {
     size_t n = Utf8SequenceAt(text, i);
-    if (n == 0) {
+    if (n == 0 || (controls && IsForbiddenControl(text[i]))) {
       at->line = line;
       at->column = column;
       *byte = static_cast<unsigned char>(text[i]);
@@ -212,10 +223,13 @@ std::optional<uint32_t> ForbiddenTopicCodePoint(std::string_view text) {
 YAML::Node LoadMap(Reader& r, std::string_view text, const std::string& not_a_map) {
   YAML::Mark bad;
   unsigned char byte = 0;
-  if (FindInvalidUtf8(text, &bad, &byte)) {
+  if (FindInvalidUtf8(text, &bad, &byte, /*controls=*/true)) {
     char hex[8];
     std::snprintf(hex, sizeof hex, "0x%02x", byte);
-    r.Fail("", bad, std::string("not valid UTF-8 (byte ") + hex + "): the file must be UTF-8 text");
+    bool control = byte < 0x80;
+    r.Fail("", bad,
+           std::string(control ? "a control character (byte " : "not valid UTF-8 (byte ") + hex +
+               "): the file must be UTF-8 text" + (control ? " without control characters" : ""));
     return YAML::Node();
   }
   std::vector<YAML::Node> documents;
