@@ -70,9 +70,9 @@ std::optional<FileProblem> CheckStat(const struct stat& st, FileLimit limit) {
   if (!S_ISREG(st.st_mode)) {
     return FileProblem{0, std::string("is not a regular file (") + FileTypeName(st.st_mode) + ")"};
   }
-  if (st.st_size > limit.max_bytes) return FileProblem{0, "is larger than the " +
-                                                               FormatByteLimit(limit.max_bytes) +
-                                                               " limit for " + limit.kind};
+  if (st.st_size > limit.max_bytes)
+    return FileProblem{
+        0, "is larger than the " + FormatByteLimit(limit.max_bytes) + " limit for " + limit.kind};
   return std::nullopt;
 }
 
@@ -89,8 +89,7 @@ std::optional<FileProblem> OpenChecked(const std::string& path, FileLimit limit,
   return CheckStat(st, limit);
 }
 
-std::optional<FileProblem> ReadChecked(const std::string& path, FileLimit limit,
-                                       std::string* out) {
+std::optional<FileProblem> ReadChecked(const std::string& path, FileLimit limit, std::string* out) {
   Fd fd;
   if (std::optional<FileProblem> p = OpenChecked(path, limit, &fd)) return p;
   out->clear();
@@ -106,8 +105,8 @@ std::optional<FileProblem> ReadChecked(const std::string& path, FileLimit limit,
     if (n == 0) break;
     out->append(buf, static_cast<size_t>(n));
     if (out->size() > cap) {
-      return FileProblem{0, "is larger than the " + FormatByteLimit(limit.max_bytes) +
-                                " limit for " + limit.kind};
+      return FileProblem{
+          0, "is larger than the " + FormatByteLimit(limit.max_bytes) + " limit for " + limit.kind};
     }
   }
   return std::nullopt;

@@ -25,16 +25,19 @@ size_t Utf8SequenceAt(std::string_view text, size_t i) {
   auto byte = [&text](size_t k) { return static_cast<unsigned char>(text[k]); };
   unsigned char b = byte(i);
   if (b < 0x80) return 1;
-  size_t n = b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+  size_t n = b >= 0xc2 && b <= 0xdf   ? 2
+             : b >= 0xe0 && b <= 0xef ? 3
+             : b >= 0xf0 && b <= 0xf4 ? 4
+                                      : 0;
   if (n == 0 || i + n > text.size()) return 0;
   for (size_t k = 1; k < n; ++k) {
     if ((byte(i + k) & 0xc0) != 0x80) return 0;
   }
   unsigned char second = byte(i + 1);
-  if (b == 0xe0 && second < 0xa0) return 0;   // overlong
-  if (b == 0xed && second > 0x9f) return 0;   // surrogates
-  if (b == 0xf0 && second < 0x90) return 0;   // overlong
-  if (b == 0xf4 && second > 0x8f) return 0;   // above U+10FFFF
+  if (b == 0xe0 && second < 0xa0) return 0;  // overlong
+  if (b == 0xed && second > 0x9f) return 0;  // surrogates
+  if (b == 0xf0 && second < 0x90) return 0;  // overlong
+  if (b == 0xf4 && second > 0x8f) return 0;  // above U+10FFFF
   return n;
 }
 
@@ -71,8 +74,8 @@ class DocumentCheck {
       return;
     }
     if (depth > kMaxYamlDepth) {
-      r_.Fail("", node.Mark(), "YAML nesting is deeper than " + std::to_string(kMaxYamlDepth) +
-                                   " levels");
+      r_.Fail("", node.Mark(),
+              "YAML nesting is deeper than " + std::to_string(kMaxYamlDepth) + " levels");
       return;
     }
     // An alias is the node it names: check each node once, count every visit.
@@ -141,9 +144,10 @@ class DocumentCheck {
         swallowed_line = l + 1;
       }
       for (; i < line.size(); ++i) {
-        if (quote == '"' && line[i] == '\\') {
-          ++i;
-        } else if (quote == '\'' && line[i] == '\'' && i + 1 < line.size() && line[i + 1] == '\'') {
+        bool escaped = (quote == '"' && line[i] == '\\') ||
+                       (quote == '\'' && line[i] == '\'' && i + 1 < line.size() &&
+                        line[i + 1] == '\'');  // \" in double quotes, '' in single ones
+        if (escaped) {
           ++i;
         } else if (line[i] == quote) {
           if (!swallowed.empty()) {
@@ -210,7 +214,8 @@ std::optional<uint32_t> ForbiddenTopicCodePoint(std::string_view text) {
     size_t n = std::max<size_t>(Utf8SequenceAt(text, i), 1);
     auto b = static_cast<unsigned char>(text[i]);
     uint32_t cp = n == 1 ? b : b & (0xff >> (n + 1));
-    for (size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3f);
+    for (size_t k = 1; k < n; ++k)
+      cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3f);
     bool control = cp <= 0x1f || (cp >= 0x7f && cp <= 0x9f);
     bool noncharacter = (cp >= 0xfdd0 && cp <= 0xfdef) || (cp & 0xfffe) == 0xfffe;
     if (control || noncharacter) return cp;

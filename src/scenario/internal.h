@@ -205,8 +205,7 @@ void ReadSeed(Reader& r, const Section& s, uint64_t* out);
 // The whole file, a regular one within `limit` (base/fd.h). Errors: "PATH: cannot read file:
 // No such file or directory", "PATH: is not a regular file (a FIFO)", "PATH: is larger than
 // the 1 MiB limit for a scenario file".
-Result<std::string> ReadScenarioFile(const std::string& path,
-                                     FileLimit limit = kScenarioFileLimit);
+Result<std::string> ReadScenarioFile(const std::string& path, FileLimit limit = kScenarioFileLimit);
 // Parses `text`, which must be one YAML document holding a map; fails `r` on a syntax
 // error or another shape, and on what yaml-cpp takes without a word (document.cc): bytes
 // that are not UTF-8, a second document, an explicit tag (any: values are judged by their

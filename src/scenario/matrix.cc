@@ -229,8 +229,9 @@ void CheckMatrixReads(Reader& r, const YAML::Node& root, const std::vector<Axis>
   if (cells < 2 || static_cast<int64_t>(cells * file_bytes) <= kMaxMatrixBytesRead) return;
   r.Fail("matrix", root["matrix"].Mark(),
          "a matrix of " + std::to_string(cells) + " cells reads this file once per cell, so it " +
-             "must be at most " + FormatByteLimit(kMaxMatrixBytesRead / static_cast<int64_t>(cells)) +
-             ", got " + std::to_string(file_bytes) + " bytes");
+             "must be at most " +
+             FormatByteLimit(kMaxMatrixBytesRead / static_cast<int64_t>(cells)) + ", got " +
+             std::to_string(file_bytes) + " bytes");
 }
 
 // Advances `pick` like an odometer, the last axis fastest; false after the last cell.

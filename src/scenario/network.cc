@@ -152,8 +152,9 @@ Result<std::map<std::string, LinkProfile>> LoadProfiles(const std::string& path)
   if (r.failed()) return r.error();
   std::map<std::string, LinkProfile> profiles;
   if (root.size() > kMaxProfiles) {
-    r.Fail("", root.Mark(), "a profiles file must have at most " + std::to_string(kMaxProfiles) +
-                                " profiles, got " + std::to_string(root.size()));
+    r.Fail("", root.Mark(),
+           "a profiles file must have at most " + std::to_string(kMaxProfiles) + " profiles, got " +
+               std::to_string(root.size()));
   }
   for (auto it = root.begin(); it != root.end() && !r.failed(); ++it) {
     std::string name = it->first.IsScalar() ? it->first.Scalar() : "";

@@ -135,9 +135,9 @@ Result<std::map<std::string, NodeProfile>> LoadNodeProfiles(const std::string& p
   if (r.failed()) return r.error();
   std::map<std::string, NodeProfile> nodes;
   if (root.size() > kMaxProfiles) {
-    r.Fail("", root.Mark(), "a node profiles file must have at most " +
-                                std::to_string(kMaxProfiles) + " profiles, got " +
-                                std::to_string(root.size()));
+    r.Fail("", root.Mark(),
+           "a node profiles file must have at most " + std::to_string(kMaxProfiles) +
+               " profiles, got " + std::to_string(root.size()));
   }
   ExternalChecks unchecked;  // a profile may describe a machine larger than this one
   for (auto it = root.begin(); it != root.end() && !r.failed(); ++it) {

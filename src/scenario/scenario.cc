@@ -100,9 +100,9 @@ void CheckPasswordFileMode(Reader& r, const Section& s, const std::string& path)
   if (::stat(path.c_str(), &st) != 0 || (st.st_mode & 077) == 0) return;
   char mode[8];
   std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-  r.Warn(*s.Find("password_file"),
-         "broker.password_file: '" + path + "' is accessible by group or others (mode " + mode +
-             "); make it private with: chmod 600 '" + path + "'");
+  r.Warn(*s.Find("password_file"), "broker.password_file: '" + path +
+                                       "' is accessible by group or others (mode " + mode +
+                                       "); make it private with: chmod 600 '" + path + "'");
 }
 
 void ReadTls(Reader& r, const Entry* entry, TlsSpec* out) {
@@ -131,8 +131,8 @@ void ReadCredentials(Reader& r, const Section& s, BrokerSpec* out) {
   }
   ReadString(r, s, "username", &out->username);
   ReadString(r, s, "password_env", &out->password_env);
-  bool password_readable = ReadFilePath(r, s, "password_file", kPasswordFileLimit,
-                                        &out->password_file);
+  bool password_readable =
+      ReadFilePath(r, s, "password_file", kPasswordFileLimit, &out->password_file);
   if (r.failed()) return;
   if (password_readable) CheckPasswordFileMode(r, s, out->password_file);
   const Entry* env = s.Find("password_env");
@@ -191,12 +191,14 @@ void ReadMqtt5Options(Reader& r, const Section& s, BrokerSpec* out) {
 // port is broker.port ("broker:1883" would be looked up as a host of that name).
 std::optional<std::string> HostProblem(const std::string& host) {
   std::string got = ", got '" + host + "'";
-  if (host.find_first_not_of(" \t") == std::string::npos) return "broker.host must not be empty" + (host.empty() ? "" : got);
+  if (host.find_first_not_of(" \t") == std::string::npos)
+    return "broker.host must not be empty" + (host.empty() ? "" : got);
   if (host.size() > kMaxHostBytes) {
     return "broker.host must be at most " + std::to_string(kMaxHostBytes) + " characters, got " +
            std::to_string(host.size());
   }
-  if (host.find_first_of(" \t\r\n") != std::string::npos) return "broker.host must not contain spaces" + got;
+  if (host.find_first_of(" \t\r\n") != std::string::npos)
+    return "broker.host must not contain spaces" + got;
   if (host.find("://") != std::string::npos) {
     return "broker.host must be a host name or address, not a URL" + got;
   }
@@ -205,7 +207,8 @@ std::optional<std::string> HostProblem(const std::string& host) {
   if (host.front() == '[' || colons == 1 ||
       (colons > 1 && ::inet_pton(AF_INET6, host.c_str(), &v6) != 1)) {
     return "broker.host must be a host name or address without a port (the port goes in "
-           "broker.port)" + got;
+           "broker.port)" +
+           got;
   }
   if (host.find_first_of("/?#@") != std::string::npos) {
     return "broker.host must be a host name or address" + got;
@@ -220,7 +223,8 @@ void ReadBrokerAddress(Reader& r, const Section& s, BrokerSpec* out) {
   ReadBool(r, s, "embedded", &out->embedded);
   ReadString(r, s, "host", &out->host);
   if (!r.failed() && s.Find("host") != nullptr) {
-    if (std::optional<std::string> problem = HostProblem(out->host)) r.Fail(*s.Find("host"), *problem);
+    if (std::optional<std::string> problem = HostProblem(out->host))
+      r.Fail(*s.Find("host"), *problem);
   }
   ReadInt(r, s, "port", 1, 65535, &out->port);
   if (r.failed()) return;

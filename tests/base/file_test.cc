@@ -33,13 +33,13 @@ TEST_CASE("ReadFile reads a regular file within its limit, and /proc files", "[b
   CHECK(stat->find(std::to_string(::getpid()) + " (") == 0);
 }
 
-TEST_CASE("ReadFile refuses a file above its limit, by its size or by what it holds",
-          "[base]") {
+TEST_CASE("ReadFile refuses a file above its limit, by its size or by what it holds", "[base]") {
   TempDir dir;
   WriteText(dir.File("big"), "0123456789abcdefX");
   Result<std::string> text = ReadFile(dir.File("big"), kTiny);
   REQUIRE_FALSE(text.ok());
-  CHECK(text.error().ToString() == dir.File("big") + ": is larger than the 16 bytes limit for a tiny file");
+  CHECK(text.error().ToString() ==
+        dir.File("big") + ": is larger than the 16 bytes limit for a tiny file");
   // A /proc file claims size 0 but holds more than 16 bytes: the read stops at the limit.
   Result<std::string> proc = ReadFile("/proc/self/status", kTiny);
   REQUIRE_FALSE(proc.ok());
@@ -63,8 +63,8 @@ TEST_CASE("ReadFile refuses a FIFO, a device and a directory without blocking", 
   CHECK(d.error().ToString() == dir.path() + ": is not a regular file (a directory)");
   Result<std::string> missing = ReadFile(dir.File("none"));
   REQUIRE_FALSE(missing.ok());
-  CHECK(missing.error().ToString() == "cannot read " + dir.File("none") +
-                                          ": No such file or directory");
+  CHECK(missing.error().ToString() ==
+        "cannot read " + dir.File("none") + ": No such file or directory");
 }
 
 TEST_CASE("ReadInputFile and CheckFile name the file the way input errors do", "[base]") {

@@ -82,10 +82,10 @@ TEST_CASE("explicit YAML tags are refused, core schema ones too", "[scenario]") 
 
 TEST_CASE("deep nesting and alias bombs are refused quickly", "[scenario]") {
   CHECK(ErrorOf("name: x\ndescription: " + Repeat("[", 40) + Repeat("]", 40) + "\n") ==
-        "t.yaml:2:44: YAML nesting is deeper than 32 levels");
+        "t.yaml:2:45: YAML nesting is deeper than 32 levels");
   // yaml-cpp's own guard stops its parser before our walk.
-  CHECK(ErrorOf("name: x\ndescription: " + Repeat("[", 100000) + "\n").ends_with(
-      ": YAML nesting is deeper than 32 levels"));
+  CHECK(ErrorOf("name: x\ndescription: " + Repeat("[", 100000) + "\n")
+            .ends_with(": YAML nesting is deeper than 32 levels"));
   std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
   for (char c = 'b'; c <= 'j'; ++c) {
     std::string prev(1, static_cast<char>(c - 1));
@@ -93,8 +93,9 @@ TEST_CASE("deep nesting and alias bombs are refused quickly", "[scenario]") {
             "*" + prev + "]\n";
   }
   std::string error = ErrorOf("name: x\nmatrix:\n  seed: [1]\n" + bomb);
-  CHECK(error.ends_with(": the document has more than 100000 values with its aliases expanded "
-                        "(aliases that repeat aliases?)"));
+  CHECK(
+      error.ends_with(": the document has more than 100000 values with its aliases expanded "
+                      "(aliases that repeat aliases?)"));
 }
 
 TEST_CASE("one value may not be longer than 65535 bytes", "[scenario]") {
@@ -150,7 +151,7 @@ TEST_CASE("topics: MQTT's rules for topic names and at most 1000 of them", "[sce
   for (int i = 0; i < 1001; ++i) many += "  - t/" + std::to_string(i) + "\n";
   CHECK(ErrorOf(many) == "t.yaml:3:3: topics must list at most 1000 topics, got 1001");
   CHECK(ErrorOf("name: x\ntopics: {pattern: \"t/{index}\", count: 1001}\n") ==
-        "t.yaml:2:44: topics.count must be at most 1000, got 1001");
+        "t.yaml:2:39: topics.count must be at most 1000, got 1001");
   // A topic that is valid UTF-8 and not a control character passes.
   CHECK(ErrorOf("name: x\ntopics: [\"capteur/temp\xc3\xa9rature\"]\n") == "ok");
 }
@@ -171,24 +172,24 @@ TEST_CASE("lists and maps of a scenario have maximums", "[scenario]") {
   CHECK(ErrorOf(sheets + "]\n") == "t.yaml:3:11: cost.sheets must name at most 32 sheets, got 33");
   std::string values = "name: x\nmatrix:\n  seed: [";
   for (int i = 0; i < 1001; ++i) values += (i ? ", " : "") + std::to_string(i + 1);
-  CHECK(ErrorOf(values + "]\n") == "t.yaml:3:9: matrix.seed must have at most 1000 values, got 1001");
+  CHECK(ErrorOf(values + "]\n") ==
+        "t.yaml:3:9: matrix.seed must have at most 1000 values, got 1001");
   std::string axes = "name: x\nmatrix:\n";
   for (int i = 0; i < 17; ++i) axes += "  a" + std::to_string(i) + ": [1]\n";
   CHECK(ErrorOf(axes) == "t.yaml:3:3: matrix must have at most 16 axes, got 17");
 }
 
-TEST_CASE("a matrix reads its file once per cell, so a big file gets fewer cells",
-          "[scenario]") {
-  std::string yaml = "name: x\ndescription: \"" + std::string(4000, 'd') + "\"\nmatrix:\n" +
-                     "  seed: [" + std::string("1, 2, 3, 4, 5, 6, 7, 8, 9, 10") + "]\n";
-  std::string topics = "topics:\n";
-  for (int i = 0; i < 900; ++i) topics += "  - \"t/" + std::to_string(i) + "/" + std::string(30, 'x') + "\"\n";
-  yaml += topics;
-  std::string cells = "  devices.count: [";
-  for (int i = 0; i < 100; ++i) cells += (i ? ", " : "") + std::to_string(i + 1);
-  std::string error = ErrorOf(yaml + cells + "]\n");
-  CHECK(error.starts_with("t.yaml:4:3: a matrix of 1000 cells reads this file once per cell, so "
-                          "it must be at most 16777 bytes, got "));
+TEST_CASE("a matrix reads its file once per cell, so a big file gets fewer cells", "[scenario]") {
+  std::string yaml = "name: x\ntopics:\n";
+  for (int i = 0; i < 900; ++i)
+    yaml += "  - \"t/" + std::to_string(i) + "/" + std::string(30, 'x') + "\"\n";
+  yaml += "matrix:\n  seed: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n  devices.count: [";
+  for (int i = 0; i < 100; ++i) yaml += (i ? ", " : "") + std::to_string(i + 1);
+  yaml += "]\n";
+  CHECK(ErrorOf(yaml) ==
+        "t.yaml:903:3: a matrix of 1000 cells reads this file once per cell, so "
+        "it must be at most 16777 bytes, got " +
+            std::to_string(yaml.size()) + " bytes");
 }
 
 TEST_CASE("the scenario file itself must be a regular file within 1 MiB", "[scenario]") {
@@ -218,7 +219,7 @@ TEST_CASE("a password file or TLS file that is no file to read is an error, unde
   ExternalChecks checks;
   checks.run_time_warnings = &run_time;  // as validate does: a missing file only warns
   CHECK(ErrorOf("name: x\nbroker: {username: u, password_file: \"" + fifo + "\"}\n", checks) ==
-        "t.yaml:2:42: broker.password_file: '" + fifo + "' is not a regular file (a FIFO)");
+        "t.yaml:2:38: broker.password_file: '" + fifo + "' is not a regular file (a FIFO)");
   CHECK(ErrorOf("name: x\nbroker:\n  tls: {ca_file: /dev/zero}\n", checks) ==
         "t.yaml:3:18: broker.tls.ca_file: '/dev/zero' is not a regular file (a character "
         "device)");
@@ -240,9 +241,10 @@ TEST_CASE("a password file that group or others can access gets a warning", "[sc
   std::string yaml = "name: x\nbroker: {username: u, password_file: \"" + pw + "\"}\n";
   CHECK(ErrorOf(yaml, checks) == "ok");
   REQUIRE(warnings.size() == 1);
-  CHECK(warnings[0].ToString() == "t.yaml:2:42: broker.password_file: '" + pw +
+  CHECK(warnings[0].ToString() == "t.yaml:2:38: broker.password_file: '" + pw +
                                       "' is accessible by group or others (mode 0640); make it "
-                                      "private with: chmod 600 '" + pw + "'");
+                                      "private with: chmod 600 '" +
+                                      pw + "'");
   warnings.clear();
   REQUIRE(::chmod(pw.c_str(), 0600) == 0);
   CHECK(ErrorOf(yaml, checks) == "ok");

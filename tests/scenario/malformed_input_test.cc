@@ -138,10 +138,10 @@ std::vector<std::pair<std::string, std::string>> ScenariosNaming(const std::stri
 std::string ExpectedError(const std::string& key, const std::string& scenario,
                           const std::string& path, const std::string& what) {
   if (key == "scenario") return "edgebench: error: " + path + ": " + what + "\n";
-  std::string line = key == "ca_file" ? "    ca_file: \"" + path + "\"" :
-                                        "  password_file: \"" + path + "\"";
-  std::string location = key == "ca_file" ? ":4:14: broker.tls.ca_file: '" :
-                                            ":4:18: broker.password_file: '";
+  std::string line =
+      key == "ca_file" ? "    ca_file: \"" + path + "\"" : "  password_file: \"" + path + "\"";
+  std::string location =
+      key == "ca_file" ? ":4:14: broker.tls.ca_file: '" : ":4:18: broker.password_file: '";
   size_t column = line.find('"');
   return "edgebench: error: " + scenario + location + path + "' " + what + "\n" + line + "\n" +
          std::string(column, ' ') + "^\n";
@@ -199,14 +199,14 @@ TEST_CASE("validate and run warn of a password file that others can read", "[sce
   WriteText(scenario, "name: x\nbroker:\n  username: u\n  password_file: \"" + pw + "\"\n");
   std::string warning = "edgebench: warning: " + scenario + ":4:18: broker.password_file: '" + pw +
                         "' is accessible by group or others (mode 0644); make it private with: "
-                        "chmod 600 '" + pw + "'\n  password_file: \"" + pw + "\"\n" +
-                        std::string(17, ' ') + "^\n";
+                        "chmod 600 '" +
+                        pw + "'\n  password_file: \"" + pw + "\"\n" + std::string(17, ' ') + "^\n";
   Outcome v = RunIn(dir.path(), {"validate", scenario}, dir.path());
   CHECK(v.exit_code == 0);
   CHECK(v.out == scenario + ": ok (1 warning)\n");
   CHECK(v.err == warning);
-  Outcome run = RunIn(dir.path(), {"run", "--dry-run", scenario, "--out", dir.File("r")},
-                      dir.path());
+  Outcome run =
+      RunIn(dir.path(), {"run", "--dry-run", scenario, "--out", dir.File("r")}, dir.path());
   CHECK(run.exit_code == 0);
   CHECK(run.err == warning);
   REQUIRE(::chmod(pw.c_str(), 0600) == 0);
