@@ -187,7 +187,7 @@ TEST_CASE("a matrix reads its file once per cell, so a big file gets fewer cells
   for (int i = 0; i < 100; ++i) yaml += (i ? ", " : "") + std::to_string(i + 1);
   yaml += "]\n";
   CHECK(ErrorOf(yaml) ==
-        "t.yaml:903:3: a matrix of 1000 cells reads this file once per cell, so "
+        "t.yaml:904:3: a matrix of 1000 cells reads this file once per cell, so "
         "it must be at most 16777 bytes, got " +
             std::to_string(yaml.size()) + " bytes");
 }
