@@ -130,7 +130,7 @@ Result<EmbeddedBroker> EmbeddedBroker::Start(const EmbeddedBrokerOptions& option
     return Error{"cannot start the embedded broker: '" + options.program +
                  "' not found in PATH or /usr/sbin (install it with: apt-get install mosquitto)"};
   }
-  Result<std::string> tmpl = ReadFile(options.config_template);
+  Result<std::string> tmpl = ReadFile(options.config_template, kConfigFileLimit);
   if (!tmpl.ok()) return tmpl.error();
 
   // The port can be taken between probing and mosquitto's bind; then try another.

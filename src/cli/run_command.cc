@@ -147,9 +147,12 @@ Status CheckOutRoot(const std::string& out) {
   return Ok{};
 }
 
+namespace {
+
 // After a failed run the next still runs (its result is independent); an interruption
-// stops the sequence. The exit code is the first non-zero one.
-CliOutcome RunCommand(CommandLine& cl) {
+// stops the sequence. The exit code is the first non-zero one. The scenarios' warnings (a
+// password file others can read) are added to `warnings`.
+CliOutcome RunFiles(CommandLine& cl, std::vector<Error>* warnings) {
   if (Status st = CheckConfigDir(cl); !st) return {{st.error()}, false};
   cl.run.live_status = ::isatty(STDOUT_FILENO) != 0;
   if (!cl.resume.empty()) return Resume(cl);
@@ -161,7 +164,9 @@ CliOutcome RunCommand(CommandLine& cl) {
   if (!overrides.ok()) return {{overrides.error()}, true};
   Result<ExternalChecks> checks = ScenarioChecks(cl.run.config_dir);
   if (!checks.ok()) return {{checks.error()}, false};
+  checks->warnings = warnings;
   Result<std::vector<Experiment>> experiments = LoadExperiments(cl.files, *overrides, *checks);
+  checks->warnings = nullptr;
   if (!experiments.ok()) return {{experiments.error()}, false};
   SetPlan plan = PlanSet(*experiments);
   bool search = false;
@@ -185,6 +190,19 @@ CliOutcome RunCommand(CommandLine& cl) {
   if (IsSingleRun(*experiments)) return RunSingle(plan.cells[0].scenario, cl.run);
   SetOutcome set = RunSet(plan, cl.run);
   return {set.errors, false};
+}
+
+}  // namespace
+
+CliOutcome RunCommand(CommandLine& cl) {
+  std::vector<Error> warnings;
+  CliOutcome out = RunFiles(cl, &warnings);
+  // Every cell of a set reads the same password file: one warning each.
+  for (const Error& w : warnings) {
+    auto same = [&w](const Error& u) { return u.ToString() == w.ToString(); };
+    if (std::none_of(out.warnings.begin(), out.warnings.end(), same)) out.warnings.push_back(w);
+  }
+  return out;
 }
 
 }  // namespace edgebench::cli_internal

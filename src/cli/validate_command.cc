@@ -32,6 +32,7 @@ CliOutcome ValidateCommand(CommandLine& cl) {
   for (const std::string& f : cl.files) {
     std::vector<Error> warnings;
     checks->run_time_warnings = &warnings;
+    checks->warnings = &warnings;
     Result<Experiment> e = LoadExperiment(f, *overrides, *checks);
     if (!e.ok()) {
       out.errors.push_back(e.error().WithKind(ErrorKind::kScenario));

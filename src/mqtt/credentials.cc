@@ -20,7 +20,7 @@ Result<std::string> ReadPassword(const BrokerSpec& broker) {
     return std::string(value);
   }
   if (!broker.password_file.empty()) {
-    Result<std::string> text = ReadFile(broker.password_file);
+    Result<std::string> text = ReadFile(broker.password_file, kPasswordFileLimit);
     if (!text.ok()) return text.error();
     std::string line = text->substr(0, text->find('\n'));
     if (!line.empty() && line.back() == '\r') line.pop_back();  // written on Windows

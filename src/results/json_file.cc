@@ -2,8 +2,6 @@
 // atomically (contract in internal.h).
 #include <cerrno>
 #include <cstdio>
-#include <fstream>
-#include <iterator>
 #include <string>
 
 #include "edgebench/base/fd.h"
@@ -13,10 +11,9 @@
 namespace edgebench::results_internal {
 
 Result<nlohmann::json> ReadJsonFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error{path + ": cannot read file: " + ErrnoMessage(errno)};
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  Result<std::string> text = ReadInputFile(path, kResultsFileLimit);
+  if (!text) return Error{text.error().ToString()};
+  nlohmann::json j = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return Error{path + ": not valid JSON"};
   return j;
 }

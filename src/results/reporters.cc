@@ -18,7 +18,7 @@ bool Exists(const std::string& path) {
 
 // Reads DIR/NAME as JSON; errors name the file.
 Result<nlohmann::json> ReadJson(const std::string& path) {
-  Result<std::string> text = ReadFile(path);
+  Result<std::string> text = ReadFile(path, kResultsFileLimit);
   if (!text.ok()) return text.error();
   nlohmann::json j = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return Error{path + ": not valid JSON"};
@@ -28,7 +28,7 @@ Result<nlohmann::json> ReadJson(const std::string& path) {
 template <class T, class Parse>
 Status ReadCsv(const std::string& path, Parse parse, T* out) {
   if (!Exists(path)) return Ok{};  // a run that failed early writes no timeline
-  Result<std::string> text = ReadFile(path);
+  Result<std::string> text = ReadFile(path, kResultsFileLimit);
   if (!text.ok()) return text.error();
   auto rows = parse(*text);
   if (!rows.ok()) return Error{path + ":" + rows.error().message};

@@ -18,8 +18,6 @@ using namespace scenario_internal;  // NOLINT(google-build-using-namespace)
 
 namespace {
 
-constexpr int kMaxCells = 1000;
-
 // What a metric needs from the rest of the scenario, or "" (the names of results/metrics.h).
 std::string MetricNeeds(const std::string& metric, const Scenario& s) {
   bool latency_metric =
@@ -81,6 +79,11 @@ void ReadExpect(Reader& r, const Entry* entry, const ExternalChecks& checks, con
     r.Fail(*entry, "expect must be a map of metric: {min: ..., max: ...}");
     return;
   }
+  if (entry->value.size() > kMaxExpect) {
+    r.Fail(*entry, "expect must have at most " + std::to_string(kMaxExpect) + " entries, got " +
+                       std::to_string(entry->value.size()));
+    return;
+  }
   for (auto it = entry->value.begin(); it != entry->value.end() && !r.failed(); ++it) {
     if (!it->first.IsScalar()) {
       r.Fail("expect", it->first.Mark(), "keys in expect must be metric names");
@@ -123,6 +126,11 @@ void ReadCost(Reader& r, const Entry* entry, const ExternalChecks& checks, CostS
   }
   if (!sheets->value.IsSequence() || sheets->value.size() == 0) {
     r.Fail(*sheets, "cost.sheets must be a list of price sheet names");
+    return;
+  }
+  if (sheets->value.size() > kMaxCostSheets) {
+    r.Fail(*sheets, "cost.sheets must name at most " + std::to_string(kMaxCostSheets) +
+                        " sheets, got " + std::to_string(sheets->value.size()));
     return;
   }
   for (const YAML::Node& n : sheets->value) {

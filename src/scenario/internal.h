@@ -22,6 +22,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "edgebench/base/error.h"
+#include "edgebench/base/fd.h"
 #include "edgebench/scenario/scenario.h"
 
 namespace edgebench::scenario_internal {
@@ -72,13 +73,15 @@ struct Entry {
 // below can run straight through without testing a status after each call.
 class Reader {
  public:
-  // `run_time_warnings`: see ExternalChecks::run_time_warnings (nullptr: errors).
+  // `run_time_warnings`: see ExternalChecks::run_time_warnings (nullptr: errors);
+  // `warnings`: see ExternalChecks::warnings (nullptr: none kept).
   Reader(std::string file, std::string_view text, const std::vector<Override>& overrides,
-         std::vector<Error>* run_time_warnings = nullptr)
+         std::vector<Error>* run_time_warnings = nullptr, std::vector<Error>* warnings = nullptr)
       : file_(std::move(file)),
         lines_(SplitLines(text)),
         overrides_(overrides),
-        run_time_warnings_(run_time_warnings) {}
+        run_time_warnings_(run_time_warnings),
+        warnings_(warnings) {}
 
   bool failed() const { return error_.has_value(); }
   const Error& error() const { return *error_; }
@@ -98,6 +101,13 @@ class Reader {
       run_time_warnings_->push_back(
           MakeError(entry.path, entry.mark(),
                     message + " (edgebench run needs " + std::string(needed) + ")"));
+    }
+  }
+  // Something that does not stop a run but that the user should hear of (a password file
+  // others can read); kept only while the scenario has no error.
+  void Warn(const Entry& entry, std::string message) {
+    if (warnings_ != nullptr && !error_) {
+      warnings_->push_back(MakeError(entry.path, entry.mark(), std::move(message)));
     }
   }
   bool Overridden(std::string_view path) const { return FindOverride(path, false) != nullptr; }
@@ -143,6 +153,7 @@ class Reader {
   std::vector<std::string> lines_;
   const std::vector<Override>& overrides_;
   std::vector<Error>* run_time_warnings_;
+  std::vector<Error>* warnings_;
   std::optional<Error> error_;
 };
 
@@ -200,10 +211,21 @@ void ReadSeed(Reader& r, const Section& s, uint64_t* out);
 // ---------------------------------------------------------------------------
 // Files.
 
-// The whole file. Error: "PATH: cannot read file: No such file or directory".
-Result<std::string> ReadScenarioFile(const std::string& path);
-// Parses `text`, which must be a YAML map; on a syntax error or another shape, fails `r`.
+// The whole file, a regular one within `limit` (base/fd.h). Errors: "PATH: cannot read file:
+// No such file or directory", "PATH: is not a regular file (a FIFO)", "PATH: is larger than
+// the 1 MiB limit for a scenario file".
+Result<std::string> ReadScenarioFile(const std::string& path, FileLimit limit = kScenarioFileLimit);
+// Parses `text`, which must be one YAML document holding a map; fails `r` on a syntax
+// error or another shape, and on what yaml-cpp takes without a word (document.cc): bytes
+// that are not UTF-8, a second document, an explicit tag (any: values are judged by their
+// text), nesting deeper than kMaxYamlDepth, more than kMaxYamlNodes values with aliases
+// expanded, a value longer than kMaxScalarBytes, and a quoted string that is never closed
+// or that takes in lines that look like keys.
 YAML::Node LoadMap(Reader& r, std::string_view text, const std::string& not_a_map);
+bool IsUtf8(std::string_view text);
+// The first code point of UTF-8 `text` that an MQTT topic must not hold (MQTT 5 1.5.4, as
+// mosquitto checks it: U+0000..U+001F, U+007F..U+009F, the non-characters), or nullopt.
+std::optional<uint32_t> ForbiddenTopicCodePoint(std::string_view text);
 
 // ---------------------------------------------------------------------------
 // The network sections (scenario_network.cc).

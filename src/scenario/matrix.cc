@@ -25,7 +25,6 @@ using namespace scenario_internal;  // NOLINT(google-build-using-namespace)
 
 namespace {
 
-constexpr size_t kMaxCells = 1000;
 // Keys of the whole set, which a cell cannot vary.
 constexpr std::string_view kSetLevel[] = {"name", "matrix", "repeat", "cooldown_s"};
 
@@ -85,6 +84,11 @@ void ReadAxis(Reader& r, const Entry& e, Axis* axis) {
     r.Fail(e, "matrix." + axis->name + " must be a non-empty list of values");
     return;
   }
+  if (e.value.size() > kMaxMatrixValues) {
+    r.Fail(e, "matrix." + axis->name + " must have at most " + std::to_string(kMaxMatrixValues) +
+                  " values, got " + std::to_string(e.value.size()));
+    return;
+  }
   bool maps = e.value[0].IsMap() && e.value[0]["label"];
   if (maps || KeyPathProblem(SplitPath(axis->name))) {
     if (!maps) CheckKeyPath(r, Entry{e.path, e.key, e.key}, axis->name);
@@ -104,14 +108,20 @@ std::vector<Axis> ReadMatrix(Reader& r, const YAML::Node& root) {
     r.Fail("matrix", matrix.Mark(), "matrix must be a map of key: [values]");
     return axes;
   }
+  if (matrix.size() > kMaxMatrixAxes) {
+    r.Fail("matrix", matrix.Mark(),
+           "matrix must have at most " + std::to_string(kMaxMatrixAxes) + " axes, got " +
+               std::to_string(matrix.size()));
+    return axes;
+  }
   size_t cells = 1;
   for (auto it = matrix.begin(); it != matrix.end() && !r.failed(); ++it) {
     Axis axis;
     ReadAxis(r, Entry{"matrix." + FlowText(it->first), it->first, it->second}, &axis);
     cells *= axis.labels.empty() ? 1 : axis.labels.size();
-    if (cells > kMaxCells) {
+    if (cells > kMaxMatrixCells) {
       r.Fail("matrix", matrix.Mark(),
-             "matrix has more than " + std::to_string(kMaxCells) + " cells");
+             "matrix has more than " + std::to_string(kMaxMatrixCells) + " cells");
     }
     axes.push_back(std::move(axis));
   }
@@ -190,7 +200,7 @@ Result<ExperimentCell> BuildCell(std::string_view text, const std::string& file,
   for (size_t i = 0; i < axes.size(); ++i) {
     cell.values.emplace_back(axes[i].name, axes[i].labels[pick[i]]);
   }
-  Reader r(file, text, overrides, checks.run_time_warnings);
+  Reader r(file, text, overrides, checks.run_time_warnings, checks.warnings);
   YAML::Node root = YAML::Load(std::string(text));
   PutCellValues(root, axes, pick);
   for (const Override& o : overrides) {
@@ -209,6 +219,19 @@ Result<ExperimentCell> BuildCell(std::string_view text, const std::string& file,
   }
   cell.scenario = std::move(s.value());
   return cell;
+}
+
+// Each cell parses the file again (so its errors keep their lines): bound the total.
+void CheckMatrixReads(Reader& r, const YAML::Node& root, const std::vector<Axis>& axes,
+                      size_t file_bytes) {
+  size_t cells = 1;
+  for (const Axis& a : axes) cells *= a.labels.size();
+  if (cells < 2 || static_cast<int64_t>(cells * file_bytes) <= kMaxMatrixBytesRead) return;
+  r.Fail("matrix", root["matrix"].Mark(),
+         "a matrix of " + std::to_string(cells) + " cells reads this file once per cell, so it " +
+             "must be at most " +
+             FormatByteLimit(kMaxMatrixBytesRead / static_cast<int64_t>(cells)) + ", got " +
+             std::to_string(file_bytes) + " bytes");
 }
 
 // Advances `pick` like an odometer, the last axis fastest; false after the last cell.
@@ -230,6 +253,8 @@ Result<Experiment> ParseExperiment(std::string_view yaml_text, const std::string
   if (r.failed()) return r.error();
   std::vector<Axis> axes = ReadMatrix(r, root);
   if (r.failed()) return r.error();
+  CheckMatrixReads(r, root, axes, yaml_text.size());
+  if (r.failed()) return r.error();
   if (Status st = CheckOverrides(axes, overrides, file_name); !st) return st.error();
   Experiment ex;
   ex.source_file = file_name;
@@ -238,9 +263,14 @@ Result<Experiment> ParseExperiment(std::string_view yaml_text, const std::string
     ex.keys.insert(ex.keys.end(), a.keys.begin(), a.keys.end());
   }
   std::vector<size_t> pick(axes.size(), 0);
+  size_t warnings_before = checks.warnings ? checks.warnings->size() : 0;
   do {
     Result<ExperimentCell> cell = BuildCell(yaml_text, file_name, axes, pick, overrides, checks);
-    if (!cell.ok()) return cell.error();
+    if (!cell.ok()) {
+      // Warnings are for a file that is otherwise good; the error says enough.
+      if (checks.warnings) checks.warnings->resize(warnings_before);
+      return cell.error();
+    }
     ex.cells.push_back(std::move(cell.value()));
   } while (NextCell(axes, &pick));
   return ex;

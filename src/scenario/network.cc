@@ -144,13 +144,18 @@ std::string LinkBackendName(LinkBackend backend) {
 }
 
 Result<std::map<std::string, LinkProfile>> LoadProfiles(const std::string& path) {
-  Result<std::string> text = ReadScenarioFile(path);
+  Result<std::string> text = ReadScenarioFile(path, kConfigFileLimit);
   if (!text) return text.error();
   std::vector<Override> none;
   Reader r(path, *text, none);
   YAML::Node root = LoadMap(r, *text, "a profiles file must be a YAML map of profile names");
   if (r.failed()) return r.error();
   std::map<std::string, LinkProfile> profiles;
+  if (root.size() > kMaxProfiles) {
+    r.Fail("", root.Mark(),
+           "a profiles file must have at most " + std::to_string(kMaxProfiles) + " profiles, got " +
+               std::to_string(root.size()));
+  }
   for (auto it = root.begin(); it != root.end() && !r.failed(); ++it) {
     std::string name = it->first.IsScalar() ? it->first.Scalar() : "";
     if (name.empty() || name == "none" ||

@@ -363,7 +363,7 @@ Result<PriceSheet> ParsePriceSheet(std::string_view yaml_text, const std::string
 }
 
 Result<PriceSheet> LoadPriceSheet(const std::string& path) {
-  Result<std::string> text = ReadScenarioFile(path);
+  Result<std::string> text = ReadScenarioFile(path, kConfigFileLimit);
   if (!text) return text.error();
   return ParsePriceSheet(*text, path);
 }

@@ -381,38 +381,10 @@ void ReadSeed(Reader& r, const Section& s, uint64_t* out) {
   }
 }
 
-Result<std::string> ReadScenarioFile(const std::string& path) {
-  struct Closer {
-    void operator()(std::FILE* f) const { std::fclose(f); }
-  };
-  auto read_error = [&path](int err) {
-    return ScenarioError("cannot read file: " + std::generic_category().message(err),
-                         SourceLocation{path});
-  };
-  std::unique_ptr<std::FILE, Closer> file(std::fopen(path.c_str(), "rb"));
-  if (!file) return read_error(errno);
-  std::string text;
-  char buf[65536];
-  size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof(buf), file.get())) > 0) text.append(buf, n);
-  if (std::ferror(file.get())) return read_error(errno);
+Result<std::string> ReadScenarioFile(const std::string& path, FileLimit limit) {
+  Result<std::string> text = ReadInputFile(path, limit);
+  if (!text) return text.error().WithKind(ErrorKind::kScenario);
   return text;
-}
-
-// Parses `text`, which must be a YAML map; on a syntax error or another shape, fails `r`.
-YAML::Node LoadMap(Reader& r, std::string_view text, const std::string& not_a_map) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(text));
-  } catch (const YAML::Exception& e) {
-    r.Fail("", e.mark, "YAML syntax error: " + e.msg);
-    return root;
-  }
-  if (!root.IsMap()) {
-    // An empty file has no mark at all; point at its start.
-    r.Fail("", root.Mark().is_null() ? YAML::Mark() : root.Mark(), not_a_map);
-  }
-  return root;
 }
 
 }  // namespace edgebench::scenario_internal

@@ -127,13 +127,18 @@ void EmitResources(YAML::Emitter& out, const ResourcesSpec& res) {
 using namespace scenario_internal;  // NOLINT(google-build-using-namespace)
 
 Result<std::map<std::string, NodeProfile>> LoadNodeProfiles(const std::string& path) {
-  Result<std::string> text = ReadScenarioFile(path);
+  Result<std::string> text = ReadScenarioFile(path, kConfigFileLimit);
   if (!text) return text.error();
   std::vector<Override> none;
   Reader r(path, *text, none);
   YAML::Node root = LoadMap(r, *text, "a node profiles file must be a YAML map of node names");
   if (r.failed()) return r.error();
   std::map<std::string, NodeProfile> nodes;
+  if (root.size() > kMaxProfiles) {
+    r.Fail("", root.Mark(),
+           "a node profiles file must have at most " + std::to_string(kMaxProfiles) +
+               " profiles, got " + std::to_string(root.size()));
+  }
   ExternalChecks unchecked;  // a profile may describe a machine larger than this one
   for (auto it = root.begin(); it != root.end() && !r.failed(); ++it) {
     std::string name = it->first.IsScalar() ? it->first.Scalar() : "";

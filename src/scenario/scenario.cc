@@ -3,6 +3,8 @@
 // profiles file in network.cc.
 #include "edgebench/scenario/scenario.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -22,6 +24,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "edgebench/base/error.h"
+#include "edgebench/base/fd.h"
 
 #include "scenario/internal.h"
 
@@ -47,6 +50,10 @@ void ReadName(Reader& r, const Section& top, std::string* out) {
   };
   if (out->empty()) {
     r.Fail(e, "name must not be empty");
+  } else if (out->size() > kMaxNameBytes) {
+    r.Fail(e, "name must be at most " + std::to_string(kMaxNameBytes) +
+                  " characters (it names the results directory), got " +
+                  std::to_string(out->size()));
   } else if (!std::all_of(out->begin(), out->end(), allowed)) {
     r.Fail(e, "name must contain only letters, digits, '.', '_' and '-', got '" + *out + "'");
   } else if (*out == "." || *out == "..") {
@@ -69,25 +76,33 @@ void ReadProtocol(Reader& r, const Section& s, int* out) {
 }
 
 // A path that must be readable now: a missing certificate is a scenario error, not a
-// failed run (under `validate`, a warning: the user may not have the file yet).
-void ReadFilePath(Reader& r, const Section& s, std::string_view key, std::string* out) {
+// failed run (under `validate`, a warning: the user may not have the file yet). A file that
+// is there but is no file to read (a FIFO, /dev/zero, a directory, one above `limit`) is an
+// error under validate too: the scenario itself is wrong. Returns true when it is readable.
+bool ReadFilePath(Reader& r, const Section& s, std::string_view key, FileLimit limit,
+                  std::string* out) {
   ReadString(r, s, key, out);
   const Entry* e = s.Find(key);
-  if (e == nullptr || r.failed()) return;
-  // A directory opens for reading too, but cannot be read as a file.
-  int err = 0;
-  struct stat st {};
-  if (::stat(out->c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-    err = EISDIR;
-  } else if (std::FILE* f = std::fopen(out->c_str(), "r")) {
-    std::fclose(f);
-    return;
+  if (e == nullptr || r.failed()) return false;
+  std::optional<FileProblem> problem = CheckFile(*out, limit);
+  if (!problem) return true;
+  if (problem->error_number == 0) {
+    r.Fail(*e, e->path + ": '" + *out + "' " + problem->text);
   } else {
-    err = errno;
+    r.FailForRun(*e, e->path + ": cannot read '" + *out + "': " + problem->text, "this file");
   }
-  r.FailForRun(*e,
-               e->path + ": cannot read '" + *out + "': " + std::generic_category().message(err),
-               "this file");
+  return false;
+}
+
+// As ssh does for a private key: a password file others can read is worth a warning.
+void CheckPasswordFileMode(Reader& r, const Section& s, const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || (st.st_mode & 077) == 0) return;
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+  r.Warn(*s.Find("password_file"), "broker.password_file: '" + path +
+                                       "' is accessible by group or others (mode " + mode +
+                                       "); make it private with: chmod 600 '" + path + "'");
 }
 
 void ReadTls(Reader& r, const Entry* entry, TlsSpec* out) {
@@ -97,9 +112,9 @@ void ReadTls(Reader& r, const Entry* entry, TlsSpec* out) {
   if (!r.failed() && s.Find("ca_file") == nullptr) {
     r.Fail(*entry, "missing required key 'ca_file' in broker.tls");
   }
-  ReadFilePath(r, s, "ca_file", &out->ca_file);
-  ReadFilePath(r, s, "cert_file", &out->cert_file);
-  ReadFilePath(r, s, "key_file", &out->key_file);
+  ReadFilePath(r, s, "ca_file", kTlsFileLimit, &out->ca_file);
+  ReadFilePath(r, s, "cert_file", kTlsFileLimit, &out->cert_file);
+  ReadFilePath(r, s, "key_file", kTlsFileLimit, &out->key_file);
   ReadBool(r, s, "insecure", &out->insecure);
   if (!r.failed() && out->cert_file.empty() != out->key_file.empty()) {
     const Entry* e = s.Find(out->cert_file.empty() ? "key_file" : "cert_file");
@@ -116,8 +131,10 @@ void ReadCredentials(Reader& r, const Section& s, BrokerSpec* out) {
   }
   ReadString(r, s, "username", &out->username);
   ReadString(r, s, "password_env", &out->password_env);
-  ReadFilePath(r, s, "password_file", &out->password_file);
+  bool password_readable =
+      ReadFilePath(r, s, "password_file", kPasswordFileLimit, &out->password_file);
   if (r.failed()) return;
+  if (password_readable) CheckPasswordFileMode(r, s, out->password_file);
   const Entry* env = s.Find("password_env");
   const Entry* file = s.Find("password_file");
   if (env && file) {
@@ -143,9 +160,20 @@ void ReadMqtt5Options(Reader& r, const Section& s, BrokerSpec* out) {
       r.Fail(*e, "broker.user_properties must be a map of names to values");
       return;
     }
+    if (e->value.size() > kMaxUserProperties) {
+      r.Fail(*e, "broker.user_properties must have at most " + std::to_string(kMaxUserProperties) +
+                     " entries, got " + std::to_string(e->value.size()));
+      return;
+    }
     for (auto it = e->value.begin(); it != e->value.end(); ++it) {
       if (!it->first.IsScalar() || !it->second.IsScalar()) {
         r.Fail(*e, "broker.user_properties must be a map of names to values");
+        return;
+      }
+      if (std::max(it->first.Scalar().size(), it->second.Scalar().size()) > kMaxUserPropertyBytes) {
+        r.Fail("broker.user_properties", it->first.Mark(),
+               "broker.user_properties: names and values must be at most " +
+                   std::to_string(kMaxUserPropertyBytes) + " bytes long");
         return;
       }
       out->user_properties.push_back({it->first.Scalar(), it->second.Scalar()});
@@ -159,13 +187,45 @@ void ReadMqtt5Options(Reader& r, const Section& s, BrokerSpec* out) {
   }
 }
 
+// What is wrong with broker.host, if anything: it is one host name or address, and the
+// port is broker.port ("broker:1883" would be looked up as a host of that name).
+std::optional<std::string> HostProblem(const std::string& host) {
+  std::string got = ", got '" + host + "'";
+  if (host.find_first_not_of(" \t") == std::string::npos)
+    return "broker.host must not be empty" + (host.empty() ? "" : got);
+  if (host.size() > kMaxHostBytes) {
+    return "broker.host must be at most " + std::to_string(kMaxHostBytes) + " characters, got " +
+           std::to_string(host.size());
+  }
+  if (host.find_first_of(" \t\r\n") != std::string::npos)
+    return "broker.host must not contain spaces" + got;
+  if (host.find("://") != std::string::npos) {
+    return "broker.host must be a host name or address, not a URL" + got;
+  }
+  size_t colons = static_cast<size_t>(std::count(host.begin(), host.end(), ':'));
+  in6_addr v6{};
+  if (host.front() == '[' || colons == 1 ||
+      (colons > 1 && ::inet_pton(AF_INET6, host.c_str(), &v6) != 1)) {
+    return "broker.host must be a host name or address without a port (the port goes in "
+           "broker.port)" +
+           got;
+  }
+  if (host.find_first_of("/?#@") != std::string::npos) {
+    return "broker.host must be a host name or address" + got;
+  }
+  return std::nullopt;
+}
+
 // broker.host or broker.port names an external broker, so either one turns the default
 // `embedded: true` off; written next to an explicit `embedded: true`, one of them would be
 // ignored, and a user would measure a local mosquitto instead of the broker named.
 void ReadBrokerAddress(Reader& r, const Section& s, BrokerSpec* out) {
   ReadBool(r, s, "embedded", &out->embedded);
   ReadString(r, s, "host", &out->host);
-  if (!r.failed() && out->host.empty()) r.Fail(*s.Find("host"), "broker.host must not be empty");
+  if (!r.failed() && s.Find("host") != nullptr) {
+    if (std::optional<std::string> problem = HostProblem(out->host))
+      r.Fail(*s.Find("host"), *problem);
+  }
   ReadInt(r, s, "port", 1, 65535, &out->port);
   if (r.failed()) return;
   const Entry* address = s.Find("host") ? s.Find("host") : s.Find("port");
@@ -204,8 +264,17 @@ std::string ReplaceAll(std::string text, std::string_view from, std::string_view
 std::optional<std::string> TopicProblem(const std::string& label, const std::string& topic) {
   std::string got = ", got '" + topic + "'";
   if (topic.empty()) return label + " must not be empty";
-  if (topic.size() > 65535) return label + " must be at most 65535 bytes long";
+  if (topic.size() > kMaxTopicBytes) {
+    return label + " must be at most " + std::to_string(kMaxTopicBytes) + " bytes long, got " +
+           std::to_string(topic.size());
+  }
   if (topic.find('\0') != std::string::npos) return label + " must not contain a NUL character";
+  if (!IsUtf8(topic)) return label + " must be valid UTF-8 (MQTT topics are UTF-8 strings)";
+  if (std::optional<uint32_t> cp = ForbiddenTopicCodePoint(topic)) {
+    char code[16];
+    std::snprintf(code, sizeof code, "U+%04X", static_cast<unsigned>(*cp));
+    return label + " must not contain control characters or non-characters, got " + code;
+  }
   if (topic.find_first_of("+#") != std::string::npos) {
     return label + " must not contain '+' or '#'" + got;
   }
@@ -225,6 +294,11 @@ std::optional<std::string> TopicProblem(const std::string& label, const std::str
 }
 
 void ReadTopicList(Reader& r, const Entry& entry, std::vector<std::string>* out) {
+  if (entry.value.size() > kMaxTopics) {
+    r.Fail(entry, "topics must list at most " + std::to_string(kMaxTopics) + " topics, got " +
+                      std::to_string(entry.value.size()));
+    return;
+  }
   std::vector<std::string> list;
   int index = 1;
   for (const YAML::Node& item : entry.value) {
@@ -249,7 +323,7 @@ void ReadTopicPattern(Reader& r, const Entry& entry, std::vector<std::string>* o
   if (pattern == nullptr)
     r.Fail("topics", entry.mark(), "missing required key 'pattern' in topics");
   int count = 1;
-  ReadInt(r, s, "count", 1, 1000, &count);
+  ReadInt(r, s, "count", 1, static_cast<int>(kMaxTopics), &count);
   std::string text;
   ReadString(r, s, "pattern", &text);
   if (r.failed()) return;
@@ -419,6 +493,14 @@ Result<Scenario> Validate(Reader& r, const YAML::Node& root, const std::string& 
   Section top = OpenSection(r, root, root.Mark(), "");
   ReadName(r, top, &s.name);
   ReadString(r, top, "description", &s.description);
+  if (const Entry* d = top.Find("description"); d != nullptr && !r.failed()) {
+    if (s.description.size() > kMaxDescriptionBytes) {
+      r.Fail(*d, "description must be at most " + std::to_string(kMaxDescriptionBytes) +
+                     " bytes long, got " + std::to_string(s.description.size()));
+    } else if (!IsUtf8(s.description)) {
+      r.Fail(*d, "description must be valid UTF-8");  // from a --set: the file is checked whole
+    }
+  }
   ReadBroker(r, top.Find("broker"), checks, &s.broker);
   Section devices = OpenSection(r, top.Find("devices"), "devices");
   ReadInt(r, devices, "count", 1, 100000, &s.devices.count);
@@ -493,6 +575,7 @@ void PutValue(const YAML::Node& root, const std::vector<std::string>& keys,
 }
 
 Status ApplyOverride(const YAML::Node& root, const Override& o) {
+  if (!IsUtf8(o.value)) return OverrideError(o, "the value is not valid UTF-8");
   YAML::Node value;
   try {
     value = YAML::Load(o.value);
@@ -637,7 +720,7 @@ Result<Scenario> LoadScenario(const std::string& path, const std::vector<Overrid
 Result<Scenario> ParseScenario(std::string_view yaml_text, const std::string& file_name,
                                const std::vector<Override>& overrides,
                                const ExternalChecks& checks) {
-  Reader r(file_name, yaml_text, overrides, checks.run_time_warnings);
+  Reader r(file_name, yaml_text, overrides, checks.run_time_warnings, checks.warnings);
   YAML::Node root = LoadMap(r, yaml_text, "a scenario must be a YAML map of keys");
   if (!r.failed() && root["matrix"].IsDefined()) {
     r.Fail("matrix", root["matrix"].Mark(), "this file has a matrix: read it as a set of cells");
@@ -648,9 +731,11 @@ Result<Scenario> ParseScenario(std::string_view yaml_text, const std::string& fi
     if (!applied) return applied.error();
   }
   size_t warnings_before = checks.run_time_warnings ? checks.run_time_warnings->size() : 0;
+  size_t notes_before = checks.warnings ? checks.warnings->size() : 0;
   Result<Scenario> s = Validate(r, root, file_name, checks);
   // Warnings are for a scenario that is otherwise good; an error says enough.
   if (!s.ok() && checks.run_time_warnings) checks.run_time_warnings->resize(warnings_before);
+  if (!s.ok() && checks.warnings) checks.warnings->resize(notes_before);
   return s;
 }
 

@@ -576,6 +576,8 @@ TEST_CASE("edgebench run over mutual TLS with a password file", "[tls][integrati
   RunProgram({"mosquitto_passwd", "-c", "-b", passwords, "dev", "s3cret"},
              dir.File("mosquitto_passwd.log"));
   WriteText(dir.File("password.txt"), "s3cret\n");
+  // Owner-only, as a password file should be (others' access would add a warning).
+  ::chmod(dir.File("password.txt").c_str(), 0600);
   TestBroker broker(dir, "broker",
                     TlsSettings(pki, "server", true) + "password_file " + passwords +
                         "\nallow_anonymous false\n");
@@ -602,6 +604,7 @@ TEST_CASE("edgebench run over mutual TLS with a password file", "[tls][integrati
 
   // A wrong password: exit 3 and the broker's answer.
   WriteText(dir.File("wrong.txt"), "guess\n");
+  ::chmod(dir.File("wrong.txt").c_str(), 0600);
   r = RunAgainst(dir, tls + "  password_file: " + dir.File("wrong.txt") + "\n", "wrong");
   CHECK(r.exit_code == 3);
   CHECK(r.err == "edgebench: error: the broker at 127.0.0.1:" + std::to_string(broker.port()) +

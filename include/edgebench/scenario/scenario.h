@@ -230,6 +230,29 @@ struct Scenario {
   friend bool operator==(const Scenario&, const Scenario&) = default;
 };
 
+// Limits (docs/scenario.md, "Limits"): far above what a real scenario needs, they keep a
+// wrong or hostile file from taking the machine's memory or time. The file itself is at most
+// kScenarioFileLimit (1 MiB, base/fd.h); profiles, node profiles and price sheets
+// kConfigFileLimit.
+inline constexpr int kMaxYamlDepth = 32;          // nested maps and lists
+inline constexpr int64_t kMaxYamlNodes = 100000;  // values, with aliases expanded
+inline constexpr size_t kMaxScalarBytes = 65535;  // any one value or key
+inline constexpr size_t kMaxNameBytes = 128;      // name: one directory of the results path
+inline constexpr size_t kMaxDescriptionBytes = 4096;
+inline constexpr size_t kMaxHostBytes = 253;           // a DNS name
+inline constexpr size_t kMaxTopics = 1000;             // topics: list entries, or pattern count
+inline constexpr size_t kMaxTopicBytes = 1024;         // one topic template
+inline constexpr size_t kMaxUserProperties = 100;      // broker.user_properties
+inline constexpr size_t kMaxUserPropertyBytes = 1024;  // each name and value
+inline constexpr size_t kMaxExpect = 100;              // expect: entries
+inline constexpr size_t kMaxCostSheets = 32;           // cost.sheets
+inline constexpr size_t kMaxMatrixAxes = 16;           // matrix: axes
+inline constexpr size_t kMaxMatrixValues = 1000;       // values of one axis
+inline constexpr size_t kMaxMatrixCells = 1000;        // the product of the axes
+// Every cell of a matrix re-reads the file, so cells x file size is bounded too.
+inline constexpr int64_t kMaxMatrixBytesRead = 16 << 20;
+inline constexpr size_t kMaxProfiles = 1000;  // entries of profiles.yaml, nodes.yaml
+
 // The size of the binary header each payload starts with when latency is on.
 inline constexpr int kPayloadHeaderBytes = 32;
 
@@ -259,6 +282,10 @@ struct ExternalChecks {
   // (for `run`): such a problem is an error like any other. Appended to only when the
   // scenario is otherwise valid.
   std::vector<Error>* run_time_warnings = nullptr;
+  // Warnings for `validate` and `run` alike, about a scenario that is otherwise valid and
+  // runs as written: a broker.password_file that group or others can access (as ssh warns
+  // of a private key). nullptr: not kept. A set of cells may give the same warning per cell.
+  std::vector<Error>* warnings = nullptr;
   // The metric names `expect:` accepts (results/metrics.h). Empty: any name.
   std::vector<std::string> expect_metrics;
   // The price sheets `cost:` may name (config/costs/*.yaml without .yaml), and where they
