@@ -114,6 +114,7 @@ class Run {
   void CollectReports();
   void MeasureWindow();
   void AddNotes();
+  void CheckProtocol();
   Status WriteResults(const RunResult& result);
   RunOutcome Finish();
   std::string BrokerDeath();
@@ -732,6 +733,30 @@ void Run::AddNotes() {
   }
 }
 
+// What the broker granted or answered against what the scenario asked (the workers' and
+// the collector's protocol mismatches): any mismatch fails the run, since its counts would
+// not mean what they say. The first one is the run's error, in one line.
+void Run::CheckProtocol() {
+  std::vector<ProtocolMismatch>& all = data_.protocol_mismatches;
+  all = data_.worker.protocol_mismatches;
+  for (const ProtocolMismatch& m : data_.collector.protocol_mismatches)
+    AddProtocolMismatch(&all, m);
+  for (const auto* notes : {&data_.worker.protocol_notes, &data_.collector.protocol_notes}) {
+    data_.notes.insert(data_.notes.end(), notes->begin(), notes->end());
+  }
+  if (all.empty()) return;
+  for (const ProtocolMismatch& m : all) {
+    spdlog::warn("protocol mismatch side={} count={}: {}", m.side, m.count, m.message);
+  }
+  std::string line = all.front().message;
+  if (all.size() > 1) {
+    line +=
+        fmt::format(" (and {} more protocol mismatch{}: see protocol_mismatches in summary.json)",
+                    all.size() - 1, all.size() == 2 ? "" : "es");
+  }
+  Fail(ErrorKind::kRunFailed, line);
+}
+
 // manifest.json and every reporter's file; a full disk is the error.
 Status Run::WriteResults(const RunResult& result) {
   manifest_["link"] = SummaryToJson(result)["link"];
@@ -766,6 +791,8 @@ RunOutcome Run::Finish() {
   CollectReports();
   MeasureWindow();
   AddNotes();
+  CheckProtocol();
+  out.error = failure_;
   RunResult result = BuildRunResult(s_, data_);
   if (!sheets_.empty() && result.status == RunStatus::kOk)
     result.cost = ComputeCost(sheets_, result);
