@@ -248,3 +248,21 @@ TEST_CASE("mosquitto with max_qos 1, retain_available false, max_packet_size", "
 }
 
 }  // namespace edgebench
+
+namespace edgebench {
+
+TEST_CASE("WorkerReport::Merge counts the same mismatch together, notes once", "[load][protocol]") {
+  WorkerReport a;
+  a.protocol_mismatches = {{"devices", "PUBACK for QoS 2", 3}};
+  a.protocol_notes = {"keep-alive 30 s"};
+  WorkerReport b;
+  b.protocol_mismatches = {{"devices", "acknowledged none", 5}, {"devices", "PUBACK for QoS 2", 2}};
+  b.protocol_notes = {"keep-alive 30 s", "receive maximum 5"};
+  a.Merge(b);
+  CHECK(a.protocol_mismatches ==
+        std::vector<ProtocolMismatch>{{"devices", "PUBACK for QoS 2", 5},
+                                      {"devices", "acknowledged none", 5}});
+  CHECK(a.protocol_notes == std::vector<std::string>{"keep-alive 30 s", "receive maximum 5"});
+}
+
+}  // namespace edgebench

@@ -219,7 +219,7 @@ TEST_CASE("mosquitto: QoS 2 stays ok; max_qos 1 fails the run; max_keepalive is 
     CHECK(r.summary["counters"]["received"] == 50);
     CHECK(r.summary["counters"]["duplicated"] == 0);
   }
-  for (const std::string protocol : {"3.1.1", "5"}) {
+  for (const std::string& protocol : {std::string("3.1.1"), std::string("5")}) {
     INFO("protocol " << protocol);
     TempDir dir;
     std::optional<EmbeddedBroker> broker = MosquittoWith(dir, "max_qos 1");
@@ -243,7 +243,7 @@ TEST_CASE("mosquitto: QoS 2 stays ok; max_qos 1 fails the run; max_keepalive is 
   CHECK(r.summary["status"] == "ok");
   const std::string at = "the broker at 127.0.0.1:" + std::to_string(broker->port());
   std::vector<std::string> notes = r.summary["notes"].get<std::vector<std::string>>();
-  for (const std::string who : {"devices", "collector"}) {
+  for (const std::string& who : {std::string("devices"), std::string("collector")}) {
     const std::string note = at + " assigned the " + who +
                              " a keep-alive of 30 s (Server Keep Alive in its MQTT 5 CONNACK) "
                              "instead of broker.keepalive_s 60: the " +
