@@ -655,7 +655,7 @@ TEST_CASE("MQTT 5 CONNACK: a Server Keep Alive is followed and noted; no wildcar
     Recorder sink;
     MqttSubscriber sub(ConfigFor(peer.port(), {"t/#"}, 1, 5), &sink);
     // Server Keep Alive (0x13) 2 s, Topic Alias Maximum (0x22) 0, a reason string (0x1F).
-    const Bytes connack = {0x20, 0x0C, 0x00, 0x00, 0x09, 0x13, 0x00, 0x02,
+    const Bytes connack = {0x20, 0x0D, 0x00, 0x00, 0x0A, 0x13, 0x00, 0x02,
                            0x22, 0x00, 0x00, 0x1F, 0x00, 0x01, 'x'};
     Status st = ConnectWhile(sub, 5, [&] { Serve(peer, connack, 5, {1}); });
     INFO(ErrorOf(st));
