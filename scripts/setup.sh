@@ -12,6 +12,7 @@ packages=(
   libcap2-bin iproute2 tcpdump openssl
   clang-format clang-tidy
   gnuplot-nox chromium nodejs
+  rabbitmq-server
 )
 
 missing=()
@@ -29,7 +30,26 @@ if ((${#missing[@]})); then
   sudo_cmd=()
   if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
   "${sudo_cmd[@]}" apt-get update -qq
+  # rabbitmq-server (the second broker of tests/run/broker_protocol_test.cc, which starts its
+  # own on a free loopback port) must not start a system service on install: a policy-rc.d
+  # that says no (exit 101) while apt runs, unless the machine has one already (containers do).
+  policy=/usr/sbin/policy-rc.d
+  made_policy=
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | "${sudo_cmd[@]}" tee "$policy" >/dev/null
+    "${sudo_cmd[@]}" chmod 755 "$policy"
+    made_policy=1
+    trap '"${sudo_cmd[@]}" rm -f "$policy"' EXIT  # also when the install fails
+  fi
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  if [ -n "$made_policy" ]; then
+    "${sudo_cmd[@]}" rm -f "$policy"
+    trap - EXIT
+  fi
+  # Nor start at the next boot, where systemd runs.
+  if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+    "${sudo_cmd[@]}" systemctl disable --now rabbitmq-server >/dev/null 2>&1 || true
+  fi
 fi
 
 build_dir=${1:-build}

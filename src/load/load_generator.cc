@@ -28,6 +28,7 @@
 #include "edgebench/mqtt/credentials.h"
 #include "edgebench/mqtt/mqtt_client.h"
 #include "edgebench/mqtt/payload.h"
+#include "edgebench/mqtt/protocol_check.h"
 
 namespace edgebench {
 namespace {
@@ -61,7 +62,46 @@ uint64_t ExponentialGapNs(uint64_t* state, double rate) {
   return static_cast<uint64_t>(-std::log(u) / rate * 1e9);
 }
 
+// One line for the connections libmosquitto closed on a protocol error; `packet` is the
+// last one received before such a close ("PUBACK (Mid: 3, RC:0)"), "" when not known yet.
+std::string DescribeProtocolErrors(const std::string& address, int qos, const std::string& packet) {
+  const std::string type = packet.substr(0, packet.find(' '));
+  const std::string closed = "libmosquitto closes the connection on it (protocol error)";
+  if (qos == 2 && type == "PUBACK") {
+    return fmt::format(
+        "the broker at {} answered the devices' QoS 2 PUBLISHes with PUBACK, the ack of QoS 1 "
+        "(QoS 2 is PUBREC, PUBREL, PUBCOMP); {}",
+        address, closed);
+  }
+  if (qos == 1 && (type == "PUBREC" || type == "PUBCOMP")) {
+    return fmt::format(
+        "the broker at {} answered the devices' QoS 1 PUBLISHes with {}, an ack of QoS 2 (QoS 1 "
+        "is PUBACK); {}",
+        address, type, closed);
+  }
+  std::string line = "the broker at " + address +
+                     " broke the MQTT protocol on the devices' connections: libmosquitto closed "
+                     "them (protocol error)";
+  if (!type.empty()) line += " after receiving a " + type;
+  return line;
+}
+
 }  // namespace
+
+// What the devices ask of the broker, and what it answered that was not that.
+struct LoadGenerator::ProtocolState {
+  ProtocolAsk ask;
+  bool any_connack = false;                  // some connection got a CONNACK (any code)
+  uint64_t protocol_errors = 0;              // connections libmosquitto closed on one
+  std::string packet;                        // the packet that caused one, once recorded
+  std::vector<ProtocolMismatch> mismatches;  // CONNACK grants met on a reconnect
+  std::vector<std::string> notes;            // each once
+
+  void AddNote(std::string note) {
+    if (std::find(notes.begin(), notes.end(), note) == notes.end())
+      notes.push_back(std::move(note));
+  }
+};
 
 uint64_t FilesNeededForConnections(uint64_t connections) { return connections * 3 + 64; }
 
@@ -88,6 +128,8 @@ Status EnsureOpenFilesLimit(uint64_t connections) {
 struct LoadGenerator::Connection : MqttHandler {
   int index = 0;
   Counters* totals = nullptr;  // the worker's running totals of acks and reconnects
+  ProtocolState* protocol = nullptr;
+  bool recording = false;  // client->RecordReceivedPackets() is on
   std::unique_ptr<MqttClient> client;
   std::vector<int> devices;  // indices into devices_ (local), served in turn under rate: max
   size_t next_device = 0;
@@ -107,7 +149,23 @@ struct LoadGenerator::Connection : MqttHandler {
 
   uint64_t inflight() const { return sent - acked; }
 
+  // A grant the scenario's publishes cannot live with: fatal on the first connect (nothing
+  // has been measured yet), a mismatch of the report on a reconnect.
+  void OnConnackProperties(const ConnackProperties& granted) override {
+    ConnackCheck check = CheckConnack(granted, protocol->ask);
+    for (std::string& note : check.notes) protocol->AddNote(std::move(note));
+    if (check.mismatches.empty()) return;
+    if (!ever_connected) {
+      failed = true;
+      last_error = check.mismatches.front();
+      return;
+    }
+    for (const std::string& m : check.mismatches) {
+      AddProtocolMismatch(&protocol->mismatches, ProtocolMismatch{"devices", m, 1});
+    }
+  }
   void OnConnect(int rc) override {
+    protocol->any_connack = true;
     if (rc == 0) {
       if (ever_connected) {
         ++reconnects;
@@ -117,11 +175,19 @@ struct LoadGenerator::Connection : MqttHandler {
       backoff_ns = kFirstBackoffNs;
       return;
     }
-    last_error = "broker refused the connection: " +
-                 MqttClient::ConnackString(client->options().protocol, rc);
+    last_error = "broker refused the connection: " + ConnackRefusal(client->options().protocol, rc);
     if (!ever_connected) failed = true;
   }
+  // The first time, the packet is unknown: from then on libmosquitto's line about each
+  // received packet is kept, so the next one names it.
+  void OnProtocolError() {
+    ++protocol->protocol_errors;
+    if (recording && protocol->packet.empty()) protocol->packet = client->last_received();
+    if (!recording) client->RecordReceivedPackets();
+    recording = true;
+  }
   void OnDisconnect(int rc) override {
+    if (rc == MqttClient::kProtocolError) OnProtocolError();
     if (connected && rc != 0) {
       ++disconnects;
       totals->Add(Counter::kWorkerDisconnects);
@@ -162,8 +228,9 @@ struct LoadGenerator::ConnectRamp {
   double spacing_ns = 0;  // between two connections' starts (0: all at once)
   uint64_t deadline_ns = 0;
   uint64_t next_retry_ns = 0;
-  size_t started = 0;      // connections_[0, started) have been started
-  std::string last_error;  // the reason the last failed attempt gave
+  size_t started = 0;                  // connections_[0, started) have been started
+  std::string last_error;              // the reason the last failed attempt gave
+  bool closed_before_connack = false;  // the broker closed a connection it had not answered
 
   uint64_t StartNs(size_t i) const {
     return start_ns + static_cast<uint64_t>(spacing_ns * static_cast<double>(i));
@@ -189,7 +256,8 @@ struct LoadGenerator::RunState {
   uint64_t send_end_ns;              // no scheduled message is sent after this
 };
 
-LoadGenerator::LoadGenerator(const WorkerConfig& config) : config_(config) {}
+LoadGenerator::LoadGenerator(const WorkerConfig& config)
+    : config_(config), protocol_(std::make_unique<ProtocolState>()) {}
 
 LoadGenerator::~LoadGenerator() = default;
 
@@ -204,7 +272,33 @@ Status LoadGenerator::Connect() {
   if (Status st = EnsureOpenFilesLimit(static_cast<uint64_t>(n_conn)); !st) return st;
   if (Status st = CreateClients(n_conn); !st) return st;
   AssignDevices(n_devices);
+  protocol_->ask = DevicesAsk();
   return OpenConnections();
+}
+
+// The publish limits the scenario needs from the broker; the packet size is that of the
+// largest PUBLISH (the longest topic, the MQTT 5 user properties).
+ProtocolAsk LoadGenerator::DevicesAsk() const {
+  const Scenario& s = config_.scenario;
+  ProtocolAsk ask;
+  ask.who = "devices";
+  ask.address = fmt::format("{}:{}", config_.host, config_.port);
+  ask.keepalive_s = s.broker.keepalive_s;
+  ask.publish_qos = s.publish.qos;
+  ask.retain = s.publish.retain;
+  ask.max_inflight = s.publish.max_inflight;
+  size_t property_bytes = 0;
+  for (const UserProperty& p : s.broker.user_properties) {
+    property_bytes += 1 + 2 + p.name.size() + 2 + p.value.size();
+  }
+  size_t longest_topic = 0;
+  for (const Device& d : devices_) {
+    for (const std::string& t : d.topics) longest_topic = std::max(longest_topic, t.size());
+  }
+  ask.publish_packet_bytes =
+      PublishPacketSize(longest_topic, static_cast<size_t>(s.publish.payload.size), s.publish.qos,
+                        s.broker.protocol, property_bytes);
+  return ask;
 }
 
 Status LoadGenerator::CreateClients(int n_conn) {
@@ -213,6 +307,7 @@ Status LoadGenerator::CreateClients(int n_conn) {
     auto c = std::make_unique<Connection>();
     c->index = i;
     c->totals = &report_.counters;
+    c->protocol = protocol_.get();
     std::string id = fmt::format("eb-{}-{}", config_.run_id,
                                  s.devices.gateways > 0 ? fmt::format("w{}g{}", config_.index, i)
                                                         : std::to_string(first_device_ + i));
@@ -270,6 +365,9 @@ Status LoadGenerator::OpenConnections() {
   }
   if (connected == connections_.size()) return Ok{};
   std::string why = ramp.last_error.empty() ? "no answer (connect timeout)" : ramp.last_error;
+  if (ramp.closed_before_connack && !protocol_->any_connack) {
+    why += ClosedBeforeConnackHint(s.broker.protocol);
+  }
   return Error{
       fmt::format("cannot connect to the broker at {}:{}: {} of {} {} connected within {:g} s ({})",
                   config_.host, config_.port, connected, connections_.size(),
@@ -304,6 +402,7 @@ void LoadGenerator::ServeConnecting(int n, ConnectRamp* ramp) {
     Connection& c = *connections_[static_cast<size_t>(ev.tag)];
     int rc = ServeSocket(c, ev.events);
     if (rc != 0) ramp->last_error = c.client->DescribeError(rc);
+    if (rc == MqttClient::kConnectionLost && !c.ever_connected) ramp->closed_before_connack = true;
     SyncSocket(c);
   }
 }
@@ -454,7 +553,7 @@ void LoadGenerator::Run(const RunClock& clock, int control_fd,
     if (!HandleEvents(Wait(now, deadline))) r.stop = true;
     Maintain(MonotonicNowNs(), on_progress);
   }
-  Finish();
+  Finish(r);
 }
 
 void LoadGenerator::StartRun(RunState& r, int control_fd) {
@@ -630,18 +729,50 @@ uint64_t LoadGenerator::WakeNs(const RunState& r, uint64_t now, bool sending_ove
   return deadline;
 }
 
-void LoadGenerator::Finish() {
+void LoadGenerator::Finish(const RunState& r) {
   Counters& c = report_.counters;
   for (const Device& d : devices_) report_.sent_per_device.push_back(d.sent);
   const uint64_t sent = c[Counter::kSent];
   const uint64_t acked = c[Counter::kAcked];
   c.Set(Counter::kUnacked, sent > acked ? sent - acked : 0);
+  ReportProtocol(r);
   const OwnUsage usage = OwnResourceUsage();
   report_.cpu_s = usage.cpu_s;
   report_.rss_peak_kb = usage.rss_peak_kb;
   spdlog::info("worker done sent={} acked={} errors={} skipped={} disconnects={} reconnects={}",
                sent, acked, c[Counter::kPublishErrors], c[Counter::kSkippedDisconnected],
                c[Counter::kWorkerDisconnects], c[Counter::kWorkerReconnects]);
+}
+
+// The protocol mismatches and notes of the run into the report. A run that was stopped
+// early (a signal, the broker died) has failed already: its missing acks say nothing.
+void LoadGenerator::ReportProtocol(const RunState& r) {
+  const ProtocolState& p = *protocol_;
+  const int qos = config_.scenario.publish.qos;
+  report_.protocol_mismatches = p.mismatches;
+  report_.protocol_notes = p.notes;
+  if (p.protocol_errors > 0) {
+    AddProtocolMismatch(
+        &report_.protocol_mismatches,
+        {"devices", DescribeProtocolErrors(p.ask.address, qos, p.packet), p.protocol_errors});
+  }
+  const Counters& c = report_.counters;
+  const uint64_t sent = c[Counter::kSent];
+  if (qos == 0 || r.stop || sent == 0) return;
+  if (c[Counter::kAcked] == 0) {
+    AddProtocolMismatch(
+        &report_.protocol_mismatches,
+        {"devices",
+         fmt::format("the broker at {} acknowledged none of the QoS {} messages the devices sent "
+                     "(by the end of the drain)",
+                     p.ask.address, qos),
+         sent});
+  } else if (c[Counter::kUnacked] > 0) {
+    report_.protocol_notes.push_back(fmt::format(
+        "{} of the {} QoS {} messages the devices sent were never acknowledged by the end of "
+        "the drain (messages.unacked)",
+        c[Counter::kUnacked], sent, qos));
+  }
 }
 
 WorkerReport LoadGenerator::TakeReport() { return std::move(report_); }

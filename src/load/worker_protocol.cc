@@ -24,14 +24,41 @@ void WorkerReport::Merge(const WorkerReport& other) {
   lag_us.Merge(other.lag_us);
   cpu_s += other.cpu_s;
   rss_peak_kb = std::max(rss_peak_kb, other.rss_peak_kb);
+  for (const ProtocolMismatch& m : other.protocol_mismatches) {
+    AddProtocolMismatch(&protocol_mismatches, m);
+  }
+  for (const std::string& note : other.protocol_notes) {
+    if (std::find(protocol_notes.begin(), protocol_notes.end(), note) == protocol_notes.end()) {
+      protocol_notes.push_back(note);
+    }
+  }
 }
 
 namespace {
 
 std::string Line(const json& j) { return j.dump() + "\n"; }
 
+json MismatchesJson(const std::vector<ProtocolMismatch>& list) {
+  json out = json::array();
+  for (const ProtocolMismatch& m : list) {
+    out.push_back({{"side", m.side}, {"message", m.message}, {"count", m.count}});
+  }
+  return out;
+}
+
+std::vector<ProtocolMismatch> MismatchesOf(const json& j) {
+  std::vector<ProtocolMismatch> out;
+  for (const json& m : j) {
+    out.push_back({m.at("side").get<std::string>(), m.at("message").get<std::string>(),
+                   m.at("count").get<uint64_t>()});
+  }
+  return out;
+}
+
 json ReportJson(const WorkerReport& r) {
   return {{"type", "final"},
+          {"protocol_mismatches", MismatchesJson(r.protocol_mismatches)},
+          {"protocol_notes", r.protocol_notes},
           {"counters", r.counters.ToJson()},
           {"sent_per_device", r.sent_per_device},
           {"sent_per_second", r.sent_per_second},
@@ -52,6 +79,8 @@ Result<WorkerReport> ReportFromJson(const json& j) {
   r.lag_us = std::move(lag.value());
   r.cpu_s = j.at("cpu_s").get<double>();
   r.rss_peak_kb = j.at("rss_peak_kb").get<int64_t>();
+  r.protocol_mismatches = MismatchesOf(j.at("protocol_mismatches"));
+  r.protocol_notes = j.at("protocol_notes").get<std::vector<std::string>>();
   return r;
 }
 

@@ -174,6 +174,11 @@ void Collector::Stop() {
   c.Set(Counter::kCollectorReads, st.reads);
   c.Set(Counter::kCollectorReadBytes, st.bytes);
   c.Set(Counter::kCollectorAckWrites, st.ack_writes);
+  for (const MqttSubscriber::Described& d : sub.DescribeDeviations()) {
+    AddProtocolMismatch(&handler_->report().protocol_mismatches,
+                        ProtocolMismatch{"collector", d.message, d.count});
+  }
+  handler_->report().protocol_notes = sub.notes();
   spdlog::info("collector reads={} bytes={} bytes_per_read={} ack_writes={} coalesced_reads={}",
                st.reads, st.bytes, st.reads > 0 ? st.bytes / st.reads : 0, st.ack_writes,
                c[Counter::kCollectorCoalescedReads]);

@@ -17,16 +17,51 @@
 namespace edgebench {
 
 static_assert(MqttClient::kNoConnection == MOSQ_ERR_NO_CONN);
+static_assert(MqttClient::kProtocolError == MOSQ_ERR_PROTOCOL);
+static_assert(MqttClient::kConnectionLost == MOSQ_ERR_CONN_LOST);
 
 // The trampolines libmosquitto calls; `obj` is the MqttClient (see mosquitto_new below).
 struct MqttClient::Callbacks {
   static MqttClient* ClientOf(void* obj) { return static_cast<MqttClient*>(obj); }
 
-  static void OnConnect(mosquitto* m, void* obj, int rc, int, const mosquitto_property*) {
+  static void OnConnect(mosquitto* m, void* obj, int rc, int, const mosquitto_property* props) {
     MqttClient* c = ClientOf(obj);
-    // Connected: stop formatting a log line for every packet from now on.
-    if (rc == 0) mosquitto_log_callback_set(m, nullptr);
+    // Connected: stop formatting a log line for every packet from now on (unless asked to
+    // keep the received packets, see RecordReceivedPackets()).
+    if (rc == 0 && !c->record_received_) mosquitto_log_callback_set(m, nullptr);
+    if (rc == 0) c->handler_->OnConnackProperties(ReadConnackProperties(props));
     c->handler_->OnConnect(rc);
+  }
+  static ConnackProperties ReadConnackProperties(const mosquitto_property* props) {
+    ConnackProperties p;
+    uint8_t byte = 0;
+    uint16_t word = 0;
+    uint32_t dword = 0;
+    if (mosquitto_property_read_byte(props, MQTT_PROP_MAXIMUM_QOS, &byte, false)) {
+      p.maximum_qos = byte;
+    }
+    if (mosquitto_property_read_byte(props, MQTT_PROP_RETAIN_AVAILABLE, &byte, false)) {
+      p.retain_available = byte != 0;
+    }
+    if (mosquitto_property_read_int16(props, MQTT_PROP_RECEIVE_MAXIMUM, &word, false)) {
+      p.receive_maximum = word;
+    }
+    if (mosquitto_property_read_int32(props, MQTT_PROP_MAXIMUM_PACKET_SIZE, &dword, false)) {
+      p.maximum_packet_size = dword;
+    }
+    if (mosquitto_property_read_int16(props, MQTT_PROP_TOPIC_ALIAS_MAXIMUM, &word, false)) {
+      p.topic_alias_maximum = word;
+    }
+    if (mosquitto_property_read_byte(props, MQTT_PROP_WILDCARD_SUB_AVAILABLE, &byte, false)) {
+      p.wildcard_subscription_available = byte != 0;
+    }
+    if (mosquitto_property_read_byte(props, MQTT_PROP_SHARED_SUB_AVAILABLE, &byte, false)) {
+      p.shared_subscription_available = byte != 0;
+    }
+    if (mosquitto_property_read_int16(props, MQTT_PROP_SERVER_KEEP_ALIVE, &word, false)) {
+      p.server_keepalive_s = word;
+    }
+    return p;
   }
   static void OnDisconnect(mosquitto*, void* obj, int rc, const mosquitto_property*) {
     ClientOf(obj)->handler_->OnDisconnect(rc);
@@ -48,8 +83,17 @@ struct MqttClient::Callbacks {
   //   "Error: host name verification failed."                          -> text
   //   "OpenSSL Error[0]: error:0A000086:SSL routines::certificate verify failed" -> reason
   static void OnLog(mosquitto*, void* obj, int level, const char* line) {
-    if (level != MOSQ_LOG_ERR) return;
     std::string_view text(line);
+    if (level == MOSQ_LOG_DEBUG && ClientOf(obj)->record_received_) {
+      // "Client eb-1-0 received PUBACK (Mid: 3, RC:0)"
+      constexpr std::string_view kReceived = " received ";
+      size_t at = text.find(kReceived);
+      if (at != std::string_view::npos) {
+        ClientOf(obj)->last_received_ = text.substr(at + kReceived.size());
+      }
+      return;
+    }
+    if (level != MOSQ_LOG_ERR) return;
     if (text.starts_with("OpenSSL Error")) {
       size_t colon = text.rfind(':');
       if (colon != std::string_view::npos) text.remove_prefix(colon + 1);
@@ -219,7 +263,13 @@ Status MqttClient::ConfigureMqtt5() {
 // a TLS connection failed; OnConnect removes the callback once the broker accepts.
 void MqttClient::BeginConnect() {
   tls_error_.clear();
-  if (options_.tls) mosquitto_log_callback_set(mosq_.get(), Callbacks::OnLog);
+  if (options_.tls || record_received_) mosquitto_log_callback_set(mosq_.get(), Callbacks::OnLog);
+}
+
+void MqttClient::RecordReceivedPackets() {
+  record_received_ = true;
+  last_received_.clear();
+  mosquitto_log_callback_set(mosq_.get(), Callbacks::OnLog);
 }
 
 Status MqttClient::ConnectAsync() {

@@ -74,6 +74,85 @@ void PutConnectProperties(const MqttClientOptions& o, Bytes* body) {
   body->insert(body->end(), props.begin(), props.end());
 }
 
+// The size of the value of CONNACK property `id` at props[i] (MQTT 5 section 3.2.2.3);
+// 0 for an id a CONNACK cannot carry.
+size_t PropertyValueSize(unsigned char id, std::span<const unsigned char> props, size_t i) {
+  auto string_at = [&](size_t at) -> size_t {
+    return at + 2 <= props.size() ? 2 + size_t{Get16(props, at)} : props.size() + 1;
+  };
+  switch (id) {
+    case 0x24:
+    case 0x25:
+    case 0x28:
+    case 0x29:
+    case 0x2A:  // bytes
+      return 1;
+    case 0x21:
+    case 0x22:
+    case 0x13:  // two-byte integers
+      return 2;
+    case 0x11:
+    case 0x27:  // four-byte integers
+      return 4;
+    case 0x12:
+    case 0x1F:
+    case 0x1A:
+    case 0x1C:
+    case 0x15:
+    case 0x16:  // strings, binary data
+      return string_at(i);
+    case 0x26: {  // a string pair
+      const size_t name = string_at(i);
+      return name + string_at(i + name);
+    }
+    default:
+      return 0;
+  }
+}
+
+bool ParseConnackProperties(std::span<const unsigned char> props, ConnackProperties* out) {
+  size_t i = 0;
+  while (i < props.size()) {
+    const unsigned char id = props[i++];
+    const size_t n = PropertyValueSize(id, props, i);
+    if (n == 0 || n > props.size() - i) return false;
+    const uint32_t v = n == 1   ? props[i]
+                       : n == 2 ? Get16(props, i)
+                       : n == 4 ? (uint32_t{Get16(props, i)} << 16) | Get16(props, i + 2)
+                                : 0;
+    switch (id) {
+      case 0x24:
+        out->maximum_qos = static_cast<int>(v);
+        break;
+      case 0x25:
+        out->retain_available = v != 0;
+        break;
+      case 0x21:
+        out->receive_maximum = static_cast<int>(v);
+        break;
+      case 0x27:
+        out->maximum_packet_size = v;
+        break;
+      case 0x22:
+        out->topic_alias_maximum = static_cast<int>(v);
+        break;
+      case 0x28:
+        out->wildcard_subscription_available = v != 0;
+        break;
+      case 0x2A:
+        out->shared_subscription_available = v != 0;
+        break;
+      case 0x13:
+        out->server_keepalive_s = static_cast<int>(v);
+        break;
+      default:
+        break;
+    }
+    i += n;
+  }
+  return true;
+}
+
 }  // namespace
 
 void AppendConnect(const MqttClientOptions& o, Bytes* out) {
@@ -140,11 +219,16 @@ bool ParsePublish(const MqttFrame& f, int protocol, MqttPublish* out) {
   return true;
 }
 
-bool ParseConnack(const MqttFrame& f, MqttConnack* out) {
+bool ParseConnack(const MqttFrame& f, MqttConnack* out, int protocol) {
   if (f.body.size() < 2) return false;
   out->session_present = (f.body[0] & 0x01) != 0;
   out->code = f.body[1];
-  return true;
+  out->properties = ConnackProperties{};
+  if (protocol != 5 || f.body.size() == 2) return true;
+  size_t i = 2;
+  uint32_t length = 0;
+  if (!GetVarint(f.body, &i, &length) || length > f.body.size() - i) return false;
+  return ParseConnackProperties(f.body.subspan(i, length), &out->properties);
 }
 
 bool ParseSuback(const MqttFrame& f, int protocol, uint16_t* packet_id, int* code) {

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "edgebench/base/clock.h"
+#include "edgebench/mqtt/protocol_check.h"
 
 namespace edgebench {
 namespace {
@@ -20,6 +21,23 @@ int MsUntil(std::chrono::steady_clock::time_point deadline) {
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
       deadline - std::chrono::steady_clock::now());
   return static_cast<int>(std::max<int64_t>(0, left.count()));
+}
+
+const char* AckName(int type) {
+  switch (type) {
+    case kMqttPuback:
+      return "PUBACK";
+    case kMqttPubrec:
+      return "PUBREC";
+    default:
+      return "PUBCOMP";
+  }
+}
+
+bool HasWildcard(const std::vector<std::string>& filters) {
+  return std::any_of(filters.begin(), filters.end(), [](const std::string& f) {
+    return f.find_first_of("+#") != std::string::npos;
+  });
 }
 
 std::string SubackReason(int protocol, int code) {
@@ -44,6 +62,8 @@ Status MqttSubscriber::Connect(double timeout_s) {
   connack_.reset();
   subacks_ = 0;
   refused_suback_ = -1;
+  downgraded_suback_ = -1;
+  keepalive_s_ = config_.client.keepalive_s;
   protocol_error_.clear();
   ping_sent_ns_ = 0;
   out_.clear();
@@ -66,11 +86,12 @@ Status MqttSubscriber::Handshake(double timeout_s) {
   bool subscribed = false;
   auto refused = [&] {
     return Error{"the broker at " + Address() + " refused the collector's connection: " +
-                 MqttClient::ConnackString(protocol, connack_->code)};
+                 ConnackRefusal(protocol, connack_->code)};
   };
   while (true) {  // every exit is below: a refusal is checked before success
     if (connack_ && !subscribed) {
       if (connack_->code != 0) return refused();
+      if (Status st = CheckGrants(); !st) return st;
       if (!connack_->session_present) awaiting_pubrel_.reset();
       for (size_t i = 0; i < config_.filters.size(); ++i) {
         AppendSubscribe(protocol, static_cast<uint16_t>(i + 1), config_.filters[i], config_.qos,
@@ -84,6 +105,13 @@ Status MqttSubscriber::Handshake(double timeout_s) {
                    config_.filters[static_cast<size_t>(refused_suback_)] +
                    "': " + SubackReason(protocol, refused_code_)};
     }
+    if (downgraded_suback_ >= 0) {
+      return Error{fmt::format(
+          "the broker at {} granted QoS {} for the collector's subscription to '{}'; the "
+          "scenario asks for QoS {} (publish.qos)",
+          Address(), downgraded_code_, config_.filters[static_cast<size_t>(downgraded_suback_)],
+          config_.qos)};
+    }
     if (subscribed && subacks_ == static_cast<int>(config_.filters.size())) break;
     const int left = MsUntil(deadline);
     if (left == 0) {
@@ -93,10 +121,57 @@ Status MqttSubscriber::Handshake(double timeout_s) {
     if (!Pump(std::min(left, 50))) {
       // A broker that refuses sends its CONNACK and closes, often within one read.
       if (connack_ && connack_->code != 0) return refused();
-      return Error{"cannot connect to the broker at " + Address() + ": " + error_};
+      return Error{"cannot connect to the broker at " + Address() + ": " + error_ +
+                   (connack_ ? "" : ClosedBeforeConnackHint(protocol))};
     }
   }
   return Ok{};
+}
+
+// The accepted CONNACK's MQTT 5 limits against the subscription; a Server Keep Alive is
+// followed from now on.
+Status MqttSubscriber::CheckGrants() {
+  ProtocolAsk ask;
+  ask.who = "collector";
+  ask.address = Address();
+  ask.keepalive_s = config_.client.keepalive_s;
+  ask.wildcards = HasWildcard(config_.filters);
+  ConnackCheck check = CheckConnack(connack_->properties, ask);
+  if (!check.mismatches.empty()) return Error{check.mismatches.front()};
+  for (std::string& note : check.notes) {
+    if (std::find(notes_.begin(), notes_.end(), note) == notes_.end()) {
+      notes_.push_back(std::move(note));
+    }
+  }
+  if (connack_->properties.server_keepalive_s) {
+    keepalive_s_ = *connack_->properties.server_keepalive_s;
+  }
+  return Ok{};
+}
+
+std::vector<MqttSubscriber::Described> MqttSubscriber::DescribeDeviations() const {
+  std::vector<Described> out;
+  const Deviations& d = deviations_;
+  const std::string broker = "the broker at " + Address();
+  if (d.downgraded > 0) {
+    out.push_back({fmt::format("{} delivered messages to the collector at QoS {} (the lowest "
+                               "seen), below the QoS {} it granted and the scenario asks for "
+                               "(publish.qos)",
+                               broker, d.lowest_qos, config_.qos),
+                   d.downgraded});
+  }
+  if (d.unknown_pubrel > 0) {
+    out.push_back(
+        {broker + " sent the collector PUBRELs for packet ids with no QoS 2 PUBLISH pending",
+         d.unknown_pubrel});
+  }
+  if (d.unexpected_acks > 0) {
+    out.push_back({fmt::format("{} sent the collector publish acks ({} first), but the collector "
+                               "publishes nothing",
+                               broker, AckName(d.unexpected_ack_type)),
+                   d.unexpected_acks});
+  }
+  return out;
 }
 
 // One read: a plain socket is read once; TLS records are read until OpenSSL holds no more
@@ -147,12 +222,20 @@ void MqttSubscriber::OnFrame(const MqttFrame& f, uint64_t now_ns) {
         protocol_error_ = "the broker sent a malformed PUBREL";
         return;
       }
+      if (!awaiting_pubrel_.test(id)) ++deviations_.unknown_pubrel;
       awaiting_pubrel_.reset(id);
-      AppendAck(kMqttPubcomp, id, &out_);
+      AppendAck(kMqttPubcomp, id, &out_);  // answered all the same, as the protocol says
+      break;
+    case kMqttPuback:
+    case kMqttPubrec:
+    case kMqttPubcomp:
+      OnAckFrame(f);
       break;
     case kMqttConnack: {
       MqttConnack c;
-      if (!ParseConnack(f, &c)) protocol_error_ = "the broker sent a malformed CONNACK";
+      if (!ParseConnack(f, &c, config_.client.protocol)) {
+        protocol_error_ = "the broker sent a malformed CONNACK";
+      }
       connack_ = c;
       break;
     }
@@ -163,6 +246,9 @@ void MqttSubscriber::OnFrame(const MqttFrame& f, uint64_t now_ns) {
       } else if (code >= 0x80 && refused_suback_ < 0 && id >= 1) {
         refused_suback_ = id - 1;
         refused_code_ = code;
+      } else if (code < config_.qos && downgraded_suback_ < 0 && id >= 1) {
+        downgraded_suback_ = id - 1;
+        downgraded_code_ = code;
       }
       ++subacks_;
       break;
@@ -179,11 +265,20 @@ void MqttSubscriber::OnFrame(const MqttFrame& f, uint64_t now_ns) {
   }
 }
 
+// The collector publishes nothing, so no ack of a publish is meant for it.
+void MqttSubscriber::OnAckFrame(const MqttFrame& f) {
+  if (deviations_.unexpected_acks++ == 0) deviations_.unexpected_ack_type = f.type;
+}
+
 void MqttSubscriber::OnPublishFrame(const MqttFrame& f, uint64_t now_ns) {
   MqttPublish p;
   if (!ParsePublish(f, config_.client.protocol, &p)) {
     protocol_error_ = "the broker sent a malformed PUBLISH";
     return;
+  }
+  if (p.qos < config_.qos) {
+    ++deviations_.downgraded;
+    deviations_.lowest_qos = std::min<int>(deviations_.lowest_qos, p.qos);
   }
   if (p.qos == 1) {
     AppendAck(kMqttPuback, p.packet_id, &out_);
@@ -208,7 +303,7 @@ bool MqttSubscriber::Flush() {
 
 bool MqttSubscriber::KeepAlive(uint64_t now_ns) {
   if (!transport_) return false;
-  const int keepalive_s = config_.client.keepalive_s;
+  const int keepalive_s = keepalive_s_;
   if (keepalive_s <= 0) return true;
   const uint64_t keepalive_ns = static_cast<uint64_t>(keepalive_s) * kNsPerS;
   if (ping_sent_ns_ != 0) {

@@ -43,6 +43,16 @@ bool RunResult::expectations_pass() const {
   return true;
 }
 
+void AddProtocolMismatch(std::vector<ProtocolMismatch>* list, const ProtocolMismatch& m) {
+  for (ProtocolMismatch& have : *list) {
+    if (have.side == m.side && have.message == m.message) {
+      have.count += m.count;
+      return;
+    }
+  }
+  list->push_back(m);
+}
+
 const char* PhaseOf(const RunInfo& info, size_t second) {
   double t = static_cast<double>(second);
   if (t < info.warmup_s) return "warmup";

@@ -149,6 +149,25 @@ std::vector<ExpectResult> ExpectationsOf(const json& j) {
   return out;
 }
 
+json ProtocolMismatchesJson(const std::vector<ProtocolMismatch>& list) {
+  json out = json::array();
+  for (const ProtocolMismatch& m : list) {
+    out.push_back({{"side", m.side}, {"message", m.message}, {"count", m.count}});
+  }
+  return out;
+}
+
+// Summaries written before protocol_mismatches existed have none.
+std::vector<ProtocolMismatch> ProtocolMismatchesOf(const json& j) {
+  std::vector<ProtocolMismatch> out;
+  if (!j.contains("protocol_mismatches")) return out;
+  for (const json& m : j.at("protocol_mismatches")) {
+    out.push_back({m.at("side").get<std::string>(), m.at("message").get<std::string>(),
+                   m.at("count").get<uint64_t>()});
+  }
+  return out;
+}
+
 }  // namespace
 
 json SummaryToJson(const RunResult& r) {
@@ -192,6 +211,7 @@ json SummaryToJson(const RunResult& r) {
                                : json(nullptr)},
       {"cost", r.cost ? results_internal::CostToJson(*r.cost) : json(nullptr)},
       {"notes", r.notes},
+      {"protocol_mismatches", ProtocolMismatchesJson(r.protocol_mismatches)},
       {"expectations", ExpectationsJson(r.expectations)},
       {"expect_pass", r.expectations.empty() ? json(nullptr) : json(r.expectations_pass())}};
 }
@@ -260,6 +280,7 @@ Result<RunResult> ReadSummary(const json& j, int format) {
     r.cost = results_internal::CostFromJson(j.at("cost"));
   }
   r.notes = j.at("notes").get<std::vector<std::string>>();
+  r.protocol_mismatches = ProtocolMismatchesOf(j);
   if (j.contains("expectations")) r.expectations = ExpectationsOf(j.at("expectations"));
   return r;
 }

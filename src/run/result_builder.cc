@@ -275,6 +275,7 @@ RunResult BuildRunResult(const Scenario& s, const RunData& run) {
   r.capture = CaptureOf(s, run);
   r.link = run.link;
   r.notes = run.notes;
+  r.protocol_mismatches = run.protocol_mismatches;
   if (run.worker_partial) MakePartialCountsConsistent(&r);
   if (std::optional<std::string> note = BehindScheduleNote(s, r)) r.notes.push_back(*note);
   if (run.broker_resources) r.broker_resources = ResourcesOf(run, r.processes, &r.notes);

@@ -141,6 +141,7 @@ class Run {
   void CollectReports();
   void MeasureWindow();
   void AddNotes();
+  void CheckProtocol();
   Status WriteResults(RunResult* result);
   Result<std::string> RenameDirectory(RunResult* result);
   RunOutcome Finish();
@@ -791,6 +792,30 @@ void Run::AddNotes() {
   }
 }
 
+// What the broker granted or answered against what the scenario asked (the workers' and
+// the collector's protocol mismatches): any mismatch fails the run, since its counts would
+// not mean what they say. The first one is the run's error, in one line.
+void Run::CheckProtocol() {
+  std::vector<ProtocolMismatch>& all = data_.protocol_mismatches;
+  all = data_.worker.protocol_mismatches;
+  for (const ProtocolMismatch& m : data_.collector.protocol_mismatches)
+    AddProtocolMismatch(&all, m);
+  for (const auto* notes : {&data_.worker.protocol_notes, &data_.collector.protocol_notes}) {
+    data_.notes.insert(data_.notes.end(), notes->begin(), notes->end());
+  }
+  if (all.empty()) return;
+  for (const ProtocolMismatch& m : all) {
+    spdlog::warn("protocol mismatch side={} count={}: {}", m.side, m.count, m.message);
+  }
+  std::string line = all.front().message;
+  if (all.size() > 1) {
+    line +=
+        fmt::format(" (and {} more protocol mismatch{}: see protocol_mismatches in summary.json)",
+                    all.size() - 1, all.size() == 2 ? "" : "es");
+  }
+  Fail(ErrorKind::kRunFailed, line);
+}
+
 // manifest.json and every reporter's file, summary.json last: a summary.json means the
 // directory is complete. A file that cannot be written (a full disk) fails the run: then
 // summary.json, if it can still be written, says so.
@@ -854,6 +879,7 @@ RunOutcome Run::Finish() {
   CollectReports();
   MeasureWindow();
   AddNotes();
+  CheckProtocol();
   RunResult result = BuildRunResult(s_, data_);
   if (!sheets_.empty() && result.status == RunStatus::kOk)
     result.cost = ComputeCost(sheets_, result);

@@ -555,7 +555,7 @@ TEST_CASE("Cgroup::Create that fails halfway leaves nothing behind", "[cgroup]")
     MakeDirs(control);
     Result<Cgroup> cgroup = Cgroup::Create(v2.layout, "g", {0.5, 0});
     REQUIRE(!cgroup.ok());
-    CHECK(cgroup.error().ToString() == "cannot read " + control + ": Is a directory");
+    CHECK(cgroup.error().ToString() == control + ": is not a regular file (a directory)");
     CHECK(!Exists(v2.layout.cpu_parent + "/g"));
   }
 }

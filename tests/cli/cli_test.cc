@@ -362,9 +362,10 @@ TEST_CASE("errors show control characters escaped and long lines cut around the 
   CommandResult r = RunEdgebench({"validate", esc.string()}, tmp.path);
   CHECK(r.exit_code == 2);
   CHECK(r.err == "edgebench: error: " + esc.string() +
-                     ":3:8: publish.qos must be an integer, got 'a\\x1b[31mb\\x07'\n"
+                     ":3:9: a control character (byte 0x1b): the file must be UTF-8 text "
+                     "without control characters\n"
                      "  qos: a\\x1b[31mb\\x07\n"
-                     "       ^\n");
+                     "        ^\n");
 
   // One 200,000-character line: the echo keeps 60 characters either side of the column.
   const std::string pad(100000, ' ');

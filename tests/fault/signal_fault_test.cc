@@ -94,7 +94,7 @@ TEST_CASE("a signal in the measurement window: exit 130, interrupted, nothing le
 // Issue 13, item 3: a signal after the worker has finished used to be ignored (exit 0, what
 // was still in flight counted as lost).
 TEST_CASE("a signal during the drain: exit 130, interrupted, nothing lost, nothing left",
-          "[.fault-pending]") {
+          "[fault][integration]") {
   const int sig = GENERATE(SIGINT, SIGTERM, SIGHUP);
   INFO(SignalName(sig) << " in the drain");
   SmallScenario s{"drain"};

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "edgebench/base/clock.h"
+
 #include "test_support.h"
 
 namespace edgebench {
@@ -86,6 +87,8 @@ WorkerReport SampleReport() {
   r.counters[Counter::kUnacked] = 1;
   r.cpu_s = 0.25;
   r.rss_peak_kb = 12'345;
+  r.protocol_mismatches = {{"devices", "the broker at h:1 acknowledged none", 98}};
+  r.protocol_notes = {"a keep-alive of 30 s"};
   return r;
 }
 
@@ -93,8 +96,7 @@ WorkerReport SampleReport() {
 // that it arrives within the connect timeout + 1 s and that the worker exits with status 3.
 std::string ClosedPortError(int port) {
   TempDir dir;
-  Scenario s = ScenarioFromYaml(std::string(kSmallScenario) +
-                                "broker:\n  connect_timeout_s: 1\n");
+  Scenario s = ScenarioFromYaml(std::string(kSmallScenario) + "broker:\n  connect_timeout_s: 1\n");
   Result<Worker> worker = Worker::Fork(ConfigFor(s, port, dir));
   REQUIRE(worker.ok());
   REQUIRE(worker->Connect().ok());
@@ -200,16 +202,16 @@ TEST_CASE("worker that is never told to connect leaves on EOF", "[worker]") {
 TEST_CASE("worker pointed at a closed port reports that it cannot connect", "[worker]") {
   const int port = testing::ClosedLoopbackPort();
   CHECK_THAT(ClosedPortError(port),
-             Catch::Matchers::StartsWith("cannot connect to the broker at 127.0.0.1:" +
-                                         std::to_string(port) + ": "));
+             Catch::Matchers::StartsWith(
+                 "cannot connect to the broker at 127.0.0.1:" + std::to_string(port) + ": "));
 }
 
 // A refused connection is retried until connect_timeout_s, then reported with the count.
 TEST_CASE("worker at a closed port says how many devices connected", "[worker]") {
   const int port = testing::ClosedLoopbackPort();
-  CHECK(ClosedPortError(port) == "cannot connect to the broker at 127.0.0.1:" +
-                                     std::to_string(port) +
-                                     ": 0 of 5 devices connected within 1 s (Connection refused)");
+  CHECK(ClosedPortError(port) ==
+        "cannot connect to the broker at 127.0.0.1:" + std::to_string(port) +
+            ": 0 of 5 devices connected within 1 s (Connection refused)");
 }
 
 TEST_CASE("worker killed during the run is reported, not waited for", "[worker]") {
@@ -284,6 +286,8 @@ TEST_CASE("WorkerReport JSON round trip", "[worker]") {
   CHECK(out->counters[Counter::kUnacked] == 1);
   CHECK(out->cpu_s == 0.25);
   CHECK(out->rss_peak_kb == 12'345);
+  CHECK(out->protocol_mismatches == in.protocol_mismatches);
+  CHECK(out->protocol_notes == in.protocol_notes);
   CHECK(Wire(out.value()) == j);
 }
 

@@ -269,6 +269,36 @@ TEST_CASE("ParseConnack", "[packets]") {
   CHECK(!ParseConnack(FrameOf(kMqttConnack, 0, {}), &c));
 }
 
+TEST_CASE("ParseConnack reads the MQTT 5 limits", "[packets][protocol]") {
+  MqttConnack c;
+  // Receive Maximum 10, Maximum QoS 1, Retain Available 0, Maximum Packet Size 0x00010000,
+  // Assigned Client Identifier "ab", Topic Alias Maximum 5, a user property ("k", "v"),
+  // Wildcard 0, Shared 1, Server Keep Alive 30.
+  const Bytes body = {0x00, 0x00, 0x24, 0x21, 0x00, 0x0A, 0x24, 0x01, 0x25, 0x00, 0x27, 0x00, 0x01,
+                      0x00, 0x00, 0x12, 0x00, 0x02, 'a',  'b',  0x22, 0x00, 0x05, 0x26, 0x00, 0x01,
+                      'k',  0x00, 0x01, 'v',  0x28, 0x00, 0x2A, 0x01, 0x13, 0x00, 0x1E, 0x29, 0x01};
+  REQUIRE(ParseConnack(FrameOf(kMqttConnack, 0, body), &c, 5));
+  const ConnackProperties& p = c.properties;
+  CHECK(p.receive_maximum == 10);
+  CHECK(p.maximum_qos == 1);
+  CHECK(p.retain_available == false);
+  CHECK(p.maximum_packet_size == 65536u);
+  CHECK(p.topic_alias_maximum == 5);
+  CHECK(p.wildcard_subscription_available == false);
+  CHECK(p.shared_subscription_available == true);
+  CHECK(p.server_keepalive_s == 30);
+  // Read as MQTT 3.1.1, the same bytes carry no properties.
+  REQUIRE(ParseConnack(FrameOf(kMqttConnack, 0, body), &c, 4));
+  CHECK(!c.properties.maximum_qos);
+  // An MQTT 3.1.1 broker's CONNACK to an MQTT 5 CONNECT: no property length at all.
+  REQUIRE(ParseConnack(FrameOf(kMqttConnack, 0, {0x00, 0x01}), &c, 5));
+  CHECK(c.code == 1);
+  // A property a CONNACK cannot carry (0x01), a cut value, a length past the end.
+  CHECK(!ParseConnack(FrameOf(kMqttConnack, 0, {0x00, 0x00, 0x02, 0x01, 0x00}), &c, 5));
+  CHECK(!ParseConnack(FrameOf(kMqttConnack, 0, {0x00, 0x00, 0x02, 0x21, 0x00}), &c, 5));
+  CHECK(!ParseConnack(FrameOf(kMqttConnack, 0, {0x00, 0x00, 0x05, 0x24, 0x01}), &c, 5));
+}
+
 TEST_CASE("ParseSuback for MQTT 3.1.1 and 5", "[packets]") {
   uint16_t id = 0;
   int code = -1;

@@ -629,3 +629,127 @@ TEST_CASE("Disconnect sends DISCONNECT and closes", "[subscriber]") {
 }
 
 }  // namespace edgebench
+
+namespace edgebench {
+
+// What the broker grants is checked against what was asked (issue 13, item 12).
+TEST_CASE("a SUBACK that grants a lower QoS fails Connect() and names the filter",
+          "[subscriber][protocol]") {
+  for (int protocol : {4, 5}) {
+    INFO("protocol " << protocol);
+    ScriptedPeer peer;
+    Recorder sink;
+    MqttSubscriber sub(ConfigFor(peer.port(), {"a/#", "t/#"}, 2, protocol), &sink);
+    Status st = ConnectWhile(sub, 5, [&] { Serve(peer, Connack(protocol, 0), protocol, {2, 1}); });
+    CHECK(ErrorOf(st) == "the broker at 127.0.0.1:" + std::to_string(peer.port()) +
+                             " granted QoS 1 for the collector's subscription to 't/#'; the "
+                             "scenario asks for QoS 2 (publish.qos)");
+    CHECK(!sub.connected());
+  }
+}
+
+TEST_CASE("MQTT 5 CONNACK: a Server Keep Alive is followed and noted; no wildcards fails",
+          "[subscriber][protocol]") {
+  {
+    ScriptedPeer peer;
+    Recorder sink;
+    MqttSubscriber sub(ConfigFor(peer.port(), {"t/#"}, 1, 5), &sink);
+    // Server Keep Alive (0x13) 2 s, Topic Alias Maximum (0x22) 0, a reason string (0x1F).
+    const Bytes connack = {0x20, 0x0D, 0x00, 0x00, 0x0A, 0x13, 0x00, 0x02,
+                           0x22, 0x00, 0x00, 0x1F, 0x00, 0x01, 'x'};
+    Status st = ConnectWhile(sub, 5, [&] { Serve(peer, connack, 5, {1}); });
+    INFO(ErrorOf(st));
+    REQUIRE(st.ok());
+    REQUIRE(sub.notes().size() == 1);
+    CHECK(sub.notes()[0] == "the broker at 127.0.0.1:" + std::to_string(peer.port()) +
+                                " assigned the collector a keep-alive of 2 s (Server Keep Alive in "
+                                "its MQTT 5 CONNACK) instead of broker.keepalive_s 60: the "
+                                "collector used 2 s");
+    // 2 s, not the 60 s asked: a PINGREQ is due after 1 s without a write.
+    const uint64_t now = MonotonicNowNs();
+    CHECK(sub.KeepAlive(now + 1100 * kNsPerMs));
+    CHECK(peer.ReadPacket(2000) == Bytes{0xC0, 0x00});
+  }
+  ScriptedPeer peer;
+  Recorder sink;
+  MqttSubscriber sub(ConfigFor(peer.port(), {"t/+/x"}, 1, 5), &sink);
+  const Bytes connack = {0x20, 0x05, 0x00, 0x00, 0x02, 0x28, 0x00};  // Wildcard Sub Available 0
+  Status st = ConnectWhile(sub, 5, [&] { Serve(peer, connack, 5, {}); });
+  CHECK(ErrorOf(st) == "the broker at 127.0.0.1:" + std::to_string(peer.port()) +
+                           " does not allow wildcard subscriptions (Wildcard Subscription "
+                           "Available 0 in its MQTT 5 CONNACK); the collector subscribes with + "
+                           "or # (topics)");
+}
+
+TEST_CASE("an MQTT 5 CONNECT refused or dropped by a broker without MQTT 5",
+          "[subscriber][protocol]") {
+  {
+    // An MQTT 3.1.1 broker's own CONNACK: two bytes, return code 1.
+    ScriptedPeer peer;
+    Recorder sink;
+    MqttSubscriber sub(ConfigFor(peer.port(), {"t"}, 1, 5), &sink);
+    Status st = ConnectWhile(sub, 5, [&] {
+      Serve(peer, Connack(4, 1), 5, {});
+      peer.Close();
+    });
+    CHECK(ErrorOf(st) == "the broker at 127.0.0.1:" + std::to_string(peer.port()) +
+                             " refused the collector's connection: the broker does not support "
+                             "MQTT 5: it answered the MQTT 5 CONNECT with MQTT 3.1.1's "
+                             "\"unacceptable protocol version\" (broker.protocol: 3.1.1 uses "
+                             "MQTT 3.1.1)");
+  }
+  // RabbitMQ 3.10 closes the connection without a CONNACK.
+  ScriptedPeer peer;
+  Recorder sink;
+  MqttSubscriber sub(ConfigFor(peer.port(), {"t"}, 1, 5), &sink);
+  Status st = ConnectWhile(sub, 5, [&] {
+    Serve(peer, {}, 5, {});
+    peer.Close();
+  });
+  CHECK(ErrorOf(st) == "cannot connect to the broker at 127.0.0.1:" + std::to_string(peer.port()) +
+                           ": the broker closed the connection before answering the MQTT 5 "
+                           "CONNECT (a broker without MQTT 5 does this; broker.protocol: 3.1.1 "
+                           "uses MQTT 3.1.1)");
+}
+
+TEST_CASE("deviations: a lower-QoS PUBLISH, an unknown PUBREL, an ack of a publish",
+          "[subscriber][protocol]") {
+  ScriptedPeer peer;
+  Recorder sink;
+  MqttSubscriber::Config config = ConfigFor(peer.port(), {"t/#"}, 2);
+  MqttSubscriber sub(config, &sink);
+  Connected(peer, sub, config);
+  CHECK(sub.DescribeDeviations().empty());
+  Bytes burst;
+  Append(Publish("t/1", "a", 2, 1), &burst);
+  Append(Publish("t/1", "b", 1, 2), &burst);  // QoS 1 on a QoS 2 subscription
+  Append(Publish("t/1", "c", 0, 0), &burst);  // QoS 0
+  Append(Ack(0x62, 1), &burst);               // PUBREL 1: pending, fine
+  Append(Ack(0x62, 9), &burst);               // PUBREL 9: no PUBLISH 9 pending
+  Append(Ack(0x40, 3), &burst);               // PUBACK: the collector published nothing
+  Append(Ack(0x70, 4), &burst);               // PUBCOMP
+  REQUIRE(peer.Write(burst));
+  REQUIRE(PumpUntil(sub, [&] { return sink.got.size() == 3; }));
+  CHECK(sub.connected());  // counted, not fatal: the collector still answers
+  const std::string broker = "the broker at 127.0.0.1:" + std::to_string(peer.port());
+  std::vector<MqttSubscriber::Described> d = sub.DescribeDeviations();
+  REQUIRE(d.size() == 3);
+  CHECK(d[0].message == broker +
+                            " delivered messages to the collector at QoS 0 (the lowest seen), "
+                            "below the QoS 2 it granted and the scenario asks for (publish.qos)");
+  CHECK(d[0].count == 2);
+  CHECK(d[1].message == broker +
+                            " sent the collector PUBRELs for packet ids with no QoS 2 "
+                            "PUBLISH pending");
+  CHECK(d[1].count == 1);
+  CHECK(d[2].message == broker +
+                            " sent the collector publish acks (PUBACK first), but the "
+                            "collector publishes nothing");
+  CHECK(d[2].count == 2);
+  // Both PUBRELs are still answered with PUBCOMP, as the protocol says.
+  Bytes acks = peer.ReadExactly(4 * 4);
+  CHECK(acks == Bytes{0x50, 0x02, 0x00, 0x01, 0x40, 0x02, 0x00, 0x02, 0x70, 0x02, 0x00, 0x01, 0x70,
+                      0x02, 0x00, 0x09});
+}
+
+}  // namespace edgebench

@@ -80,6 +80,7 @@ RunResult Full() {
   r.link.measured_rtt = RttMeasurement{2, 15.1, 15.2, 15.3, {15.1, 15.3}};
   r.link.proxy = ProxyResult{5, 0, -10, {100, 4, 7.5, 8, 9, 0.1, 0.2, 0.3, 0.4, 64, 0}, {}};
   r.notes = {"a note", "another"};
+  r.protocol_mismatches = {{"collector", "the broker granted QoS 1", 1}, {"devices", "no acks", 7}};
   CostResult cost;
   cost.per_month = 518.7490560000001;
   cost.per_million_messages = 2.001346666666667;

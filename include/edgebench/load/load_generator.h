@@ -16,6 +16,16 @@
 // back-off; messages due while a connection is down are counted, never published late.
 // Run() returns after every message was sent and acknowledged, at the drain deadline, or
 // when the control fd says stop. Single-threaded; not thread-safe.
+//
+// What the broker grants is checked against what the scenario asks (mqtt/protocol_check.h):
+// an MQTT 5 CONNACK whose Maximum QoS, Retain Available or Maximum Packet Size the
+// scenario's publishes exceed fails Connect() with one line saying so (a reconnect that
+// meets one later counts it as a protocol mismatch of the report). libmosquitto closes a
+// connection on a wrong kind of ack (PUBACK for a QoS 2 PUBLISH, PUBREC for a QoS 1 one:
+// "protocol error"); each such loss is counted and, from the second one on a connection,
+// named by the packet (see MqttClient::RecordReceivedPackets()). Acks for packet ids it has
+// not sent libmosquitto ignores: those messages stay unacknowledged, and a broker that
+// acknowledged none of a QoS 1/2 run's messages is a mismatch too.
 #ifndef EDGEBENCH_LOAD_LOAD_GENERATOR_H_
 #define EDGEBENCH_LOAD_LOAD_GENERATOR_H_
 
@@ -30,6 +40,7 @@
 #include "edgebench/base/event_loop.h"
 #include "edgebench/base/fd.h"
 #include "edgebench/load/worker.h"
+#include "edgebench/mqtt/protocol_check.h"
 
 namespace edgebench {
 
@@ -57,10 +68,12 @@ class LoadGenerator {
  private:
   struct ConnectRamp;
   struct RunState;
+  struct ProtocolState;
 
   // Connect(), in order.
   Status CreateClients(int n_conn);
   void AssignDevices(int n_devices);
+  ProtocolAsk DevicesAsk() const;
   Status OpenConnections();
   void StartConnection(Connection& c, bool first, ConnectRamp* ramp);
   void RetryLostConnections(uint64_t now, ConnectRamp* ramp);
@@ -89,7 +102,8 @@ class LoadGenerator {
   uint64_t WakeNs(const RunState& r, uint64_t now, bool sending_over) const;
   bool HandleEvents(int n);
   void Maintain(uint64_t now, const std::function<void(const Counters&)>& on_progress);
-  void Finish();
+  void Finish(const RunState& r);
+  void ReportProtocol(const RunState& r);
 
   WorkerConfig config_;
   int first_device_ = 0;
@@ -99,6 +113,7 @@ class LoadGenerator {
   WorkerReport report_;
   struct PublishBuffers;
   std::unique_ptr<PublishBuffers> buffers_;
+  std::unique_ptr<ProtocolState> protocol_;  // made by the constructor, kept across Run()
   uint64_t next_tick_ns_ = 0;
   uint64_t next_maintenance_ns_ = 0;
   size_t devices_done_ = 0;  // devices that have sent publish.count messages

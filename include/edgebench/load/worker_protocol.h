@@ -20,6 +20,7 @@
 #include "edgebench/base/error.h"
 #include "edgebench/results/counters.h"
 #include "edgebench/results/histogram.h"
+#include "edgebench/results/run_result.h"
 
 namespace edgebench {
 
@@ -33,10 +34,14 @@ struct WorkerReport {
   LatencyHistogram lag_us;                // actual - intended send time, window messages
   double cpu_s = 0;                       // the worker's own user+system CPU
   int64_t rss_peak_kb = 0;
+  // What the broker granted or answered against what the devices asked (load_generator.h),
+  // and what it changed that the devices followed (notes, each once).
+  std::vector<ProtocolMismatch> protocol_mismatches;
+  std::vector<std::string> protocol_notes;
 
   // Folds in the report of the worker that holds the next device range: counters by their
   // merge rules, histograms exactly, seconds added, devices appended, CPU added, peak RSS
-  // the larger.
+  // the larger, mismatches of the same text counted together, notes once each.
   void Merge(const WorkerReport& other);
 };
 

@@ -14,11 +14,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "edgebench/base/clock.h"
 #include "edgebench/results/counters.h"
 #include "edgebench/results/histogram.h"
+#include "edgebench/results/run_result.h"
 
 namespace edgebench {
 
@@ -38,6 +40,10 @@ struct CollectorReport {
   LatencyHistogram latency_actual_us;  // receive - actual send time, window messages
   std::vector<uint64_t> received_per_device;
   std::vector<SecondStats> per_second;
+  // What the broker did against what the collector asked (mqtt/subscriber.h deviations()),
+  // and what it changed that the collector followed.
+  std::vector<ProtocolMismatch> protocol_mismatches;
+  std::vector<std::string> protocol_notes;
 };
 
 class MessageStats {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "edgebench/base/error.h"
+#include "edgebench/mqtt/protocol_check.h"
 
 struct mosquitto;
 struct mosquitto_message;
@@ -69,6 +70,8 @@ class MqttHandler {
   virtual ~MqttHandler() = default;
   // rc: 0 = accepted; otherwise the CONNACK code (see MqttClient::ConnackString).
   virtual void OnConnect(int rc) { (void)rc; }
+  // Right before OnConnect(0): the MQTT 5 CONNACK's limits (all empty for MQTT 3.1.1).
+  virtual void OnConnackProperties(const ConnackProperties& granted) { (void)granted; }
   // rc: 0 = we asked for it; otherwise the connection was lost.
   virtual void OnDisconnect(int rc) { (void)rc; }
   // QoS 0: written to the socket. QoS 1/2: acknowledged by the broker.
@@ -143,9 +146,20 @@ class MqttClient {
   // ReconnectAsync() until the broker accepts the connection, so the hot path pays nothing.
   const std::string& tls_error() const { return tls_error_; }
 
+  // libmosquitto closes a connection on a broker's protocol violation (kProtocolError) without
+  // saying which packet it was. Once asked, the client keeps libmosquitto's line about the
+  // last packet it received ("received PUBACK (Mid: 3, RC:0)"), which names it when the
+  // next violation comes. It costs a formatted log line per packet, so a caller turns it on
+  // only after a first violation (a broker that follows the protocol never pays for it).
+  void RecordReceivedPackets();
+  // "PUBACK (Mid: 3, RC:0)"; "" when not recording or nothing was received since.
+  const std::string& last_received() const { return last_received_; }
+
   static std::string ConnackString(int protocol, int rc);
   // libmosquitto error codes callers test for.
-  static constexpr int kNoConnection = 4;  // MOSQ_ERR_NO_CONN
+  static constexpr int kNoConnection = 4;    // MOSQ_ERR_NO_CONN
+  static constexpr int kProtocolError = 2;   // MOSQ_ERR_PROTOCOL
+  static constexpr int kConnectionLost = 7;  // MOSQ_ERR_CONN_LOST: the broker closed it
 
  private:
   struct Callbacks;  // libmosquitto's callbacks; defined in mqtt_client.cc
@@ -166,6 +180,8 @@ class MqttClient {
   // Sent with every PUBLISH (MQTT 5 user properties); null when there are none.
   std::unique_ptr<mqtt5__property, PropertyDeleter> publish_properties_;
   std::string tls_error_;
+  bool record_received_ = false;
+  std::string last_received_;
   // Declared last, so destroyed first: its callbacks reach the members above.
   std::unique_ptr<mosquitto, Deleter> mosq_;
 };

@@ -14,6 +14,7 @@
 
 #include "edgebench/mqtt/frame.h"
 #include "edgebench/mqtt/mqtt_client.h"
+#include "edgebench/mqtt/protocol_check.h"
 
 namespace edgebench {
 
@@ -41,11 +42,15 @@ bool ParsePublish(const MqttFrame& f, int protocol, MqttPublish* out);
 
 struct MqttConnack {
   bool session_present = false;
-  int code = 0;  // 0 = accepted; the CONNACK return code (3.1.1) or reason code (5)
+  int code = 0;                  // 0 = accepted; the CONNACK return code (3.1.1) or reason code (5)
+  ConnackProperties properties;  // MQTT 5
 };
-bool ParseConnack(const MqttFrame& f, MqttConnack* out);
+// For `protocol` 5 the properties are read too; a CONNACK of two bytes (an MQTT 3.1.1
+// broker's answer to an MQTT 5 CONNECT) has none and still parses.
+bool ParseConnack(const MqttFrame& f, MqttConnack* out, int protocol = 4);
 
-// SUBACK: the packet id and the first return / reason code (>= 0x80: refused).
+// SUBACK: the packet id and the first return / reason code (>= 0x80: refused; else the
+// granted QoS).
 bool ParseSuback(const MqttFrame& f, int protocol, uint16_t* packet_id, int* code);
 // The packet id at the start of a PUBACK, PUBREC, PUBREL or PUBCOMP.
 bool ParsePacketId(const MqttFrame& f, uint16_t* packet_id);

@@ -263,6 +263,19 @@ struct BrokerResourcesResult {
   bool operator==(const BrokerResourcesResult&) const = default;
 };
 
+// Something the broker granted or answered that is not what the scenario asked for
+// (docs/results.md, protocol_mismatches): the run's counts would not mean what they say, so
+// a run with one is failed.
+struct ProtocolMismatch {
+  std::string side;     // "devices" or "collector": whose connections saw it
+  std::string message;  // one line: "the broker at H:P answered the devices' QoS 2 ..."
+  uint64_t count = 1;   // how often it was seen (over every connection of that side)
+  bool operator==(const ProtocolMismatch&) const = default;
+};
+
+// Adds `m` to `list`, or its count to the entry of the same side and message.
+void AddProtocolMismatch(std::vector<ProtocolMismatch>* list, const ProtocolMismatch& m);
+
 struct RunResult {
   int format = kSummaryFormat;  // of the summary.json it was read from
   RunStatus status = RunStatus::kOk;
@@ -284,6 +297,7 @@ struct RunResult {
   CaptureResult capture;
   LinkResult link;
   std::vector<std::string> notes;
+  std::vector<ProtocolMismatch> protocol_mismatches;      // none on a broker that complied
   std::optional<BrokerResourcesResult> broker_resources;  // when the scenario set a budget
   std::optional<CostResult> cost;                         // when the scenario names cost sheets
   std::vector<ExpectResult> expectations;                 // the scenario's expect:, in its order

@@ -45,7 +45,8 @@ struct RunData {
   CaptureReport capture;                    // valid when capture_status == "ok"
   int capture_port = 0;                     // the broker port the capture filtered on
   std::vector<std::string> notes;           // facts a reader must know ("latency off: ...")
-  LinkResult link;                          // DescribeLink()
+  std::vector<ProtocolMismatch> protocol_mismatches;  // the workers' and the collector's
+  LinkResult link;                                    // DescribeLink()
   // broker.resources: the budget and the cgroup's counters; the builder adds the broker's
   // CPU against it from the samples.
   std::optional<BrokerResourcesResult> broker_resources;
