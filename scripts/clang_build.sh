@@ -3,7 +3,8 @@
 #   clang_build_check             : exit 77, with the reason, without clang or its runtimes
 #   clang_build_configure DIR SAN : configure DIR with clang and -fsanitize=SAN (address:
 #                                   address,undefined plus the libFuzzer targets; thread)
-# Flags: -O1 -g1 (line tables: symbolized reports, a quicker build than -g); ccache when present.
+# Flags: -O1 -g1 (line tables: file:line in reports through llvm-symbolizer, package llvm; a
+# quicker build than -g); ccache when present.
 
 clang_build_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
@@ -36,7 +37,11 @@ clang_build_configure() {  # <build dir> <address|thread>
     thread) sanitize=thread ;;
     *) echo "clang_build: unknown sanitizer '$2' (address or thread)" >&2; return 2 ;;
   esac
-  if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
+  # ccache with paths relative to the root, so that another clone (CI's) hits the cache too.
+  if command -v ccache >/dev/null; then
+    launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+    export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$clang_build_root} CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}
+  fi
   mkdir -p "$dir"
   cmake -S "$clang_build_root" -B "$dir" -DCMAKE_CXX_COMPILER=clang++ \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
