@@ -5,6 +5,8 @@
 # its seed corpus fuzz/corpus/<target>/. Run by ctest as "fuzz" (docs/TESTING.md).
 # Usage: scripts/fuzz.sh [target...]      (default: every target of fuzz/CMakeLists.txt)
 # Env: FUZZ_SECONDS, EDGEBENCH_ASAN_DIR (default: build-asan at the repository root).
+# One input may take 25 s (-timeout) before it counts as a hang: on this 2-core machine, shared
+# with other builds, a 12-cell matrix once took over 10 s.
 # Exit: 0 nothing found; 1 a crash (the input is in <build>/fuzz/artifacts/<target>/: fix it
 # and add the input to fuzz/regressions/<target>/); 77 without clang or libFuzzer.
 set -euo pipefail
@@ -43,7 +45,7 @@ for t in "${targets[@]}"; do
   artifacts=$build/fuzz/artifacts/$t
   mkdir -p "$work" "$artifacts"
   # The first directory gets the new inputs; the seeds of the repository are only read.
-  if "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+  if "$bin" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$artifacts/" "$work" "$root/fuzz/corpus/$t" >"$log" 2>&1; then
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
     cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1)
