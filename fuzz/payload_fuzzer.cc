@@ -27,8 +27,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const PayloadHeader untouched{1, 2, 3, 4, 5};
   PayloadHeader h = untouched;
   const bool ok = DecodeHeader(data, size, &h);
-  const bool valid = size >= kHeaderSize && data[0] == 0x42 && data[1] == 0xEB &&
-                     data[2] == kPayloadVersion;
+  const bool valid =
+      size >= kHeaderSize && data[0] == 0x42 && data[1] == 0xEB && data[2] == kPayloadVersion;
   Require(ok == valid, "accepted a header it should refuse, or the reverse");
   if (!ok) {
     Require(h.run_id == untouched.run_id && h.device == untouched.device &&

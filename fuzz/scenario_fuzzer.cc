@@ -56,8 +56,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   for (const ExperimentCell& cell : experiment.value().cells) {
     std::vector<Error> again_warnings;
-    Result<Scenario> back = ParseScenario(ScenarioToYaml(cell.scenario), "fuzz.yaml", {},
-                                          Checks(&again_warnings));
+    Result<Scenario> back =
+        ParseScenario(ScenarioToYaml(cell.scenario), "fuzz.yaml", {}, Checks(&again_warnings));
     if (!back) std::fprintf(stderr, "%s\n", back.error().ToString().c_str());
     Require(back.ok(), "ScenarioToYaml of an accepted scenario does not parse back");
     Require(back.value() == cell.scenario, "ScenarioToYaml does not round-trip");
