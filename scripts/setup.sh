@@ -11,6 +11,7 @@ packages=(
   catch2 libcli11-dev nlohmann-json3-dev libbenchmark-dev libssl-dev
   libcap2-bin iproute2 tcpdump openssl
   clang-format clang-tidy
+  clang libclang-rt-14-dev llvm ccache
   gnuplot-nox chromium nodejs
   rabbitmq-server
 )

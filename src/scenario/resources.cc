@@ -91,11 +91,14 @@ void ReadResources(Reader& r, const Entry* entry, const ExternalChecks& checks, 
     return;
   }
   out->limited = true;
-  const Entry* node = entry;  // where the node profile was named, for the machine check
+  // Where the node profile was named, for the machine check: it may point into `s`, so `s`
+  // lives as long as `node` does.
+  const Entry* node = entry;
+  Section s;
   if (entry->value.IsScalar()) {
     ReadNodeName(r, *entry, checks, out);
   } else {
-    Section s = OpenSection(r, entry, "broker.resources");
+    s = OpenSection(r, entry, "broker.resources");
     node = s.Find("node");
     if (node != nullptr) ReadNodeName(r, *node, checks, out);
     ReadBudget(r, s, checks, &out->cpus, &out->memory_mb);
