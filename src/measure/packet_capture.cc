@@ -179,6 +179,7 @@ class PacketCapture::Impl {
   std::atomic<uint64_t> origin_ns{0};  // second 0 of the per-second series; 0 = not yet known
   CaptureReport report;
   std::string pcap_path;  // capture.pcap, once complete
+  int write_errno = 0;    // of the first write to it that failed
 
   // Flushes and closes capture.pcap.partial and renames it to capture.pcap; a failed write
   // anywhere (pcap_dump() reports none) is found here, through the stream's error flag.
@@ -187,12 +188,11 @@ class PacketCapture::Impl {
     const std::string partial = pcap_path + ".partial";
     FILE* f = pcap_dump_file(dumper.get());
     errno = 0;
-    const bool flushed = pcap_dump_flush(dumper.get()) == 0 && std::ferror(f) == 0;
-    const int flush_errno = errno;
+    if (pcap_dump_flush(dumper.get()) != 0 && write_errno == 0) write_errno = errno ? errno : EIO;
+    if (std::ferror(f) != 0 && write_errno == 0) write_errno = EIO;
     dumper.reset();  // fclose()
-    if (!flushed) {
-      report.pcap_error = "cannot write " + partial + ": " +
-                          (flush_errno ? ErrnoMessage(flush_errno) : std::string("write error"));
+    if (write_errno != 0) {
+      report.pcap_error = "cannot write " + partial + ": " + ErrnoMessage(write_errno);
     } else if (::rename(partial.c_str(), pcap_path.c_str()) != 0) {
       report.pcap_error = "cannot rename " + partial + ": " + ErrnoMessage(errno);
     }
@@ -222,6 +222,11 @@ class PacketCapture::Impl {
     stored.caplen = std::min<bpf_u_int32>(stored.caplen, static_cast<bpf_u_int32>(report.snaplen));
     report.pcap_bytes += stored.caplen;
     pcap_dump(reinterpret_cast<u_char*>(dumper.get()), &stored, bytes);
+    // pcap_dump() returns nothing: the stream's error flag says a write failed, and errno
+    // why, right after it (later, the disk may have room again).
+    if (write_errno == 0 && std::ferror(pcap_dump_file(dumper.get())) != 0) {
+      write_errno = errno != 0 ? errno : EIO;
+    }
   }
 
   // The interface and the filter: the scenario's, or those of the route to the broker.

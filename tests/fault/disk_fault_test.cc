@@ -186,7 +186,8 @@ TEST_CASE("a disk that fills while the run measures: exit 3, no half-written fil
 
 // Issue 13, item 8: a capture cut short by a full disk went unnoticed (no suffix, status ok)
 // when the disk had room again for the results.
-TEST_CASE("a capture cut short by a full disk: exit 3, the directory says so", "[fault][integration]") {
+TEST_CASE("a capture cut short by a full disk: exit 3, the directory says so",
+          "[fault][integration]") {
   TempDir dir;
   ScopedMount tmpfs = SmallTmpfs(dir);
   SKIP_UNLESS_MOUNTED(tmpfs);

@@ -29,7 +29,8 @@ std::optional<pid_t> PidWhileMeasuring(EdgebenchRun& run, const std::string& pid
 
 // Issue 13, item 2: without the worker's final report the summary said sent 0 against
 // received > 0, and a window of duration_s for a run that ended early.
-TEST_CASE("the worker killed with SIGKILL: exit 3, failed, the counts add up", "[fault][integration]") {
+TEST_CASE("the worker killed with SIGKILL: exit 3, failed, the counts add up",
+          "[fault][integration]") {
   TempDir dir;
   fs::path file = dir.Write("worker.yaml", SmallScenario{"worker"}.Yaml());
   EdgebenchRun run(dir.path, {"run", file.string()});
@@ -39,7 +40,8 @@ TEST_CASE("the worker killed with SIGKILL: exit 3, failed, the counts add up", "
   nlohmann::json summary = CheckOutcome(run, "failed");
   const std::string error = summary.at("error");
   CHECK(error.starts_with("the worker ended "));
-  CHECK(error.ends_with(" s into the run, before its final report: worker killed by signal 9 (Killed)"));
+  CHECK(error.ends_with(
+      " s into the run, before its final report: worker killed by signal 9 (Killed)"));
   const nlohmann::json& m = summary.at("messages");
   // What the orchestrator saw of the worker (its progress) counts as sent.
   CHECK(m.at("sent").get<int>() > 0);

@@ -5,9 +5,10 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "cli_support.h"
 #include "edgebench/results/reporters.h"
 #include "edgebench/results/run_result.h"
+
+#include "cli_support.h"
 
 namespace edgebench {
 namespace {
@@ -27,11 +28,12 @@ const char* const kScenario =
 
 }  // namespace
 
-TEST_CASE("run: what a run printed is what its directory reads back as", "[run_output][integration]") {
+TEST_CASE("run: what a run printed is what its directory reads back as",
+          "[run_output][integration]") {
   TempDir tmp;
   fs::path scenario = tmp.Write("out.yaml", kScenario);
-  CommandResult r = RunEdgebench({"run", scenario.string(), "--out", (tmp.path / "r").string()},
-                                 tmp.path);
+  CommandResult r =
+      RunEdgebench({"run", scenario.string(), "--out", (tmp.path / "r").string()}, tmp.path);
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   fs::path dir = LastLine(r.out);
@@ -43,7 +45,7 @@ TEST_CASE("run: what a run printed is what its directory reads back as", "[run_o
   CHECK(result.counters[Counter::kReceived] == 300);
   CHECK(result.lost() == 0);
   CHECK(result.counters[Counter::kInFlightAtEnd] == 0);  // a lossless link shows no loss
-  REQUIRE(result.latency_us.histogram);  // histograms.json: exact, mergeable
+  REQUIRE(result.latency_us.histogram);                  // histograms.json: exact, mergeable
   CHECK(result.latency_us.histogram->count() == 200);
   // The table on stdout is the table of the result read back from the files.
   CHECK(r.out.find(SummaryTable(result)) != std::string::npos);
