@@ -4,7 +4,9 @@
 # fuzz/regressions/<target>/ and then fuzzes each target for FUZZ_SECONDS (default 30) from
 # its seed corpus fuzz/corpus/<target>/. Run by ctest as "fuzz" (docs/TESTING.md).
 # Usage: scripts/fuzz.sh [target...]      (default: every target of fuzz/CMakeLists.txt)
-# Env: FUZZ_SECONDS, EDGEBENCH_ASAN_DIR (default: build-asan at the repository root).
+# Env: FUZZ_SECONDS; FUZZ_SEED (default 1, so that ctest's runs explore the same inputs each
+# time and a failure reproduces; 0 lets libFuzzer pick one, for longer searches by hand);
+# EDGEBENCH_ASAN_DIR (default: build-asan at the repository root).
 # One input may take 25 s (-timeout) before it counts as a hang: on this 2-core machine, shared
 # with other builds, a 12-cell matrix once took over 10 s.
 # Exit: 0 nothing found; 1 a crash (the input is in <build>/fuzz/artifacts/<target>/: fix it
@@ -15,6 +17,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/scripts/clang_build.sh"
 build=${EDGEBENCH_ASAN_DIR:-$root/build-asan}
 seconds=${FUZZ_SECONDS:-30}
+seed=${FUZZ_SEED:-1}
 targets=("$@")
 if ((${#targets[@]} == 0)); then targets=(scenario mqtt_frame payload); fi
 
@@ -45,7 +48,7 @@ for t in "${targets[@]}"; do
   artifacts=$build/fuzz/artifacts/$t
   mkdir -p "$work" "$artifacts"
   # The first directory gets the new inputs; the seeds of the repository are only read.
-  if "$bin" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2048 -print_final_stats=1 \
+  if "$bin" -max_total_time="$seconds" -seed="$seed" -timeout=25 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$artifacts/" "$work" "$root/fuzz/corpus/$t" >"$log" 2>&1; then
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
     cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1)

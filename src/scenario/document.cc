@@ -6,12 +6,14 @@
 #include <cstdio>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include "scenario/internal.h"
@@ -224,6 +226,60 @@ std::optional<uint32_t> ForbiddenTopicCodePoint(std::string_view text) {
   return std::nullopt;
 }
 
+// Notes where each document of a stream starts and whether it is nothing but a null, without
+// building nodes: the check for a second document and for yaml-cpp 0.7's stuck parser.
+class DocumentProbe : public YAML::EventHandler {
+ public:
+  struct Document {
+    YAML::Mark start;      // the mark of its first node
+    bool lone_null = true;  // no node but one null
+  };
+  std::vector<Document> documents;
+
+  void OnDocumentStart(const YAML::Mark&) override { documents.emplace_back(); events_ = 0; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { Node(mark, true); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { Node(mark, false); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    Node(mark, false);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    Node(mark, false);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    Node(mark, false);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void Node(const YAML::Mark& mark, bool null) {
+    if (events_++ == 0) documents.back().start = mark;
+    if (!null || events_ > 1) documents.back().lone_null = false;
+  }
+  int events_ = 0;
+};
+
+// Reads at most the first three documents of `text`. yaml-cpp 0.7 (Debian 12) never consumes
+// a token that cannot start a node, such as a ',' at the start of a document: it reports a
+// null document at that token again and again, and YAML::LoadAll loops until memory runs out
+// (jbeder/yaml-cpp#1040, fixed in 0.8.0). Returns the mark of such a token, if any.
+std::optional<YAML::Mark> ProbeDocuments(std::string_view text, DocumentProbe* probe) {
+  std::istringstream in{std::string(text)};
+  YAML::Parser parser(in);
+  while (probe->documents.size() < 3 && parser.HandleNextDocument(*probe)) {
+    const auto& d = probe->documents;
+    if (d.size() < 2) continue;
+    const auto& last = d.back();
+    const auto& before = d[d.size() - 2];
+    if (last.lone_null && before.lone_null && last.start.pos == before.start.pos) return last.start;
+  }
+  return std::nullopt;
+}
+
 // Parses `text`, which must be a YAML map; on a syntax error or another shape, fails `r`.
 YAML::Node LoadMap(Reader& r, std::string_view text, const std::string& not_a_map) {
   YAML::Mark bad;
@@ -237,9 +293,16 @@ YAML::Node LoadMap(Reader& r, std::string_view text, const std::string& not_a_ma
                "): the file must be UTF-8 text" + (control ? " without control characters" : ""));
     return YAML::Node();
   }
-  std::vector<YAML::Node> documents;
+  DocumentProbe probe;
+  YAML::Node root;
   try {
-    documents = YAML::LoadAll(std::string(text));
+    if (auto stuck = ProbeDocuments(text, &probe)) {
+      auto at = static_cast<size_t>(stuck->pos);
+      std::string token = at < text.size() ? "'" + std::string(1, text[at]) + "'" : "this";
+      r.Fail("", *stuck, "YAML syntax error: " + token + " cannot start a value here");
+      return YAML::Node();
+    }
+    root = YAML::Load(std::string(text));
   } catch (const YAML::DeepRecursion& e) {
     r.Fail("", e.mark, "YAML nesting is deeper than " + std::to_string(kMaxYamlDepth) + " levels");
     return YAML::Node();
@@ -247,15 +310,14 @@ YAML::Node LoadMap(Reader& r, std::string_view text, const std::string& not_a_ma
     r.Fail("", e.mark, "YAML syntax error: " + e.msg);
     return YAML::Node();
   }
-  for (size_t i = 1; i < documents.size(); ++i) {
-    if (documents[i].IsDefined() && !documents[i].IsNull()) {
-      r.Fail("", documents[i].Mark(),
+  for (size_t i = 1; i < probe.documents.size(); ++i) {
+    if (!probe.documents[i].lone_null) {
+      r.Fail("", probe.documents[i].start,
              "a second YAML document starts here: the file must hold one (remove the '---' "
              "line and what follows it)");
       return YAML::Node();
     }
   }
-  YAML::Node root = documents.empty() ? YAML::Node() : documents[0];
   if (!root.IsMap()) {
     // An empty file has no mark at all; point at its start.
     r.Fail("", root.Mark().is_null() ? YAML::Mark() : root.Mark(), not_a_map);
