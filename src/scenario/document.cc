@@ -231,12 +231,15 @@ std::optional<uint32_t> ForbiddenTopicCodePoint(std::string_view text) {
 class DocumentProbe : public YAML::EventHandler {
  public:
   struct Document {
-    YAML::Mark start;      // the mark of its first node
+    YAML::Mark start;       // the mark of its first node
     bool lone_null = true;  // no node but one null
   };
   std::vector<Document> documents;
 
-  void OnDocumentStart(const YAML::Mark&) override { documents.emplace_back(); events_ = 0; }
+  void OnDocumentStart(const YAML::Mark&) override {
+    documents.emplace_back();
+    events_ = 0;
+  }
   void OnDocumentEnd() override {}
   void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { Node(mark, true); }
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { Node(mark, false); }
