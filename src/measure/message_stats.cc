@@ -85,14 +85,27 @@ void MessageStats::CloseSecond() {
   ++current_second_;
 }
 
-// Records (device, seq); false when it was seen before. Also counts reordering.
+// Records (device, seq); false when it was seen before, or is too old to tell (kSeenWindow).
+// Also counts reordering.
 bool MessageStats::MarkSeen(uint32_t device, uint32_t seq) {
-  std::vector<uint64_t>& bits = seen_[device];
-  const size_t word = seq / 64;
-  if (word >= bits.size()) bits.resize(std::max(word + 1, bits.size() * 2), 0);
+  constexpr uint64_t kWindowWords = kSeenWindow / 64;
+  SeenWindow& w = seen_[device];
+  const uint64_t word = seq / 64;
+  if (word < w.base_word) return false;
+  if (word - w.base_word >= 2 * kWindowWords) {
+    // Keep the kWindowWords words below `word`'s: drop the older ones (all, after a jump).
+    const uint64_t new_base = word - kWindowWords + 1;
+    const uint64_t drop = std::min<uint64_t>(new_base - w.base_word, w.bits.size());
+    w.bits.erase(w.bits.begin(), w.bits.begin() + static_cast<std::ptrdiff_t>(drop));
+    w.base_word = new_base;
+  }
+  const size_t index = static_cast<size_t>(word - w.base_word);
+  if (index >= w.bits.size()) {
+    w.bits.resize(std::min<size_t>(std::max(index + 1, w.bits.size() * 2), 2 * kWindowWords), 0);
+  }
   const uint64_t mask = uint64_t{1} << (seq % 64);
-  if (bits[word] & mask) return false;
-  bits[word] |= mask;
+  if (w.bits[index] & mask) return false;
+  w.bits[index] |= mask;
   ++report_.received_per_device[device];
   if (static_cast<int64_t>(seq) < highest_seq_[device]) {
     report_.counters.Add(Counter::kReordered);

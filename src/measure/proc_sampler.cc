@@ -329,33 +329,9 @@ Result<ProcSample> SampleOnce(const std::string& proc_root, int pid) {
 }
 
 std::vector<ProcessSummary> SummarizeSamples(const std::vector<ProcSample>& samples) {
-  std::vector<ProcessSummary> summaries;
-  // first[i] and last[i] are the first and last samples of summaries[i]'s role.
-  std::vector<const ProcSample*> first;
-  std::vector<const ProcSample*> last;
-  for (const ProcSample& sample : samples) {
-    size_t i = 0;
-    while (i < summaries.size() && summaries[i].role != sample.role) ++i;
-    if (i == summaries.size()) {
-      ProcessSummary summary;
-      summary.role = sample.role;
-      summary.pid = sample.pid;
-      summaries.push_back(std::move(summary));
-      first.push_back(&sample);
-      last.push_back(&sample);
-    }
-    ++summaries[i].samples;
-    last[i] = &sample;
-    summaries[i].rss_peak_kb = std::max(summaries[i].rss_peak_kb, sample.rss_peak_kb);
-  }
-  for (size_t i = 0; i < summaries.size(); ++i) {
-    summaries[i].cpu_s = last[i]->cpu_s - first[i]->cpu_s;
-    const double wall_s = static_cast<double>(last[i]->t_ms - first[i]->t_ms) / 1000.0;
-    if (summaries[i].samples >= 2 && wall_s > 0) {
-      summaries[i].cpu_pct_mean = summaries[i].cpu_s / wall_s * 100.0;
-    }
-  }
-  return summaries;
+  SampleDigest digest;
+  for (const ProcSample& sample : samples) digest.Add(sample);
+  return digest.Summaries();
 }
 
 ProcSampler::ProcSampler(std::string proc_root, int interval_ms)
@@ -441,7 +417,12 @@ void ProcSampler::SampleAll() {
     target.has_previous = true;
     target.previous_cpu_s = sample.cpu_s;
     target.previous_t_ns = t_ns;
-    samples_.push_back(std::move(sample));
+    digest_.Add(sample);
+    if (sink_) {
+      sink_(sample);
+    } else {
+      samples_.push_back(std::move(sample));
+    }
   }
 }
 

@@ -111,15 +111,19 @@ Result<std::vector<TimelineSecond>> ParseTimelineCsv(std::string_view text) {
   return out;
 }
 
+std::string SamplesCsvHeader() { return std::string(kSamplesHeader) + ",t_run_ms,wall_time\n"; }
+
+std::string SamplesCsvRow(const ProcessSample& p, int64_t t0_unix_ms) {
+  return fmt::format("{},{},{},{:.3f},{:.1f},{},{},{},{},{},{},{}\n", p.t_ms, p.role, p.pid,
+                     p.cpu_s, p.cpu_pct, p.rss_kb, p.rss_peak_kb, p.threads,
+                     p.voluntary_ctxt_switches, p.nonvoluntary_ctxt_switches,
+                     p.t_run_ms ? std::to_string(*p.t_run_ms) : "",
+                     p.t_run_ms ? WallTime(t0_unix_ms, *p.t_run_ms) : "");
+}
+
 std::string SamplesCsv(const RunResult& r) {
-  std::string out = std::string(kSamplesHeader) + ",t_run_ms,wall_time\n";
-  for (const ProcessSample& p : r.samples) {
-    out +=
-        fmt::format("{},{},{},{:.3f},{:.1f},{},{},{},{},{},{},{}\n", p.t_ms, p.role, p.pid, p.cpu_s,
-                    p.cpu_pct, p.rss_kb, p.rss_peak_kb, p.threads, p.voluntary_ctxt_switches,
-                    p.nonvoluntary_ctxt_switches, p.t_run_ms ? std::to_string(*p.t_run_ms) : "",
-                    p.t_run_ms ? WallTime(r.info.t0_unix_ms, *p.t_run_ms) : "");
-  }
+  std::string out = SamplesCsvHeader();
+  for (const ProcessSample& p : r.samples) out += SamplesCsvRow(p, r.info.t0_unix_ms);
   return out;
 }
 

@@ -76,24 +76,11 @@ std::vector<TimelineSecond> TimelineOf(const RunData& run) {
   return out;
 }
 
-// Rounded as samples.csv writes them, so a RunResult and its files read back are equal.
 std::vector<ProcessSample> SamplesOf(const RunData& run) {
   std::vector<ProcessSample> out;
   out.reserve(run.samples.size());
   for (const ProcSample& p : run.samples) {
-    ProcessSample q;
-    q.t_ms = p.t_ms;
-    if (run.t0_unix_ms > 0) q.t_run_ms = p.t_ms - run.sampler_offset_ms;
-    q.role = p.role;
-    q.pid = p.pid;
-    q.cpu_s = std::round(p.cpu_s * 1000) / 1000.0;
-    q.cpu_pct = std::round(p.cpu_pct * 10) / 10.0;
-    q.rss_kb = p.rss_kb;
-    q.rss_peak_kb = p.rss_peak_kb;
-    q.threads = p.threads;
-    q.voluntary_ctxt_switches = p.voluntary_ctxt_switches;
-    q.nonvoluntary_ctxt_switches = p.nonvoluntary_ctxt_switches;
-    out.push_back(std::move(q));
+    out.push_back(ProcessSampleOf(p, run.t0_unix_ms, run.sampler_offset_ms));
   }
   return out;
 }
@@ -108,9 +95,9 @@ ProcessResult ProcessOf(const ProcessSummary& p) {
   return r;
 }
 
-Processes ProcessesOf(const RunData& run) {
+Processes ProcessesOf(const RunData& run, const SampleDigest& digest) {
   Processes out;
-  for (const ProcessSummary& p : SummarizeSamples(run.samples)) {
+  for (const ProcessSummary& p : digest.Summaries()) {
     if (p.role.rfind("worker.", 0) == 0) out.workers.push_back(ProcessOf(p));
     if (p.role == "worker") out.worker = ProcessOf(p);
     if (p.role == "broker") out.broker = ProcessOf(p);
@@ -176,12 +163,12 @@ CaptureResult CaptureOf(const Scenario& s, const RunData& run) {
 
 // The limit and the counters the run recorded, the broker's CPU against the quota, and a
 // note when the quota, not the network, set the pace.
-BrokerResourcesResult ResourcesOf(const RunData& run, const Processes& processes,
-                                  std::vector<std::string>* notes) {
+BrokerResourcesResult ResourcesOf(const RunData& run, const SampleDigest& digest,
+                                  const Processes& processes, std::vector<std::string>* notes) {
   BrokerResourcesResult r = *run.broker_resources;
   if (!r.applied) return r;
   if (processes.broker) r.cpu_pct_mean = processes.broker->cpu_pct_mean;
-  r.cpu_pct_peak_1s = std::round(BusiestSecondCpuPct(run.samples, "broker") * 10) / 10.0;
+  r.cpu_pct_peak_1s = std::round(digest.BusiestSecondCpuPct("broker") * 10) / 10.0;
   if (r.cpus > 0 && r.throttled_ratio() >= 0.1) {
     notes->push_back(fmt::format(
         "the broker used up its CPU quota ({:g} CPU) in {:.0f}% of the 100 ms periods it ran "
@@ -193,22 +180,27 @@ BrokerResourcesResult ResourcesOf(const RunData& run, const Processes& processes
 
 }  // namespace
 
+// Rounded as samples.csv writes them, so a RunResult and its files read back are equal.
+ProcessSample ProcessSampleOf(const ProcSample& p, int64_t t0_unix_ms, int64_t sampler_offset_ms) {
+  ProcessSample q;
+  q.t_ms = p.t_ms;
+  if (t0_unix_ms > 0) q.t_run_ms = p.t_ms - sampler_offset_ms;
+  q.role = p.role;
+  q.pid = p.pid;
+  q.cpu_s = std::round(p.cpu_s * 1000) / 1000.0;
+  q.cpu_pct = std::round(p.cpu_pct * 10) / 10.0;
+  q.rss_kb = p.rss_kb;
+  q.rss_peak_kb = p.rss_peak_kb;
+  q.threads = p.threads;
+  q.voluntary_ctxt_switches = p.voluntary_ctxt_switches;
+  q.nonvoluntary_ctxt_switches = p.nonvoluntary_ctxt_switches;
+  return q;
+}
+
 double BusiestSecondCpuPct(const std::vector<ProcSample>& samples, const std::string& role) {
-  std::vector<const ProcSample*> mine;
-  for (const ProcSample& p : samples) {
-    if (p.role == role) mine.push_back(&p);
-  }
-  double best = 0;
-  size_t j = 0;
-  for (size_t i = 0; i < mine.size(); ++i) {
-    // The first sample at least a second before sample i.
-    while (j + 1 < i && mine[i]->mono_ns - mine[j + 1]->mono_ns >= 1'000'000'000) ++j;
-    uint64_t span_ns = mine[i]->mono_ns - mine[j]->mono_ns;
-    if (span_ns < 1'000'000'000) continue;
-    best = std::max(best,
-                    100.0 * (mine[i]->cpu_s - mine[j]->cpu_s) * 1e9 / static_cast<double>(span_ns));
-  }
-  return best;
+  SampleDigest digest;
+  for (const ProcSample& p : samples) digest.Add(p);
+  return digest.BusiestSecondCpuPct(role);
 }
 
 namespace {
@@ -271,14 +263,20 @@ RunResult BuildRunResult(const Scenario& s, const RunData& run) {
   r.lag_us = Distribution::Of(run.worker.lag_us);
   r.timeline = TimelineOf(run);
   r.samples = SamplesOf(run);
-  r.processes = ProcessesOf(run);
+  SampleDigest digest;
+  if (run.sample_digest) {
+    digest = *run.sample_digest;
+  } else {
+    for (const ProcSample& p : run.samples) digest.Add(p);
+  }
+  r.processes = ProcessesOf(run, digest);
   r.capture = CaptureOf(s, run);
   r.link = run.link;
   r.notes = run.notes;
   r.protocol_mismatches = run.protocol_mismatches;
   if (run.worker_partial) MakePartialCountsConsistent(&r);
   if (std::optional<std::string> note = BehindScheduleNote(s, r)) r.notes.push_back(*note);
-  if (run.broker_resources) r.broker_resources = ResourcesOf(run, r.processes, &r.notes);
+  if (run.broker_resources) r.broker_resources = ResourcesOf(run, digest, r.processes, &r.notes);
   return r;
 }
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
@@ -33,6 +34,7 @@
 #include "edgebench/results/reporters.h"
 #include "edgebench/results/run_directory.h"
 #include "edgebench/run/result_builder.h"
+#include "edgebench/run/sample_stream.h"
 
 namespace edgebench {
 
@@ -170,6 +172,7 @@ class Run {
   std::string password_;  // never logged or written
   std::optional<Collector> collector_;
   std::optional<ProcSampler> sampler_;
+  std::unique_ptr<SampleStream> sample_stream_;  // samples.csv, written while sampling
   std::unique_ptr<PacketCapture> capture_;
   RunClock clock_;
   RunData data_;
@@ -536,19 +539,27 @@ void Run::StartSamplerAndClock() {
   if (broker_) sampler_->AddTarget("broker", broker_->pid());
   if (link_ && link_->proxy_pid() > 0) sampler_->AddTarget("link", link_->proxy_pid());
   sampler_->AddTarget("orchestrator", static_cast<int>(::getpid()));
-  sampler_start_ns_ = MonotonicNowNs();
-  sampler_->Start();
 
-  uint64_t now_ns = MonotonicNowNs();
+  sampler_start_ns_ = MonotonicNowNs();
   int64_t now_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::system_clock::now().time_since_epoch())
                             .count();
-  clock_.t0_ns = now_ns + kStartLeadNs;
+  clock_.t0_ns = sampler_start_ns_ + kStartLeadNs;
   clock_.window_start_ns = clock_.t0_ns + Ns(s_.warmup_s);
   clock_.window_end_ns = clock_.window_start_ns + Ns(s_.duration_s);
   clock_.drain_end_ns = clock_.window_end_ns + Ns(s_.drain_s);
   data_.t0_unix_ms = now_unix_ms + static_cast<int64_t>(kStartLeadNs / 1'000'000);
-  data_.sampler_offset_ms = static_cast<int64_t>((clock_.t0_ns - sampler_start_ns_) / 1'000'000);
+  data_.sampler_offset_ms = static_cast<int64_t>(kStartLeadNs / 1'000'000);
+  // The samples go to samples.csv as they come: a run of hours holds none of them.
+  Result<std::unique_ptr<SampleStream>> stream =
+      SampleStream::Open(dir_->File("samples.csv"), data_.t0_unix_ms, data_.sampler_offset_ms);
+  if (stream.ok()) {
+    sample_stream_ = std::move(stream.value());
+    sampler_->SetSink([this](const ProcSample& p) { sample_stream_->Write(p); });
+  } else {
+    Fail(ErrorKind::kRunFailed, stream.error().message);  // the samples stay in memory
+  }
+  sampler_->Start();
   collector_->SetClock(clock_);
   if (capture_) capture_->SetOrigin(clock_.t0_ns);
 }
@@ -722,7 +733,14 @@ void Run::CollectReports() {
   // Its whole life, every thread (the collector's included): the figure to compare with the
   // worker's own cpu_s_total.
   data_.orchestrator_cpu_s = OwnResourceUsage().cpu_s;
-  if (sampler_) data_.samples = sampler_->samples();
+  if (sampler_) {
+    data_.samples = sampler_->samples();  // empty when they went to sample_stream_
+    data_.sample_digest = sampler_->digest();
+  }
+  if (sample_stream_) {
+    Status st = sample_stream_->Finish();
+    if (!st) Fail(ErrorKind::kRunFailed, "the samples are incomplete: " + st.error().message);
+  }
   data_.capture_port = port_;
   if (!capture_) return;
   data_.capture = capture_->TakeReport();
@@ -825,7 +843,8 @@ Status Run::WriteResults(RunResult* result) {
   manifest_["end_time"] = UtcIso8601();
   Status st = dir_->Write("manifest.json", manifest_.dump(2) + "\n");
   for (const ReportFile& f : RenderRunFiles(*result)) {
-    if (st && f.name != "summary.json") st = dir_->Write(f.name, f.content);
+    if (f.name == "summary.json" || (f.name == "samples.csv" && sample_stream_)) continue;
+    if (st) st = dir_->Write(f.name, f.content);
   }
   if (!st) {
     Fail(ErrorKind::kRunFailed, st.error().message);

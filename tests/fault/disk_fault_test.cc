@@ -209,6 +209,35 @@ TEST_CASE("a capture cut short by a full disk: exit 3, the directory says so",
   tmpfs.Unmount();
 }
 
+// samples.csv is written as the samples come (a run of hours keeps none in memory): one cut
+// short by a full disk fails the run, even when the disk has room again for the rest.
+TEST_CASE("samples cut short by a full disk: exit 3, the directory says so",
+          "[fault][integration]") {
+  TempDir dir;
+  ScopedMount tmpfs = SmallTmpfs(dir);
+  SKIP_UNLESS_MOUNTED(tmpfs);
+  SmallScenario s{"samples"};
+  s.duration_s = 8;
+  s.extra = "capture: {enabled: false}\n";
+  fs::path file = dir.Write("samples.yaml", s.Yaml());
+  EdgebenchRun run(dir.path, {"run", file.string()});
+  WaitForRunDir(run);
+  CHECK(WriteFile(OutFiller(dir), SIZE_MAX) == ENOSPC);
+  // About 2 KB of rows a second: stdio's 4 KiB buffer fails to go out within a few seconds.
+  const std::string lost = "the samples from here on are lost, and the run will be failed";
+  CHECK(run.WaitUntil([&] { return run.Stderr().find(lost) != std::string::npos; }));
+  fs::remove(OutFiller(dir));
+  CheckOutputFailure(run, "No space left on device");
+  CHECK(cli_support::LastLine(run.Stderr()).find("the samples are incomplete: cannot write ") !=
+        std::string::npos);
+  std::vector<fs::path> dirs = RunDirs(run.out());
+  REQUIRE(dirs.size() == 1);
+  CHECK(dirs[0].extension() == ".failed");
+  CHECK(fs::exists(dirs[0] / "samples.csv.partial"));  // what it holds, under its true name
+  CHECK_FALSE(fs::exists(dirs[0] / "samples.csv"));
+  tmpfs.Unmount();
+}
+
 TEST_CASE("a run directory turned read-only while the run measures: exit 3, .partial",
           "[fault][integration]") {
   TempDir dir;

@@ -48,6 +48,11 @@ struct CollectorReport {
 
 class MessageStats {
  public:
+  // How far behind its device's newest message a copy is still told apart from a first
+  // delivery. Older ones count as duplicated: brokers deliver each subscription's messages in
+  // order, so only a redelivered copy arrives that late.
+  static constexpr uint32_t kSeenWindow = 4096;
+
   // `latency`: payloads carry the edgebench header (otherwise every message just counts).
   MessageStats(int devices, uint32_t run_id, bool latency);
 
@@ -76,7 +81,14 @@ class MessageStats {
   RunClock clock_;
   bool clock_set_ = false;
   CollectorReport report_;
-  std::vector<std::vector<uint64_t>> seen_;  // one bit per sequence number, per device
+  // The sequence numbers a device's messages had, one bit each, for the last
+  // kSeenWindow..2 * kSeenWindow numbers below its newest: memory stays bounded however long
+  // the run, and however large a number a payload carries.
+  struct SeenWindow {
+    uint64_t base_word = 0;      // bits[0] holds sequence numbers base_word * 64 ...
+    std::vector<uint64_t> bits;  // at most 2 * kSeenWindow / 64 words
+  };
+  std::vector<SeenWindow> seen_;
   std::vector<int64_t> highest_seq_;
   SecondStats current_;
   size_t current_second_ = 0;

@@ -1,17 +1,19 @@
 // ProcSampler: a thread that samples CPU time and memory of processes from /proc.
 //
-// Contract: AddTarget() before Start(); Start() spawns one thread that reads
+// Contract: AddTarget() and SetSink() before Start(); Start() spawns one thread that reads
 // <proc_root>/<pid>/stat, status and the schedstat files (see ProcSample::cpu_s) for every
-// target each interval;
-// Stop() joins it. samples() is read only after Stop() (the thread owns the data until
-// then). A target that has exited (its files are gone, or it is a zombie) or whose files
-// do not parse stops being sampled; that is not an error.
+// target each interval; Stop() joins it. Each sample goes to the sink, if there is one, and
+// is not kept; without one it is kept in samples(). Either way digest() summarizes them.
+// samples() and digest() are read only after Stop() (the thread owns the data until then). A target
+// that has exited (its files are gone, or it is a zombie) or whose files do not parse stops being
+// sampled; that is not an error.
 #ifndef EDGEBENCH_MEASURE_PROC_SAMPLER_H_
 #define EDGEBENCH_MEASURE_PROC_SAMPLER_H_
 
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -19,6 +21,7 @@
 #include <vector>
 
 #include "edgebench/base/error.h"
+#include "edgebench/measure/sample_digest.h"
 
 namespace edgebench {
 
@@ -72,16 +75,6 @@ struct ProcSample {
 // cannot be read (e.g. the process does not exist) or with the parse error.
 Result<ProcSample> SampleOnce(const std::string& proc_root, int pid);
 
-// Per-role figures over the sampled window.
-struct ProcessSummary {
-  std::string role;
-  int pid = 0;
-  size_t samples = 0;
-  double cpu_s = 0;         // CPU seconds between the first and last sample
-  double cpu_pct_mean = 0;  // cpu_s over the sampled wall time, in % of one core
-  int64_t rss_peak_kb = 0;  // largest VmHWM seen
-};
-
 // Summaries for each role in the order the roles first appear in `samples`.
 std::vector<ProcessSummary> SummarizeSamples(const std::vector<ProcSample>& samples);
 
@@ -96,6 +89,10 @@ class ProcSampler {
 
   // Requires: not started.
   void AddTarget(std::string role, int pid);
+  // Where each sample goes instead of samples(): called on the sampling thread, and on the
+  // caller's in Start() and Stop(), one sample at a time. Requires: not started.
+  using Sink = std::function<void(const ProcSample&)>;
+  void SetSink(Sink sink) { sink_ = std::move(sink); }
   // Takes a first sample of every target synchronously, then starts the thread.
   void Start();
   // Takes a last sample, stops and joins the thread. Returns at once (without waiting
@@ -104,6 +101,7 @@ class ProcSampler {
 
   // Requires: Stop() returned.
   const std::vector<ProcSample>& samples() const { return samples_; }
+  const SampleDigest& digest() const { return digest_; }
 
  private:
   struct Target {
@@ -125,7 +123,9 @@ class ProcSampler {
   // targets_ and samples_ belong to the sampling thread while it runs, and to the caller
   // before Start() and after the join in Stop().
   std::vector<Target> targets_;
-  std::vector<ProcSample> samples_;
+  std::vector<ProcSample> samples_;  // without a sink
+  SampleDigest digest_;
+  Sink sink_;
   std::chrono::steady_clock::time_point start_;
   bool running_ = false;  // Only touched by the caller's thread.
 

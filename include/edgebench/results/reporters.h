@@ -10,6 +10,7 @@
 #ifndef EDGEBENCH_RESULTS_REPORTERS_H_
 #define EDGEBENCH_RESULTS_REPORTERS_H_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,6 +42,10 @@ Result<std::vector<TimelineSecond>> ParseTimelineCsv(std::string_view text);
 // voluntary_ctxt_switches,nonvoluntary_ctxt_switches,t_run_ms,wall_time
 // (format 1 ended after nonvoluntary_ctxt_switches; both are read).
 std::string SamplesCsv(const RunResult& result);
+// Its header line and one row, for a run that writes samples.csv as it samples: the header
+// and the rows of `result.samples` are exactly SamplesCsv(result).
+std::string SamplesCsvHeader();
+std::string SamplesCsvRow(const ProcessSample& sample, int64_t t0_unix_ms);
 Result<std::vector<ProcessSample>> ParseSamplesCsv(std::string_view text);
 
 // The table printed at the end of a run.

@@ -19,6 +19,7 @@
 #include "edgebench/measure/collector.h"
 #include "edgebench/measure/packet_capture.h"
 #include "edgebench/measure/proc_sampler.h"
+#include "edgebench/measure/sample_digest.h"
 #include "edgebench/results/run_result.h"
 #include "edgebench/scenario/scenario.h"
 
@@ -39,7 +40,12 @@ struct RunData {
   bool worker_partial = false;
   CollectorReport collector;
   double orchestrator_cpu_s = -1;  // the orchestrator's own getrusage() at the end (-1: none)
+  // The samples, rendered into RunResult::samples (samples.csv). A Run streams them to
+  // samples.csv as it takes them (SampleStream) and leaves this empty.
   std::vector<ProcSample> samples;
+  // The samples' per-role summaries, for the processes and the broker's busiest second; a
+  // Run fills it as it samples. Unset: BuildRunResult digests `samples`.
+  std::optional<SampleDigest> sample_digest;
   std::string capture_status = "disabled";  // "ok", "disabled" or "unavailable"
   std::string capture_reason;               // why not "ok"
   CaptureReport capture;                    // valid when capture_status == "ok"
@@ -55,6 +61,10 @@ struct RunData {
 // The broker's busiest whole second of CPU, in % of one CPU, from its cumulative samples
 // (0 with less than a second of samples).
 double BusiestSecondCpuPct(const std::vector<ProcSample>& samples, const std::string& role);
+
+// One sample as samples.csv holds it (rounded, t_run_ms from the run's t0 when there is one),
+// so that a RunResult and its files read back are equal.
+ProcessSample ProcessSampleOf(const ProcSample& p, int64_t t0_unix_ms, int64_t sampler_offset_ms);
 
 RunResult BuildRunResult(const Scenario& scenario, const RunData& run);
 
