@@ -233,7 +233,8 @@ BENCHMARK(BM_ParsePublish)->ArgName("protocol")->Arg(kMqtt311)->Arg(kMqtt5);
 // each with increasing sequence numbers), every one inside the window, the clock advanced
 // by the caller (20 us a message). Restart() makes a new MessageStats and warms it up
 // untimed so that the next capacity() messages allocate nothing: MessageStats doubles a
-// device's seen-bitmap as its sequence numbers outgrow it, and its per-second timeline is a
+// device's seen-bitmap as its sequence numbers outgrow it (up to 2 x kSeenWindow bits, then
+// it slides, dropping old words without allocating), and its per-second timeline is a
 // growing vector. So the warm-up sends sequence numbers 0..W of every device (the bitmaps
 // then hold 2W bits) and jumps the clock to second 1025 (the timeline's capacity is then
 // 2048 seconds); the timed messages are W+1 .. 2W-1, about 2^20 in all (21 s of timeline).

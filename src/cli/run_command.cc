@@ -73,6 +73,19 @@ CliOutcome Resume(CommandLine& cl) {
 }
 
 // Once per scenario file, before anything runs: its capture.pcap will hold the password.
+// The scenarios' warnings, each once (every cell of a set reads the same password file),
+// printed before anything runs rather than with the outcome, an hour later.
+void PrintWarningsNow(std::vector<Error>* warnings) {
+  std::vector<std::string> printed;
+  for (const Error& w : *warnings) {
+    std::string text = EscapeControlCharacters(w.ToStringWithContext());
+    if (std::find(printed.begin(), printed.end(), text) != printed.end()) continue;
+    std::fprintf(stderr, "edgebench: warning: %s\n", text.c_str());
+    printed.push_back(std::move(text));
+  }
+  warnings->clear();
+}
+
 void WarnOfCredentialsInCaptures(const SetPlan& plan) {
   std::vector<std::string> warned;
   for (const PlannedCell& c : plan.cells) {
@@ -168,6 +181,7 @@ CliOutcome RunFiles(CommandLine& cl, std::vector<Error>* warnings) {
   Result<std::vector<Experiment>> experiments = LoadExperiments(cl.files, *overrides, *checks);
   checks->warnings = nullptr;
   if (!experiments.ok()) return {{experiments.error()}, false};
+  PrintWarningsNow(warnings);
   SetPlan plan = PlanSet(*experiments);
   bool search = false;
   for (const PlannedCell& c : plan.cells) {

@@ -347,7 +347,7 @@ inline nlohmann::json CheckRunDir(const fs::path& run_dir, const std::string& st
 }
 
 // A single run that ended with `status`: exit code, the one run directory (also the last
-// line of stdout), its summary, and nothing left. Returns the summary.
+// line of stdout), its summary (and a failure's reason on stderr), and nothing left. Returns the summary.
 inline nlohmann::json CheckOutcome(EdgebenchRun& run, const std::string& status) {
   const int code = run.Wait();
   INFO("stderr: " << run.Stderr());
@@ -356,6 +356,11 @@ inline nlohmann::json CheckOutcome(EdgebenchRun& run, const std::string& status)
   REQUIRE(dirs.size() == 1);
   CHECK(cli_support::LastLine(run.Stdout()) == dirs[0].string());
   nlohmann::json summary = CheckRunDir(dirs[0], status);
+  if (status == "failed") {
+    // The reason, in the one line the user sees, as summary.json has it.
+    CHECK(run.Stderr().find("edgebench: error: " + summary.at("error").get<std::string>() +
+                            "\n") != std::string::npos);
+  }
   CheckNothingLeft(run);
   return summary;
 }

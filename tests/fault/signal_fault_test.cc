@@ -107,8 +107,17 @@ TEST_CASE("a signal during the drain: exit 130, interrupted, nothing lost, nothi
   nlohmann::json summary = InterruptAt(s, "worker done sent=", sig);
   const nlohmann::json& m = summary.at("messages");
   CHECK(m.at("unsent") == 0);
-  // The link loses nothing; what had not arrived yet was in flight.
+  // The link loses nothing; what had not arrived yet was in flight, and a note says so.
   CHECK(m.at("lost") == 0);
+  const uint64_t sent = m.at("sent"), received = m.at("received");
+  CHECK(sent > received);
+  CHECK(m.at("in_flight_at_end") == sent - received);
+  const std::string note = std::to_string(sent - received) +
+                           " messages had not arrived when the run was interrupted: counted as "
+                           "in flight, not lost";
+  bool noted = false;
+  for (const auto& n : summary.at("notes")) noted = noted || n.get<std::string>() == note;
+  CHECK(noted);
 }
 
 TEST_CASE("a signal between two scenarios of one command line: exit 130, the rest listed",

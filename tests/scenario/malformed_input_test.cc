@@ -38,6 +38,7 @@ namespace edgebench {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::ClosedLoopbackPort;
 using testing::ReadText;
 using testing::TempDir;
 using testing::WriteText;
@@ -209,6 +210,17 @@ TEST_CASE("validate and run warn of a password file that others can read", "[sce
       RunIn(dir.path(), {"run", "--dry-run", scenario, "--out", dir.File("r")}, dir.path());
   CHECK(run.exit_code == 0);
   CHECK(run.err == warning);
+  // A real run says it before it starts, not with its outcome (here: no broker listens).
+  std::string real = dir.File("real.yaml");
+  WriteText(real,
+            "name: x\nbroker:\n  host: 127.0.0.1\n  port: " + std::to_string(ClosedLoopbackPort()) +
+                "\n  username: u\n  password_file: \"" + pw + "\"\nduration_s: 1\n");
+  run = RunIn(dir.path(), {"run", real, "--out", dir.File("r")}, dir.path());
+  CHECK(run.exit_code == 3);
+  CHECK(run.err.starts_with("edgebench: warning: " + real + ":6:18: broker.password_file: '" + pw +
+                            "' is accessible by group or others (mode 0644)"));
+  CHECK(run.err.find(" run started scenario=x ") > run.err.find("edgebench: warning: "));
+  CHECK(run.err.find("edgebench: warning: ", 1) == std::string::npos);  // said once
   REQUIRE(::chmod(pw.c_str(), 0600) == 0);
   v = RunIn(dir.path(), {"validate", scenario}, dir.path());
   CHECK(v.exit_code == 0);
