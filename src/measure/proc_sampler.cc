@@ -329,15 +329,26 @@ Result<ProcSample> SampleOnce(const std::string& proc_root, int pid) {
 }
 
 std::vector<ProcessSummary> SummarizeSamples(const std::vector<ProcSample>& samples) {
-  SampleDigest digest;
-  for (const ProcSample& sample : samples) digest.Add(sample);
-  return digest.Summaries();
+  return SampleDigest::Of(samples).Summaries();
 }
 
 ProcSampler::ProcSampler(std::string proc_root, int interval_ms)
     : proc_root_(std::move(proc_root)), interval_ms_(std::max(1, interval_ms)) {}
 
-ProcSampler::~ProcSampler() { Stop(); }
+// Without Stop()'s last sample, which could throw (the sink, an allocation): a destructor
+// only ends the thread.
+ProcSampler::~ProcSampler() {
+  if (running_) JoinThread();
+}
+
+void ProcSampler::JoinThread() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_requested_ = true;
+  }
+  wake_.notify_one();
+  thread_.join();
+}
 
 void ProcSampler::AddTarget(std::string role, int pid) {
   Target target;
@@ -360,12 +371,7 @@ void ProcSampler::Start() {
 
 void ProcSampler::Stop() {
   if (!running_) return;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_requested_ = true;
-  }
-  wake_.notify_one();
-  thread_.join();
+  JoinThread();
   SampleAll();
   running_ = false;
 }

@@ -7,6 +7,12 @@
 
 namespace edgebench {
 
+SampleDigest SampleDigest::Of(const std::vector<ProcSample>& samples) {
+  SampleDigest digest;
+  for (const ProcSample& s : samples) digest.Add(s);
+  return digest;
+}
+
 void SampleDigest::Add(const ProcSample& sample) {
   auto it = std::find_if(roles_.begin(), roles_.end(),
                          [&sample](const Role& r) { return r.summary.role == sample.role; });

@@ -197,12 +197,6 @@ ProcessSample ProcessSampleOf(const ProcSample& p, int64_t t0_unix_ms, int64_t s
   return q;
 }
 
-double BusiestSecondCpuPct(const std::vector<ProcSample>& samples, const std::string& role) {
-  SampleDigest digest;
-  for (const ProcSample& p : samples) digest.Add(p);
-  return digest.BusiestSecondCpuPct(role);
-}
-
 namespace {
 
 // When the generator could not keep to the schedule, a note that says so: its latency then
@@ -263,12 +257,8 @@ RunResult BuildRunResult(const Scenario& s, const RunData& run) {
   r.lag_us = Distribution::Of(run.worker.lag_us);
   r.timeline = TimelineOf(run);
   r.samples = SamplesOf(run);
-  SampleDigest digest;
-  if (run.sample_digest) {
-    digest = *run.sample_digest;
-  } else {
-    for (const ProcSample& p : run.samples) digest.Add(p);
-  }
+  const SampleDigest digest =
+      run.sample_digest ? *run.sample_digest : SampleDigest::Of(run.samples);
   r.processes = ProcessesOf(run, digest);
   r.capture = CaptureOf(s, run);
   r.link = run.link;

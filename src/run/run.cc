@@ -176,9 +176,8 @@ class Run {
   std::unique_ptr<PacketCapture> capture_;
   RunClock clock_;
   RunData data_;
-  bool have_final_ = false;  // every worker has sent its final report
-  uint64_t stopped_ns_ = 0;  // when the run failed or was stopped (a signal, a death)
-  uint64_t sampler_start_ns_ = 0;
+  bool have_final_ = false;             // every worker has sent its final report
+  uint64_t stopped_ns_ = 0;             // when the run failed or was stopped (a signal, a death)
   bool arriving_at_drain_end_ = false;  // messages were still arriving when the drain ended
   bool summary_written_ = false;        // summary.json is in the directory
   bool drain_cut_ = false;              // a signal ended the drain before every message came
@@ -540,11 +539,11 @@ void Run::StartSamplerAndClock() {
   if (link_ && link_->proxy_pid() > 0) sampler_->AddTarget("link", link_->proxy_pid());
   sampler_->AddTarget("orchestrator", static_cast<int>(::getpid()));
 
-  sampler_start_ns_ = MonotonicNowNs();
+  const uint64_t now_ns = MonotonicNowNs();
   int64_t now_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::system_clock::now().time_since_epoch())
                             .count();
-  clock_.t0_ns = sampler_start_ns_ + kStartLeadNs;
+  clock_.t0_ns = now_ns + kStartLeadNs;
   clock_.window_start_ns = clock_.t0_ns + Ns(s_.warmup_s);
   clock_.window_end_ns = clock_.window_start_ns + Ns(s_.duration_s);
   clock_.drain_end_ns = clock_.window_end_ns + Ns(s_.drain_s);

@@ -297,28 +297,6 @@ TEST_CASE("FormatSummaryTable shows the link and its measured RTT", "[summary]")
 
 namespace edgebench {
 
-TEST_CASE("BusiestSecondCpuPct: the busiest whole second of one role's samples", "[summary]") {
-  // The broker's cumulative CPU every 0.5 s: 0.1 s of CPU in the first second, 0.4 s in the
-  // second (0.2 in each half), 0.1 in the third; the worker's samples do not count.
-  std::vector<ProcSample> samples;
-  const double cpu[] = {0, 0.05, 0.1, 0.3, 0.5, 0.55, 0.6};
-  for (int i = 0; i < 7; ++i) {
-    ProcSample p;
-    p.role = "broker";
-    p.mono_ns = static_cast<uint64_t>(i) * 500'000'000;
-    p.cpu_s = cpu[i];
-    samples.push_back(p);
-    p.role = "worker";
-    p.cpu_s = 10.0 * i;
-    samples.push_back(p);
-  }
-  CHECK(BusiestSecondCpuPct(samples, "broker") == Approx(40.0));
-  // Less than a second of samples: no whole second to measure.
-  samples.resize(4);
-  CHECK(BusiestSecondCpuPct(samples, "broker") == 0.0);
-  CHECK(BusiestSecondCpuPct({}, "broker") == 0.0);
-}
-
 TEST_CASE("a generator that fell behind its schedule is noted, never shown as fine", "[summary]") {
   Scenario s = ScenarioFromYaml(kScenario);
   const std::string behind_note_start = "the generator fell behind its schedule";

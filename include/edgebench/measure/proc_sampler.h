@@ -83,7 +83,7 @@ class ProcSampler {
   // `proc_root` is "/proc" in production and a fixture directory in tests.
   // `interval_ms` below 1 is treated as 1.
   ProcSampler(std::string proc_root, int interval_ms);
-  ~ProcSampler();  // stops and joins if still running
+  ~ProcSampler();  // joins the thread if still running (without Stop()'s last sample)
   ProcSampler(const ProcSampler&) = delete;
   ProcSampler& operator=(const ProcSampler&) = delete;
 
@@ -117,6 +117,7 @@ class ProcSampler {
   };
   void SampleAll();
   void Run();
+  void JoinThread();  // asks the thread to stop and joins it
 
   std::string proc_root_;
   int interval_ms_;

@@ -29,6 +29,8 @@ struct ProcessSummary {
 
 class SampleDigest {
  public:
+  // The digest of `samples`, added in order.
+  static SampleDigest Of(const std::vector<ProcSample>& samples);
   void Add(const ProcSample& sample);
 
   // One per role, in the order the roles first appeared.

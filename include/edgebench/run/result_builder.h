@@ -58,10 +58,6 @@ struct RunData {
   std::optional<BrokerResourcesResult> broker_resources;
 };
 
-// The broker's busiest whole second of CPU, in % of one CPU, from its cumulative samples
-// (0 with less than a second of samples).
-double BusiestSecondCpuPct(const std::vector<ProcSample>& samples, const std::string& role);
-
 // One sample as samples.csv holds it (rounded, t_run_ms from the run's t0 when there is one),
 // so that a RunResult and its files read back are equal.
 ProcessSample ProcessSampleOf(const ProcSample& p, int64_t t0_unix_ms, int64_t sampler_offset_ms);
