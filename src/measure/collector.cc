@@ -102,6 +102,7 @@ void Collector::Reconnect(Clock::time_point now) {
     return;
   }
   Status st = sub.Connect(std::min(config_.connect_timeout_s, 1.0));
+  ++reconnect_attempts_total_;
   if (st) {
     spdlog::info("collector reconnected after {} attempt(s)", reconnect_attempts_ + 1);
     reconnect_attempts_ = 0;
@@ -160,6 +161,7 @@ void Collector::UpdateSnapshot() {
   snapshot_.p99_us = h.stats.WindowP99();
   snapshot_.last_receive_ns = h.report().counters[Counter::kLastReceiveNs];
   snapshot_.disconnects = h.report().counters[Counter::kCollectorDisconnects];
+  snapshot_.reconnect_attempts = reconnect_attempts_total_;
 }
 
 void Collector::Stop() {

@@ -333,6 +333,16 @@ TEST_CASE("collector reconnects to a broker restarted on the same port", "[colle
 
   broker.reset();  // SIGTERM: mosquitto closes every connection
   REQUIRE(WaitFor([&] { return collector.Snapshot().disconnects == 1; }, 10000));
+  // Issue 13, item 1: the reconnect loop spun at 95 % CPU while the broker was gone. With the
+  // back-off (50 ms doubling to 1 s) an outage of E seconds costs at most about 5 + E
+  // attempts; a slower machine makes fewer, never more. A busy loop makes thousands.
+  const auto gone = std::chrono::steady_clock::now();
+  REQUIRE(WaitFor([&] { return collector.Snapshot().reconnect_attempts >= 6; }, 15000));
+  const double gone_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - gone).count();
+  const uint64_t attempts = collector.Snapshot().reconnect_attempts;
+  INFO(attempts << " attempts in " << gone_s << " s");
+  CHECK(static_cast<double>(attempts) <= 6 + gone_s);
   // The same port, as a second listener (EmbeddedBroker picks the first one itself); it
   // binds with SO_REUSEADDR, so the old connections' TIME_WAIT does not stand in the way.
   TestBroker restarted(

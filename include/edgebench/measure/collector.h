@@ -48,6 +48,7 @@ struct CollectorSnapshot {
   int64_t p99_us = 0;            // over the window so far
   uint64_t last_receive_ns = 0;  // CLOCK_MONOTONIC of the last arrival (0: none yet)
   uint64_t disconnects = 0;
+  uint64_t reconnect_attempts = 0;  // every attempt so far, failed or not
 };
 
 class Collector {
@@ -85,7 +86,8 @@ class Collector {
   // The collector thread's reconnect back-off.
   Clock::time_point next_reconnect_{};
   Clock::duration backoff_ = kFirstBackoff;
-  int reconnect_attempts_ = 0;
+  int reconnect_attempts_ = 0;             // since the connection was lost
+  uint64_t reconnect_attempts_total_ = 0;  // over the run, for the snapshot
   mutable std::mutex mu_;
   RunClock clock_;              // Guarded by mu_.
   bool clock_set_ = false;      // Guarded by mu_.
